@@ -1,0 +1,54 @@
+# kubeforge: `make demo` sets everything up and runs site.yml on the local inventory;
+# `make test` runs every test the project has.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+ANSIBLE_PLAYBOOK := $(VENV)/bin/ansible-playbook
+JAR       := worker/target/kubeforge-worker.jar
+COLL_DIR  := _build/collections
+MVN       := mvn -B -q
+
+.PHONY: help venv jar collection demo test test-java test-python test-playbook bench clean
+
+help:
+	@echo "make demo   - set up (.venv, worker jar, collection) and run playbooks/site.yml on inventories/local"
+	@echo "make test   - every test: Java (unit + openssl), modules against the real jar, playbook idempotence"
+	@echo "make bench  - kubeforge.cluster.pki against community.crypto tasks, side by side"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+jar: $(JAR)
+$(JAR): $(shell find worker/src/main -type f 2>/dev/null) worker/pom.xml pom.xml
+	$(MVN) -DskipTests package
+	@test -f $@
+
+collection: venv
+	rm -rf $(COLL_DIR)/ansible_collections/kubeforge/cluster
+	mkdir -p $(COLL_DIR)/ansible_collections/kubeforge
+	cp -r ansible_collection $(COLL_DIR)/ansible_collections/kubeforge/cluster
+
+demo: venv jar collection
+	$(ANSIBLE_PLAYBOOK) -i inventories/local playbooks/site.yml
+
+test: venv test-java jar collection test-python test-playbook
+
+test-java:
+	$(MVN) test
+
+test-python: venv jar collection
+	$(VENV)/bin/pytest -q ansible_collection/tests
+
+test-playbook: venv jar collection
+	tests/playbook_idempotence.sh
+
+bench: venv jar collection
+	bench/run.sh
+
+clean:
+	rm -rf _out _build worker/target

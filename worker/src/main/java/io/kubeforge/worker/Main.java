@@ -1,7 +1,81 @@
 package io.kubeforge.worker;
 
+import io.kubeforge.worker.api.Capabilities;
+import io.kubeforge.worker.http.WorkerServer;
+import io.kubeforge.worker.runtime.WorkerHome;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.logging.Logger;
+
+/**
+ * Main starts one worker: resolves and locks its home, reads (or creates) the token, binds the
+ * HTTP server on loopback and publishes the endpoint file. Usage:
+ * {@code java -jar kubeforge-worker.jar [--home DIR] [--host 127.0.0.1] [--port 0]}.
+ */
 public final class Main {
-  public static void main(String[] args) {
-    System.out.println("kubeforge worker");
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
+    Logger log = Logger.getLogger("io.kubeforge.worker");
+    String home = null;
+    String host = "127.0.0.1";
+    int port = 0;
+    for (int i = 0; i < args.length; i++) {
+      String value = i + 1 < args.length ? args[i + 1] : null;
+      switch (args[i]) {
+        case "--home" -> home = require(args[i], value);
+        case "--host" -> host = require(args[i], value);
+        case "--port" -> port = Integer.parseInt(require(args[i], value));
+        case "--version" -> {
+          System.out.println(version());
+          return;
+        }
+        default -> usage("unknown argument " + args[i]);
+      }
+      i++;
+    }
+    if (!InetAddress.getByName(host).isLoopbackAddress()) {
+      log.warning("listening on non-loopback address " + host + "; only do this behind a firewall");
+    }
+    Path dir = WorkerHome.resolve(home, System.getenv(), System.getProperty("user.name"), System.getProperty("user.home"));
+    WorkerHome workerHome;
+    try {
+      workerHome = WorkerHome.open(dir);
+    } catch (java.io.IOException e) {
+      System.err.println("kubeforge-worker: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(4));
+    WorkerServer server = new WorkerServer(vertx, workerHome.token(), Capabilities.all(), version());
+    int actualPort = server.listen(host, port).await().actualPort();
+    String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + actualPort;
+    workerHome.publishEndpoint(url, ProcessHandle.current().pid());
+    log.info("kubeforge worker " + version() + " listening on " + url + ", home " + dir);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      workerHome.close();
+      vertx.close();
+    }, "shutdown"));
+  }
+
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  private static String require(String flag, String value) {
+    if (value == null) {
+      usage(flag + " needs a value");
+    }
+    return value;
+  }
+
+  private static void usage(String problem) {
+    System.err.println("kubeforge-worker: " + problem);
+    System.err.println("usage: java -jar kubeforge-worker.jar [--home DIR] [--host 127.0.0.1] [--port 0] [--version]");
+    System.exit(2);
   }
 }

@@ -1,0 +1,363 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubeforge developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+"""The one client every kubeforge.cluster module uses to reach this host's worker.
+
+It finds the worker through ``<home>/endpoint`` and ``<home>/token`` (docs/api.md), starts
+``java -jar <home>/worker.jar`` when nothing answers, sends ``POST /v1/...`` with the bearer
+token, retries 408/429/503 and turns every failure into a ``WorkerError`` whose ``fail()``
+reports ``msg``, ``http_status``, ``code`` and ``field`` as structured fields. Modules own no
+HTTP, no retries and no crypto.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import time
+
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.module_utils.urls import fetch_url
+
+DEFAULT_ROOT_HOME = "/var/lib/kubeforge"
+RETRY_STATUS_CODES = (408, 429, 503)
+MAX_ATTEMPTS = 5
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+HEALTH_TIMEOUT = 2
+
+
+def worker_argument_spec(**module_options):
+    """Returns the options every worker module shares, merged with the module's own."""
+    spec = dict(
+        worker_home=dict(type="path"),
+        worker_timeout=dict(type="int", default=120),
+        java_executable=dict(type="str", default="java"),
+    )
+    spec.update(module_options)
+    return spec
+
+
+def default_worker_home(environ=None):
+    """Applies the worker's own rule: $KUBEFORGE_HOME, /var/lib/kubeforge for root, ~/.kubeforge."""
+    environ = os.environ if environ is None else environ
+    if environ.get("KUBEFORGE_HOME"):
+        return os.path.abspath(environ["KUBEFORGE_HOME"])
+    if os.geteuid() == 0:
+        return DEFAULT_ROOT_HOME
+    return os.path.join(os.path.expanduser("~"), ".kubeforge")
+
+
+def absolute_path(path):
+    """Makes a user-given path absolute (against the module's cwd); the worker refuses relative paths."""
+    if path is None:
+        return None
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def request_from_params(params, names, paths=()):
+    """Builds a request body from the named module options, leaving out unset ones."""
+    body = {}
+    for name in names:
+        value = params.get(name)
+        if value is None:
+            continue
+        body[name] = absolute_path(value) if name in paths else value
+    return body
+
+
+class WorkerError(Exception):
+    """A failure talking to the worker; ``fail(module)`` reports it with structured fields."""
+
+    def __init__(self, msg, http_status=None, code=None, field=None, **details):
+        super(WorkerError, self).__init__(msg)
+        self.msg = msg
+        self.http_status = http_status
+        self.code = code
+        self.field = field
+        self.details = details
+
+    def fail(self, module):
+        fields = dict(self.details)
+        for key in ("http_status", "code", "field"):
+            value = getattr(self, key)
+            if value is not None:
+                fields[key] = value
+        module.fail_json(msg=self.msg, **fields)
+
+
+class WorkerResponse:
+    """The success envelope: changed, warnings, result (facts) and diff."""
+
+    def __init__(self, body):
+        self.changed = bool(body.get("changed", False))
+        self.warnings = list(body.get("warnings") or [])
+        self.result = dict(body.get("result") or {})
+        self.diff = body.get("diff")
+
+
+class WorkerHome:
+    """The worker's folder on this host and the files in it (docs/api.md, "Worker home")."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    @property
+    def jar(self):
+        return self.file("worker.jar")
+
+    @property
+    def log(self):
+        return self.file("worker.log")
+
+    def endpoint(self):
+        """Returns the published ``{"url", "pid"}`` or None when there is none (or it is unreadable)."""
+        try:
+            with open(self.file("endpoint"), "rb") as f:
+                data = json.loads(to_text(f.read()))
+        except (IOError, OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or not data.get("url"):
+            return None
+        return data
+
+    def token(self):
+        try:
+            with open(self.file("token"), "rb") as f:
+                return to_text(f.read()).strip()
+        except (IOError, OSError) as e:
+            raise WorkerError("cannot read the worker token %s: %s" % (self.file("token"), to_native(e)))
+
+    def lock(self):
+        """Returns an open file holding an exclusive flock on ``start.lock``; close it to release."""
+        self.ensure_dir()
+        handle = open(self.file("start.lock"), "a")
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        return handle
+
+    def ensure_dir(self):
+        if not os.path.isdir(self.path):
+            os.makedirs(self.path, 0o700)
+
+    def log_tail(self, lines=5):
+        try:
+            with open(self.log, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 4096))
+                return [to_text(line, errors="replace") for line in f.read().splitlines()[-lines:]]
+        except (IOError, OSError):
+            return []
+
+
+class WorkerClient:
+    """Talks to this host's worker for one module run, starting it first if nothing answers."""
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.home = WorkerHome(absolute_path(params.get("worker_home")) or default_worker_home())
+        self.timeout = params.get("worker_timeout") or 120
+        self.java = params.get("java_executable") or "java"
+        self._endpoint = None
+
+    # ---- requests -------------------------------------------------------------------------
+
+    def post(self, path, payload):
+        """POSTs ``payload`` (plus ``dry_run`` = check mode) to ``path``; returns a WorkerResponse."""
+        body = dict(payload)
+        body["dry_run"] = bool(self.module.check_mode)
+        url = self.ensure_running()["url"].rstrip("/") + path
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": "Bearer %s" % self.home.token(),
+        }
+        data = json.dumps(body)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            resp, info = fetch_url(self.module, url, data=data, headers=headers, method="POST",
+                                   use_proxy=False, force=True, timeout=self.timeout, use_netrc=False)
+            status = info.get("status", -1)
+            if status in RETRY_STATUS_CODES and attempt < MAX_ATTEMPTS:
+                time.sleep(_retry_after(info, attempt))
+                continue
+            break
+        if status == -1:
+            raise WorkerError("could not reach the kubeforge worker at %s: %s (see %s)"
+                              % (url, info.get("msg"), self.home.log), http_url=url)
+        raw = _body(resp, info)
+        if status != 200:
+            raise _http_error(path, url, status, raw, self.home)
+        try:
+            decoded = json.loads(raw)
+        except ValueError:
+            raise WorkerError("the worker answered %s with something that is not JSON" % path,
+                              http_status=status, http_url=url)
+        return WorkerResponse(decoded)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def probe(self):
+        """Returns the endpoint dict (with ``version``) of a worker that answers /healthz, else None."""
+        endpoint = self.home.endpoint()
+        if endpoint is None:
+            return None
+        health = self._healthz(endpoint["url"])
+        if health is None:
+            return None
+        endpoint = dict(endpoint, version=health.get("version"))
+        return endpoint
+
+    def ensure_running(self):
+        """Returns the endpoint of a healthy worker, starting one (once, under a lock) if needed."""
+        if self._endpoint is not None:
+            return self._endpoint
+        endpoint = self.probe()
+        if endpoint is None:
+            handle = self.home.lock()
+            try:
+                endpoint = self.probe() or self._start()
+            finally:
+                handle.close()
+        self._endpoint = endpoint
+        return endpoint
+
+    def start(self):
+        """Starts the worker if none answers; returns (endpoint, started)."""
+        endpoint = self.probe()
+        if endpoint is not None:
+            return endpoint, False
+        handle = self.home.lock()
+        try:
+            endpoint = self.probe()
+            if endpoint is not None:
+                return endpoint, False
+            return self._start(), True
+        finally:
+            handle.close()
+
+    def stop(self):
+        """Stops the worker that answers at the published endpoint; returns True when one was stopped."""
+        handle = self.home.lock()
+        try:
+            endpoint = self.probe()
+            if endpoint is None or not endpoint.get("pid"):
+                return False
+            pid = int(endpoint["pid"])
+            _signal(pid, signal.SIGTERM)
+            deadline = time.time() + STOP_TIMEOUT
+            while _alive(pid) and time.time() < deadline:
+                time.sleep(0.1)
+            if _alive(pid):
+                _signal(pid, signal.SIGKILL)
+                while _alive(pid) and time.time() < deadline + 5:
+                    time.sleep(0.1)
+            self._endpoint = None
+            return True
+        finally:
+            handle.close()
+
+    def _start(self):
+        if not os.path.isfile(self.home.jar):
+            raise WorkerError("no kubeforge worker answers and %s does not exist; install it with the "
+                              "kubeforge.cluster.worker module (or the kubeforge.cluster.worker role)" % self.home.jar)
+        previous = self.home.endpoint()
+        cmd = [self.java, "-jar", self.home.jar, "--home", self.home.path]
+        try:
+            with open(self.home.log, "ab") as log, open(os.devnull, "rb") as devnull:
+                os.chmod(self.home.log, 0o600)
+                proc = subprocess.Popen(cmd, cwd=self.home.path, stdin=devnull, stdout=log, stderr=log,
+                                        close_fds=True, start_new_session=True)
+        except OSError as e:
+            raise WorkerError("cannot start the kubeforge worker (%s): %s" % (" ".join(cmd), to_native(e)))
+        deadline = time.time() + START_TIMEOUT
+        while time.time() < deadline:
+            endpoint = self.home.endpoint()
+            if endpoint is not None and endpoint != previous:
+                health = self._healthz(endpoint["url"])
+                if health is not None:
+                    return dict(endpoint, version=health.get("version"))
+            code = proc.poll()
+            if code is not None:
+                raise WorkerError("the kubeforge worker exited with status %s right after starting; see %s"
+                                  % (code, self.home.log), log_tail=self.home.log_tail())
+            time.sleep(0.1)
+        raise WorkerError("the kubeforge worker did not come up within %d s; see %s"
+                          % (START_TIMEOUT, self.home.log), log_tail=self.home.log_tail())
+
+    def _healthz(self, url):
+        resp, info = fetch_url(self.module, url.rstrip("/") + "/healthz", method="GET", use_proxy=False,
+                               force=True, timeout=HEALTH_TIMEOUT, use_netrc=False)
+        if info.get("status") != 200:
+            return None
+        try:
+            health = json.loads(_body(resp, info))
+        except ValueError:
+            return None
+        return health if isinstance(health, dict) and health.get("status") == "ok" else None
+
+
+def _body(resp, info):
+    """Returns the response text; for an HTTP error fetch_url has already read it into info["body"]."""
+    if "body" in info:
+        return to_text(info["body"] or "")
+    if resp is None:
+        return ""
+    try:
+        return to_text(resp.read())
+    except Exception:  # a broken connection mid-body reads as an empty answer
+        return ""
+
+
+def _retry_after(info, attempt):
+    try:
+        wait = float(info.get("retry-after"))
+    except (TypeError, ValueError):
+        wait = float(attempt)
+    return min(max(wait, 1.0), 10.0)
+
+
+def _http_error(path, url, status, raw, home):
+    try:
+        error = json.loads(raw).get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    message = error.get("message") or ("HTTP %s without an error body" % status)
+    code = error.get("code")
+    field = error.get("field")
+    if field and field not in message:
+        message = "%s: %s" % (field, message)
+    if status == 401:
+        message = ("the worker rejected the token in %s (%s); the token file changed while the worker ran: "
+                   "restart it with kubeforge.cluster.worker state=stopped, then state=started"
+                   % (home.file("token"), message))
+    return WorkerError(message, http_status=status, code=code, field=field, http_url=url)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError as e:
+        return e.errno == errno.EPERM
+    try:  # a zombie (our own child in tests) counts as gone
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except (IOError, OSError, IndexError):
+        return True
+
+
+def _signal(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except OSError as e:
+        if e.errno != errno.ESRCH:
+            raise

@@ -1,0 +1,292 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kubeforge developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: pki
+short_description: Produce the certificate tree that C(kubeadm init phase certs all) produces
+version_added: 0.1.0
+description:
+  - Creates, keeps or reissues the Kubernetes control-plane PKI under O(cert_dir) - C(ca),
+    C(apiserver), C(apiserver-kubelet-client), C(front-proxy-ca), C(front-proxy-client), C(etcd/ca),
+    C(etcd/server), C(etcd/peer), C(etcd/healthcheck-client), C(apiserver-etcd-client) (C(.crt) and
+    C(.key) each) and C(sa.key)/C(sa.pub) - with kubeadm's subjects, key usages, SAN rules, validity
+    defaults, PEM encodings and file modes, so a kubeadm-made tree and this one are interchangeable.
+  - Idempotent by comparison - a certificate that is valid, signed by its CA and carries every
+    required SAN is kept; any other is reissued (after a backup, see O(backup)) and RV(certificates[].reason)
+    says why. A private key that does not match its certificate is an error, never overwritten.
+  - External CA mode as in kubeadm - with C(ca.crt) present and C(ca.key) absent nothing is signed;
+    existing leaves are checked against the CA and reported with action C(external).
+  - Where kubeadm skips an invalid SAN with a warning, this module fails and names the entry.
+  - All the work is done by the kubeforge worker on the managed host (C(POST /v1/pki)); this module
+    only passes the options on.
+author:
+  - kubeforge developers
+extends_documentation_fragment:
+  - kubeforge.cluster.worker
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+attributes:
+  check_mode:
+    support: full
+    details: The worker computes everything with C(dry_run) and writes nothing.
+  diff_mode:
+    support: full
+    details: A text summary of each certificate (subject, SANs, expiry) before and after.
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [kubeforge.cluster.worker]
+options:
+  cert_dir:
+    description:
+      - Folder of the certificate tree. A relative path is made absolute against the module's
+        working directory (for a local connection, the directory Ansible was started from).
+    type: path
+    default: /etc/kubernetes/pki
+  node_name:
+    description:
+      - The node's name (RFC 1123), used as a SAN of C(apiserver), C(etcd/server) and C(etcd/peer)
+        and as the CN of the etcd server and peer certificates.
+      - Defaults to the host name, lower-cased.
+    type: str
+  advertise_address:
+    description:
+      - The IP address the API server advertises; a SAN of C(apiserver) and of the etcd certificates.
+    type: str
+    required: true
+  bind_port:
+    description:
+      - The API server port, used only when O(control_plane_endpoint) has no port.
+    type: int
+    default: 6443
+  control_plane_endpoint:
+    description:
+      - A stable C(host) or C(host:port) for the control plane (load balancer); its host becomes a
+        SAN of C(apiserver).
+    type: str
+  service_subnet:
+    description:
+      - The Service CIDR, or two comma-separated CIDRs for dual-stack; the first address of each
+        becomes a SAN of C(apiserver).
+    type: str
+    default: 10.96.0.0/12
+  dns_domain:
+    description:
+      - The cluster's DNS domain; C(kubernetes.default.svc.<dns_domain>) becomes a SAN of C(apiserver).
+    type: str
+    default: cluster.local
+  apiserver_cert_sans:
+    description:
+      - Extra SANs for C(apiserver) - IP addresses, DNS names or C(*.wildcard) names. An entry
+        that is none of these fails the task and is named in the message.
+    type: list
+    elements: str
+    default: []
+  etcd_server_cert_sans:
+    description:
+      - Extra SANs for C(etcd/server), with the same rules as O(apiserver_cert_sans).
+    type: list
+    elements: str
+    default: []
+  etcd_peer_cert_sans:
+    description:
+      - Extra SANs for C(etcd/peer), with the same rules as O(apiserver_cert_sans).
+    type: list
+    elements: str
+    default: []
+  etcd:
+    description:
+      - V(local) produces the etcd CA and certificates; V(external) leaves them out.
+    type: str
+    choices: [local, external]
+    default: local
+  key_algorithm:
+    description:
+      - Algorithm of every new private key (existing keys are kept).
+    type: str
+    choices: [RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384]
+    default: RSA-2048
+  certificate_validity:
+    description:
+      - Validity of leaf certificates, as a Go duration (V(8760h), V(90m), V(1h30m)).
+    type: str
+    default: 8760h
+  ca_certificate_validity:
+    description:
+      - Validity of the CA certificates, as a Go duration; V(876000h) gives 100 years.
+    type: str
+    default: 87600h
+  backup:
+    description:
+      - Copy a file that is about to be replaced to C(<file>.<UTC timestamp>.bak) first.
+    type: bool
+    default: true
+seealso:
+  - module: kubeforge.cluster.cert_info
+  - module: kubeforge.cluster.worker
+"""
+
+EXAMPLES = r"""
+- name: Create the control-plane PKI as kubeadm would
+  kubeforge.cluster.pki:
+    advertise_address: 192.0.2.10
+    control_plane_endpoint: k8s.example.com:6443
+    apiserver_cert_sans:
+      - k8s.example.com
+      - 192.0.2.100
+  register: pki
+
+- name: Show the join pin
+  ansible.builtin.debug:
+    msg: "kubeadm join ... --discovery-token-ca-cert-hash {{ pki.ca_cert_hash }}"
+
+- name: A test cluster with 100-year certificates and ECDSA keys, external etcd
+  kubeforge.cluster.pki:
+    cert_dir: /srv/test/pki
+    advertise_address: 2001:db8::10
+    service_subnet: 10.96.0.0/12,fd00:10:96::/112
+    etcd: external
+    key_algorithm: ECDSA-P256
+    certificate_validity: 876000h
+    ca_certificate_validity: 876000h
+"""
+
+RETURN = r"""
+certificates:
+  description: One entry per certificate, the CAs first (C(ca), C(front-proxy-ca), C(etcd-ca)), then the leaves in kubeadm's order.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: kubeadm's phase name (C(apiserver), C(etcd-server), ...).
+      type: str
+      sample: apiserver
+    path:
+      description: Absolute path of the C(.crt) file.
+      type: str
+      sample: /etc/kubernetes/pki/apiserver.crt
+    subject:
+      description: Subject distinguished name.
+      type: str
+      sample: CN=kube-apiserver
+    issuer:
+      description: Issuer distinguished name.
+      type: str
+      sample: CN=kubernetes
+    dns_names:
+      description: DNS SANs.
+      type: list
+      elements: str
+      sample: [kubernetes, kubernetes.default]
+    ip_addresses:
+      description: IP SANs.
+      type: list
+      elements: str
+      sample: [10.96.0.1, 192.0.2.10]
+    not_after:
+      description: End of validity, RFC 3339 UTC.
+      type: str
+      sample: "2027-11-23T12:00:00Z"
+    action:
+      description: What happened (or, in check mode, would happen) - V(created), V(kept), V(reissued) or V(external).
+      type: str
+      sample: kept
+    reason:
+      description: Why a certificate was reissued or is wrong in external CA mode, for example C(missing SAN IP:10.0.0.5).
+      type: str
+      sample: "missing SAN IP:10.0.0.5"
+service_account_key:
+  description: The service-account signing key pair.
+  returned: success
+  type: dict
+  contains:
+    path:
+      description: Path of C(sa.key).
+      type: str
+    public_path:
+      description: Path of C(sa.pub).
+      type: str
+    action:
+      description: V(created) or V(kept).
+      type: str
+  sample: {path: /etc/kubernetes/pki/sa.key, public_path: /etc/kubernetes/pki/sa.pub, action: kept}
+ca_cert_hash:
+  description: C(sha256:<hex>) of the cluster CA's SubjectPublicKeyInfo, the C(--discovery-token-ca-cert-hash) pin.
+  returned: success
+  type: str
+  sample: "sha256:6c3b0b6f3f0b8b3c9a8f2d7e1c0a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b"
+external_ca:
+  description: Whether C(ca.crt) is present without C(ca.key) (external CA mode).
+  returned: success
+  type: bool
+  sample: false
+backups:
+  description: Backup files written before replacing files.
+  returned: success
+  type: list
+  elements: str
+  sample: ["/etc/kubernetes/pki/apiserver.crt.2026-11-23T12:00:00Z.bak"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client import (
+    WorkerClient,
+    WorkerError,
+    request_from_params,
+    worker_argument_spec,
+)
+
+REQUEST_FIELDS = (
+    "cert_dir", "node_name", "advertise_address", "bind_port", "control_plane_endpoint",
+    "service_subnet", "dns_domain", "apiserver_cert_sans", "etcd_server_cert_sans",
+    "etcd_peer_cert_sans", "etcd", "key_algorithm", "certificate_validity",
+    "ca_certificate_validity", "backup",
+)
+SANS = dict(type="list", elements="str", default=[])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=worker_argument_spec(
+            cert_dir=dict(type="path", default="/etc/kubernetes/pki"),
+            node_name=dict(type="str"),
+            advertise_address=dict(type="str", required=True),
+            bind_port=dict(type="int", default=6443),
+            control_plane_endpoint=dict(type="str"),
+            service_subnet=dict(type="str", default="10.96.0.0/12"),
+            dns_domain=dict(type="str", default="cluster.local"),
+            apiserver_cert_sans=dict(SANS),
+            etcd_server_cert_sans=dict(SANS),
+            etcd_peer_cert_sans=dict(SANS),
+            etcd=dict(type="str", choices=["local", "external"], default="local"),
+            key_algorithm=dict(type="str", default="RSA-2048",
+                               choices=["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384"]),
+            certificate_validity=dict(type="str", default="8760h"),
+            ca_certificate_validity=dict(type="str", default="87600h"),
+            backup=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        response = WorkerClient(module).post(
+            "/v1/pki", request_from_params(module.params, REQUEST_FIELDS, paths=("cert_dir",)))
+    except WorkerError as e:
+        e.fail(module)
+    for warning in response.warnings:
+        module.warn(warning)
+    if module._diff and response.diff is not None:
+        response.result["diff"] = response.diff
+    module.exit_json(changed=response.changed, **response.result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+package io.kubeforge.worker.pki;
+
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECPoint;
+import java.security.spec.ECPublicKeySpec;
+import java.security.spec.RSAKeyGenParameterSpec;
+import java.security.spec.RSAPublicKeySpec;
+import org.bouncycastle.jcajce.provider.asymmetric.util.EC5Util;
+import org.bouncycastle.math.ec.ECCurve;
+
+/**
+ * KeyPairs creates private keys of a {@link KeyAlgorithm} and answers the two questions the PKI
+ * phase asks of keys on disk: what is the public half, and does it belong to this certificate.
+ * Generation goes through a {@link KeySource} so tests can hand out pre-generated keys, as
+ * kubeadm's {@code pkiutil/testing} does.
+ */
+public final class KeyPairs {
+  private KeyPairs() {}
+
+  /** KeySource hands out a fresh key pair of the asked algorithm. */
+  @FunctionalInterface
+  public interface KeySource {
+    /** Returns a new key pair; implementations must be safe to call from several threads. */
+    KeyPair next(KeyAlgorithm algorithm);
+  }
+
+  /** Returns the production source: new keys from the JDK providers and a {@link SecureRandom}. */
+  public static KeySource secure() {
+    return KeyPairs::generate;
+  }
+
+  /** Generates a key pair (RSA with exponent 65537, EC on the named curve). */
+  public static KeyPair generate(KeyAlgorithm algorithm) {
+    try {
+      KeyPairGenerator gen = KeyPairGenerator.getInstance(algorithm.jcaName());
+      if (algorithm.jcaName().equals("RSA")) {
+        gen.initialize(new RSAKeyGenParameterSpec(algorithm.bits(), RSAKeyGenParameterSpec.F4), new SecureRandom());
+      } else {
+        gen.initialize(new ECGenParameterSpec(algorithm.curveName()), new SecureRandom());
+      }
+      return gen.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("couldn't generate a " + algorithm.id() + " key", e);
+    }
+  }
+
+  /**
+   * Derives the public key of an RSA (CRT form, as every PEM-encoded key is) or EC private key.
+   */
+  public static PublicKey publicKeyOf(PrivateKey key) {
+    try {
+      if (key instanceof RSAPrivateCrtKey rsa) {
+        return KeyFactory.getInstance("RSA").generatePublic(
+            new RSAPublicKeySpec(rsa.getModulus(), rsa.getPublicExponent()));
+      }
+      if (key instanceof ECPrivateKey ec) {
+        org.bouncycastle.jce.spec.ECParameterSpec spec = EC5Util.convertSpec(ec.getParams());
+        org.bouncycastle.math.ec.ECPoint q = spec.getG().multiply(ec.getS()).normalize();
+        ECPoint w = new ECPoint(q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger());
+        return KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(w, ec.getParams()));
+      }
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("couldn't derive the public key", e);
+    }
+    throw new IllegalArgumentException("private key is neither in RSA nor ECDSA format");
+  }
+
+  /** Tells whether a private key is the other half of {@code publicKey}. */
+  public static boolean matches(PrivateKey privateKey, PublicKey publicKey) {
+    if (privateKey instanceof RSAPrivateCrtKey rsa && publicKey instanceof RSAPublicKey pub) {
+      return rsa.getModulus().equals(pub.getModulus())
+          && rsa.getPublicExponent().equals(pub.getPublicExponent());
+    }
+    if (privateKey instanceof ECPrivateKey && publicKey instanceof ECPublicKey pub) {
+      ECPublicKey derived = (ECPublicKey) publicKeyOf(privateKey);
+      ECCurve a = EC5Util.convertCurve(derived.getParams().getCurve());
+      ECCurve b = EC5Util.convertCurve(pub.getParams().getCurve());
+      BigInteger ax = derived.getW().getAffineX();
+      return a.equals(b) && ax.equals(pub.getW().getAffineX())
+          && derived.getW().getAffineY().equals(pub.getW().getAffineY());
+    }
+    return false;
+  }
+}

@@ -1,0 +1,370 @@
+package io.kubeforge.worker.pki;
+
+import io.kubeforge.worker.support.DirLock;
+import io.kubeforge.worker.support.PhaseResult;
+import io.kubeforge.worker.support.SafeFiles;
+import io.kubeforge.worker.support.WorkerException;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * PkiPhase is {@code kubeadm init phase certs all} as a reconciler: it plans every certificate
+ * of {@link CertCatalog} and the service-account key pair against what is on disk, then (unless
+ * it is a dry run) generates all new keys and certificates in memory and only then writes them.
+ *
+ * <p>Per certificate: absent → created; present, signed by its CA, not expired and valid for
+ * every expected SAN → kept; otherwise reissued with a reason (kubeadm would fail instead).
+ * A key that does not match its certificate ({@code pki.key_mismatch}), a CA certificate that
+ * is not a CA ({@code pki.not_a_ca}), unreadable files ({@code pki.unreadable_file}) and
+ * symbolic links ({@code pki.symlink_in_path}) are conflicts and nothing is written. A CA
+ * whose certificate exists without its key is external (kubeadm's External CA mode): nothing
+ * of its tree is signed, its leaves are only checked and their problems reported.
+ */
+public final class PkiPhase {
+  /** Largest certificate or key file read (1 MiB). */
+  static final int MAX_FILE = 1 << 20;
+  /** Kept certificates closer than this to expiry get a warning. */
+  static final Duration EXPIRY_WARNING = Duration.ofDays(30);
+  private static final long LOCK_TIMEOUT_SECONDS = 120;
+
+  private final Clock clock;
+  private final KeyPairs.KeySource keys;
+
+  /** Creates the production phase: system clock, freshly generated keys. */
+  public PkiPhase() {
+    this(Clock.systemUTC(), KeyPairs.secure());
+  }
+
+  /** Creates a phase with an injected clock and key source (tests: fixture keys, fixed time). */
+  public PkiPhase(Clock clock, KeyPairs.KeySource keys) {
+    this.clock = clock;
+    this.keys = keys;
+  }
+
+  /** Action is what happened (or, in a dry run, would happen) to one certificate or key. */
+  public enum Action {
+    CREATED, KEPT, REISSUED, EXTERNAL;
+
+    /** Returns the lower-case name used in results. */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** OnDisk is what was found for one base name; any part may be missing. */
+  record OnDisk(List<X509Certificate> chain, PrivateKey key, PublicKey publicKey, List<String> gaps,
+                boolean absent) {
+    X509Certificate cert() {
+      return chain.isEmpty() ? null : chain.get(0);
+    }
+  }
+
+  /** Planned is the decision for one certificate. */
+  record Planned(CertSpec spec, Action action, String reason, OnDisk disk) {
+    boolean writes() {
+      return action == Action.CREATED || action == Action.REISSUED;
+    }
+  }
+
+  /** SaPlan is the decision for the service-account key pair. */
+  record SaPlan(Action action, String reason, OnDisk key, Optional<byte[]> pubBytes) {}
+
+  /**
+   * Reconciles the certificate directory described by {@code options}; with {@code dryRun}
+   * nothing is created, not even directories or lock files.
+   */
+  public PhaseResult run(PkiOptions options, boolean dryRun) {
+    SafeFiles files = SafeFiles.under(options.certDir(), "pki");
+    try (DirLock jvmLock = DirLock.inJvm(options.certDir(), LOCK_TIMEOUT_SECONDS, "pki")) {
+      if (dryRun) {
+        return plan(options, files).result(null, List.of(), true);
+      }
+      files.ensureParents(CertCatalog.CA.certFile());
+      try (DirLock ignored = jvmLock.withFileLock(options.certDir())) {
+        Plan plan = plan(options, files);
+        Materialized m = plan.materialize(keys);
+        List<String> backups = write(files, plan, m, options.backup());
+        return plan.result(m, backups, false);
+      }
+    }
+  }
+
+  private Plan plan(PkiOptions options, SafeFiles files) {
+    Instant start = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+    files.rootExists();
+    List<CertSpec> specs = CertCatalog.forOptions(options);
+    Plan plan = new Plan(options, start, files);
+    for (CertSpec ca : CertCatalog.cas(specs)) {
+      plan.add(planCa(ca, load(files, ca), start, plan.warnings));
+    }
+    for (CertSpec spec : specs) {
+      if (!spec.isCa()) {
+        plan.add(planLeaf(spec, load(files, spec), plan.planned.get(spec.caName()), plan, start));
+      }
+    }
+    plan.sa = planServiceAccount(files);
+    return plan;
+  }
+
+  private Planned planCa(CertSpec ca, OnDisk disk, Instant now, List<String> warnings) {
+    X509Certificate cert = disk.cert();
+    if (cert == null) {
+      if (disk.key() != null) {
+        throw WorkerException.conflict("pki.key_without_cert", ca.keyFile() + " exists but "
+            + ca.certFile() + " does not; restore the certificate or remove the key");
+      }
+      return new Planned(ca, Action.CREATED, disk.absent() ? null : String.join("; ", disk.gaps()), disk);
+    }
+    if (cert.getBasicConstraints() < 0) {
+      throw WorkerException.conflict("pki.not_a_ca", "certificate " + ca.certFile()
+          + " is not a CA; remove it or replace it with the " + ca.name() + " CA certificate");
+    }
+    if (now.isAfter(cert.getNotAfter().toInstant()) || now.isBefore(cert.getNotBefore().toInstant())) {
+      warnings.add("could not validate bounds for certificate " + ca.name() + ": it is valid from "
+          + PkiReport.time(cert.getNotBefore().toInstant()) + " to " + PkiReport.time(cert.getNotAfter().toInstant()));
+    }
+    if (disk.gaps().contains(ca.keyFile() + " is empty")) {
+      throw WorkerException.conflict("pki.unreadable_file", "private key " + ca.keyFile()
+          + " is empty; restore the CA key, or remove the file to use the CA as an external CA");
+    }
+    if (disk.key() == null) {
+      warnings.add("external CA mode for " + ca.name() + ": " + ca.keyFile()
+          + " is absent, so nothing of this tree is signed; leaves are only checked");
+      return new Planned(ca, Action.EXTERNAL, "CA key absent", disk);
+    }
+    return new Planned(ca, Action.KEPT, null, disk);
+  }
+
+  private Planned planLeaf(CertSpec spec, OnDisk disk, Planned ca, Plan plan, Instant now) {
+    boolean external = ca.action() == Action.EXTERNAL;
+    if (disk.absent()) {
+      if (external) {
+        plan.warnings.add(externalWarning(ca, spec, "certificate and key missing"));
+        return new Planned(spec, Action.EXTERNAL, "certificate and key missing", disk);
+      }
+      return new Planned(spec, Action.CREATED, null, disk);
+    }
+    List<String> problems = new ArrayList<>(disk.gaps());
+    X509Certificate cert = disk.cert();
+    if (cert != null) {
+      if (ca.action() == Action.CREATED) {
+        problems.add("new " + ca.spec().name());
+      } else if (!CertChecks.signedBy(disk.chain(), ca.disk().cert())) {
+        problems.add("not signed by " + ca.spec().name());
+      }
+      Instant notAfter = cert.getNotAfter().toInstant();
+      if (now.isAfter(notAfter)) {
+        problems.add("expired on " + PkiReport.time(notAfter));
+      }
+      List<String> missing = CertChecks.missingSans(cert, spec.altNames());
+      if (!missing.isEmpty()) {
+        problems.add("missing SAN " + String.join(", ", missing));
+      }
+      if (problems.isEmpty() && notAfter.isBefore(now.plus(EXPIRY_WARNING))) {
+        plan.warnings.add("certificate " + spec.name() + " expires on " + PkiReport.time(notAfter)
+            + (external ? "; renew it with the external CA" : ""));
+      }
+    }
+    String reason = problems.isEmpty() ? null : String.join("; ", problems);
+    if (external) {
+      if (reason != null) {
+        plan.warnings.add(externalWarning(ca, spec, reason));
+      }
+      return new Planned(spec, Action.EXTERNAL, reason, disk);
+    }
+    return new Planned(spec, reason == null ? Action.KEPT : Action.REISSUED, reason, disk);
+  }
+
+  private static String externalWarning(Planned ca, CertSpec spec, String reason) {
+    return "external CA " + ca.spec().name() + ": certificate " + spec.name() + " is not usable ("
+        + reason + "); provide " + spec.certFile() + " and " + spec.keyFile() + " signed by that CA";
+  }
+
+  private SaPlan planServiceAccount(SafeFiles files) {
+    String keyFile = CertCatalog.SERVICE_ACCOUNT_BASE + ".key";
+    String pubFile = CertCatalog.SERVICE_ACCOUNT_BASE + ".pub";
+    OnDisk key = loadKeyOnly(files, keyFile);
+    Optional<byte[]> pub = files.read(pubFile, MAX_FILE);
+    if (key.key() == null) {
+      return new SaPlan(Action.CREATED, key.absent() ? null : String.join("; ", key.gaps()), key, pub);
+    }
+    // kubeadm reuses a parseable sa.key and never looks at sa.pub; we also repair sa.pub
+    if (pub.isEmpty() || pub.get().length == 0) {
+      return new SaPlan(Action.REISSUED, "sa.pub missing", key, pub);
+    }
+    List<PublicKey> keysInPub;
+    try {
+      keysInPub = Pem.parsePublicKeys(pub.get());
+    } catch (IllegalArgumentException e) {
+      return new SaPlan(Action.REISSUED, "sa.pub unreadable: " + e.getMessage(), key, pub);
+    }
+    if (keysInPub.stream().noneMatch(k -> KeyPairs.matches(key.key(), k))) {
+      return new SaPlan(Action.REISSUED, "sa.pub does not hold the public key of sa.key", key, pub);
+    }
+    return new SaPlan(Action.KEPT, null, key, pub);
+  }
+
+  /**
+   * Loads the certificate chain and key of {@code spec}. Missing or empty (zero-byte, as left by
+   * a crash) files become gaps; unreadable files and a key that does not match the certificate
+   * are conflicts.
+   */
+  static OnDisk load(SafeFiles files, CertSpec spec) {
+    List<String> gaps = new ArrayList<>();
+    List<X509Certificate> chain = List.of();
+    Optional<byte[]> crt = files.read(spec.certFile(), MAX_FILE);
+    if (crt.isEmpty()) {
+      gaps.add("certificate missing");
+    } else if (crt.get().length == 0) {
+      gaps.add(spec.certFile() + " is empty");
+    } else {
+      try {
+        chain = Pem.parseCertificates(crt.get());
+      } catch (IllegalArgumentException e) {
+        throw WorkerException.conflict("pki.unreadable_file", "couldn't load certificate "
+            + files.resolve(spec.certFile()) + ": " + e.getMessage() + "; fix or remove the file");
+      }
+    }
+    OnDisk key = loadKeyOnly(files, spec.keyFile());
+    gaps.addAll(key.gaps());
+    if (!chain.isEmpty() && key.key() != null && !KeyPairs.matches(key.key(), chain.get(0).getPublicKey())) {
+      throw WorkerException.conflict("pki.key_mismatch", "private key " + files.resolve(spec.keyFile())
+          + " does not match certificate " + files.resolve(spec.certFile())
+          + "; restore the matching pair or remove both files to have them issued again");
+    }
+    return new OnDisk(chain, key.key(), key.publicKey(), gaps, crt.isEmpty() && key.absent());
+  }
+
+  private static OnDisk loadKeyOnly(SafeFiles files, String keyFile) {
+    Optional<byte[]> bytes = files.read(keyFile, MAX_FILE);
+    if (bytes.isEmpty()) {
+      return new OnDisk(List.of(), null, null, List.of("key missing"), true);
+    }
+    if (bytes.get().length == 0) {
+      return new OnDisk(List.of(), null, null, List.of(keyFile + " is empty"), false);
+    }
+    try {
+      PrivateKey key = Pem.parsePrivateKey(bytes.get());
+      return new OnDisk(List.of(), key, KeyPairs.publicKeyOf(key), List.of(), false);
+    } catch (IllegalArgumentException e) {
+      throw WorkerException.conflict("pki.unreadable_file", "couldn't load private key "
+          + files.resolve(keyFile) + ": " + e.getMessage() + "; fix or remove the file");
+    }
+  }
+
+  /** Materialized holds the keys and certificates generated for a plan, in memory only. */
+  record Materialized(Map<String, KeyPair> newKeys, Map<String, X509Certificate> certs, KeyPair saKey) {}
+
+  /** FileWrite is one file to write. */
+  private record FileWrite(String name, byte[] content, Set<PosixFilePermission> mode) {}
+
+  private static List<String> write(SafeFiles files, Plan plan, Materialized m, boolean backup) {
+    List<FileWrite> writes = new ArrayList<>();
+    for (Planned p : plan.planned.values()) {
+      if (p.writes()) {
+        KeyPair kp = m.newKeys().get(p.spec().name());
+        writes.add(new FileWrite(p.spec().keyFile(), ascii(Pem.encodePrivateKey(kp.getPrivate())), SafeFiles.PRIVATE));
+        writes.add(new FileWrite(p.spec().certFile(), ascii(Pem.encodeCertificate(m.certs().get(p.spec().name()))),
+            SafeFiles.PUBLIC));
+      }
+    }
+    if (plan.sa.action() == Action.CREATED) {
+      writes.add(new FileWrite("sa.key", ascii(Pem.encodePrivateKey(m.saKey().getPrivate())), SafeFiles.PRIVATE));
+    }
+    if (plan.sa.action() != Action.KEPT) {
+      PublicKey pub = plan.sa.action() == Action.CREATED ? m.saKey().getPublic() : plan.sa.key().publicKey();
+      // kubeadm writes sa.pub through keyutil.WriteKey, hence 0600
+      writes.add(new FileWrite("sa.pub", ascii(Pem.encodePublicKey(pub)), SafeFiles.PRIVATE));
+    }
+    List<String> backups = new ArrayList<>();
+    if (backup) {
+      for (FileWrite w : writes) {
+        files.backup(w.name(), plan.start, w.mode()).ifPresent(p -> backups.add(p.toString()));
+      }
+    }
+    for (FileWrite w : writes) {
+      files.write(w.name(), w.content(), w.mode());
+    }
+    return backups;
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  /** Plan is the outcome of planning: per-certificate decisions plus warnings. */
+  final class Plan {
+    final PkiOptions options;
+    final Instant start;
+    final SafeFiles files;
+    final Map<String, Planned> planned = new LinkedHashMap<>();
+    final List<String> warnings = new ArrayList<>();
+    SaPlan sa;
+
+    Plan(PkiOptions options, Instant start, SafeFiles files) {
+      this.options = options;
+      this.start = start;
+      this.files = files;
+      if (options.certificateValidity().compareTo(options.caCertificateValidity()) > 0) {
+        warnings.add("certificate_validity is longer than ca_certificate_validity; "
+            + "leaf certificates will outlive their CA");
+      }
+    }
+
+    void add(Planned p) {
+      planned.put(p.spec().name(), p);
+    }
+
+    Validity validity(CertSpec spec) {
+      return Validity.startingAt(start, spec.isCa() ? options.caCertificateValidity() : options.certificateValidity());
+    }
+
+    Materialized materialize(KeyPairs.KeySource source) {
+      Map<String, KeyPair> newKeys = new LinkedHashMap<>();
+      Map<String, X509Certificate> certs = new LinkedHashMap<>();
+      Map<String, PrivateKey> caKeys = new LinkedHashMap<>();
+      for (Planned p : planned.values()) {
+        CertSpec spec = p.spec();
+        if (!p.writes()) {
+          if (p.disk().cert() != null) {
+            certs.put(spec.name(), p.disk().cert());
+          }
+          if (spec.isCa() && p.disk().key() != null) {
+            caKeys.put(spec.name(), p.disk().key());
+          }
+          continue;
+        }
+        KeyPair kp = source.next(options.keyAlgorithm());
+        newKeys.put(spec.name(), kp);
+        if (spec.isCa()) {
+          certs.put(spec.name(), CertificateFactory.selfSignedCa(spec, kp, validity(spec)));
+          caKeys.put(spec.name(), kp.getPrivate());
+        } else {
+          certs.put(spec.name(), CertificateFactory.issue(spec, kp.getPublic(), certs.get(spec.caName()),
+              caKeys.get(spec.caName()), validity(spec)));
+        }
+      }
+      KeyPair saKey = sa.action() == Action.CREATED ? source.next(options.keyAlgorithm()) : null;
+      return new Materialized(newKeys, certs, saKey);
+    }
+
+    PhaseResult result(Materialized m, List<String> backups, boolean dryRun) {
+      PkiReport report = new PkiReport(this, m, backups);
+      boolean changed = planned.values().stream().anyMatch(Planned::writes) || sa.action() != Action.KEPT;
+      return new PhaseResult(changed, warnings, report.result(), report.diff());
+    }
+  }
+}

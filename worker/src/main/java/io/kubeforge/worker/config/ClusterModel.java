@@ -1,0 +1,123 @@
+package io.kubeforge.worker.config;
+
+import io.kubeforge.worker.support.IpAddresses;
+import io.kubeforge.worker.support.WorkerException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * ClusterModel is the one resolved, defaulted and validated view of a kubeadm configuration that
+ * the kubeconfig, static Pod, encryption and kubelet phases (and the PKI) read. It is built from
+ * kubeadm's own {@code InitConfiguration}/{@code ClusterConfiguration}/{@code JoinConfiguration}
+ * YAML, from the modules' snake_case options, or from both: options override the YAML.
+ *
+ * @param certDir {@code certificatesDir} / {@code cert_dir}
+ * @param kubeconfigDir where kubeconfig files live ({@code kubeconfig_dir})
+ * @param manifestDir where static Pod manifests live ({@code manifest_dir})
+ * @param kubeletConfigPath where the KubeletConfiguration is written
+ * @param encryptionConfigPath the API server's EncryptionConfiguration, or null when not used
+ * @param nodeName {@code nodeRegistration.name}
+ * @param advertiseAddress {@code localAPIEndpoint.advertiseAddress}, normalised, or null when unknown
+ * @param bindPort {@code localAPIEndpoint.bindPort}
+ * @param controlPlaneEndpoint {@code controlPlaneEndpoint}, or null
+ * @param serviceSubnet {@code networking.serviceSubnet}, one CIDR or two comma-separated
+ * @param podSubnet {@code networking.podSubnet}, or null
+ * @param dnsDomain {@code networking.dnsDomain}
+ * @param clusterName {@code clusterName}
+ * @param kubernetesVersion {@code kubernetesVersion}, always with a leading {@code v}
+ * @param imageRepository {@code imageRepository}
+ * @param apiServerCertSans {@code apiServer.certSANs}
+ * @param etcd local or external etcd
+ * @param keyAlgorithm {@code encryptionAlgorithm} (kubeadm's names, e.g. {@code RSA-2048})
+ * @param certificateValidity {@code certificateValidityPeriod}
+ * @param caCertificateValidity {@code caCertificateValidityPeriod}
+ * @param apiServer extras of kube-apiserver
+ * @param controllerManager extras of kube-controller-manager
+ * @param scheduler extras of kube-scheduler
+ * @param criSocket {@code nodeRegistration.criSocket}
+ * @param controlPlaneComponentHealthCheck {@code timeouts.controlPlaneComponentHealthCheck}
+ * @param featureGates kubeadm feature gates (kept, not interpreted)
+ * @param joinConfiguration true when the YAML held a JoinConfiguration (no InitConfiguration)
+ * @param kubeletConfiguration a user-supplied KubeletConfiguration document, empty when none
+ */
+public record ClusterModel(
+    Path certDir, Path kubeconfigDir, Path manifestDir, Path kubeletConfigPath, Path encryptionConfigPath,
+    String nodeName, String advertiseAddress, int bindPort, String controlPlaneEndpoint,
+    String serviceSubnet, String podSubnet, String dnsDomain, String clusterName,
+    String kubernetesVersion, String imageRepository, List<String> apiServerCertSans,
+    EtcdConfig etcd, String keyAlgorithm, Duration certificateValidity, Duration caCertificateValidity,
+    ComponentExtras apiServer, ComponentExtras controllerManager, ComponentExtras scheduler,
+    String criSocket, Duration controlPlaneComponentHealthCheck, Map<String, Boolean> featureGates,
+    boolean joinConfiguration, Map<String, Object> kubeletConfiguration) {
+
+  public ClusterModel {
+    apiServerCertSans = List.copyOf(apiServerCertSans);
+    featureGates = Map.copyOf(featureGates);
+  }
+
+  /**
+   * Builds the model from a request body: {@code kubeadm_config} (YAML text, or an absolute path
+   * to a YAML file) and/or the snake_case options of {@link RequestOptions#MODEL_FIELDS}; any
+   * other field is refused as unknown. Options that are given (not null) override the YAML.
+   */
+  public static ClusterModel fromRequest(Map<String, Object> body) {
+    return fromRequest(body, Set.of());
+  }
+
+  /**
+   * Same as {@link #fromRequest(Map)}, also allowing the capability's own fields
+   * ({@code dry_run}, {@code backup}, ...), which are ignored here.
+   */
+  public static ClusterModel fromRequest(Map<String, Object> body, Set<String> ownFields) {
+    return RequestOptions.toModel(body, ownFields);
+  }
+
+  /** Returns the advertise address or fails with a bad-input error naming {@code advertise_address}. */
+  public String requireAdvertiseAddress() {
+    if (advertiseAddress == null) {
+      throw WorkerException.badInput(ConfigCodes.MISSING_FIELD, "advertise_address",
+          "is required (or localAPIEndpoint.advertiseAddress in kubeadm_config)");
+    }
+    return advertiseAddress;
+  }
+
+  /** Tells whether the advertise address is IPv6. */
+  public boolean advertiseIpv6() {
+    return advertiseAddress != null && advertiseAddress.indexOf(':') >= 0;
+  }
+
+  /** Returns the service CIDRs, first one first. */
+  public List<String> serviceSubnets() {
+    return List.of(serviceSubnet.split(","));
+  }
+
+  /**
+   * Returns the cluster DNS service address: the 10th IP of the first service CIDR, as kubeadm's
+   * {@code GetDNSIP}.
+   */
+  public String clusterDnsIp() {
+    IpAddresses.Cidr cidr = IpAddresses.Cidr.parse(serviceSubnets().get(0)).orElseThrow();
+    InetAddress ip = IpAddresses.indexed(cidr, 10);
+    return IpAddresses.format(ip);
+  }
+
+  /** Returns {@code host:port} of the local API endpoint ({@code [v6]:port} for IPv6). */
+  public String localEndpointHostPort() {
+    return Endpoints.joinHostPort(requireAdvertiseAddress(), bindPort);
+  }
+
+  /** Returns the extras of the local etcd member, or none for external etcd. */
+  public ComponentExtras etcdExtras() {
+    return etcd.local() == null ? ComponentExtras.NONE : etcd.local().extra();
+  }
+
+  /** Returns the optional control-plane endpoint. */
+  public Optional<String> controlPlaneEndpointOpt() {
+    return Optional.ofNullable(controlPlaneEndpoint);
+  }
+}

@@ -1,0 +1,186 @@
+package io.kubeforge.worker.manifests;
+
+import io.kubeforge.worker.config.ClusterModel;
+import io.kubeforge.worker.config.HostProbe;
+import io.kubeforge.worker.config.KubeYaml;
+import io.kubeforge.worker.config.SafeYaml;
+import io.kubeforge.worker.support.PhaseResult;
+import io.kubeforge.worker.support.SafeFiles;
+import io.kubeforge.worker.support.WorkerException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * ManifestsPhase writes the control plane's static Pod manifests: absent → created; present and
+ * equal once parsed → kept; different (or unparsable) → replaced after a backup. Backups go to
+ * {@code <kubeconfig_dir>/tmp/kubeforge-backup-manifests/}, never into the manifest directory,
+ * because the kubelet runs every non-dot file there as a static Pod. Files are 0600, the
+ * directory 0700 when created, every write atomic. In a dry run nothing is written.
+ */
+public final class ManifestsPhase {
+  /** The request fields of this capability besides the model's. */
+  public static final Set<String> OWN_FIELDS = Set.of("dry_run", "backup");
+  static final Set<PosixFilePermission> DIR_0700 = PosixFilePermissions.fromString("rwx------");
+  private static final int MAX_MANIFEST = 1 << 20;
+  private static final DateTimeFormatter STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+  private final HostProbe host;
+  private final Clock clock;
+
+  /** Creates the phase against the real host and clock. */
+  public ManifestsPhase() {
+    this(HostProbe.SYSTEM, Clock.systemUTC());
+  }
+
+  /** Creates the phase with an injected host probe and clock (tests). */
+  public ManifestsPhase(HostProbe host, Clock clock) {
+    this.host = host;
+    this.clock = clock;
+  }
+
+  /** Decodes a request body and runs the phase ({@code dry_run}, {@code backup} default false/true). */
+  public PhaseResult run(Map<String, Object> body) {
+    ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
+    var f = io.kubeforge.worker.support.RequestFields.of(body, allowed());
+    return run(m, f.bool("dry_run", false), f.bool("backup", true));
+  }
+
+  static Set<String> allowed() {
+    Set<String> s = new java.util.HashSet<>(io.kubeforge.worker.config.RequestOptions.MODEL_FIELDS);
+    s.addAll(OWN_FIELDS);
+    return s;
+  }
+
+  /** Renders every manifest of the model to bytes, keyed by file name (catalog order). */
+  public Map<String, String> render(ClusterModel m, List<String> warnings) {
+    Map<String, String> out = new LinkedHashMap<>();
+    ComponentCatalog.render(m, host, warnings).forEach((name, pod) -> out.put(name + ".yaml", KubeYaml.render(pod)));
+    return out;
+  }
+
+  /** Runs the phase; see the class comment. */
+  public PhaseResult run(ClusterModel m, boolean dryRun, boolean backup) {
+    List<String> warnings = new ArrayList<>();
+    String w = Images.etcdWarning(m);
+    if (w != null) {
+      warnings.add(w);
+    }
+    Map<String, String> rendered = render(m, warnings);
+    SafeFiles files = SafeFiles.under(m.manifestDir(), "manifests");
+    List<Object> manifests = new ArrayList<>();
+    List<Object> backups = new ArrayList<>();
+    StringBuilder before = new StringBuilder();
+    StringBuilder after = new StringBuilder();
+    boolean changed = false;
+    for (Map.Entry<String, String> e : rendered.entrySet()) {
+      String name = e.getKey();
+      String content = e.getValue();
+      byte[] existing = files.rootExists() ? files.read(name, MAX_MANIFEST).orElse(null) : null;
+      String action;
+      String reason = null;
+      if (existing == null) {
+        action = "created";
+      } else if (sameParsed(existing, content)) {
+        action = "kept";
+      } else {
+        action = "updated";
+        reason = "content differs from the rendered manifest";
+      }
+      Path path = m.manifestDir().resolve(name);
+      if (!action.equals("kept")) {
+        changed = true;
+        before.append("# ").append(path).append('\n')
+            .append(existing == null ? "" : new String(existing, StandardCharsets.UTF_8));
+        after.append("# ").append(path).append('\n').append(content);
+        if (!dryRun) {
+          if (existing != null && backup) {
+            backups.add(backupOutside(m, name, existing).toString());
+          }
+          ensurePrivateDir(m.manifestDir());
+          files.write(name, content.getBytes(StandardCharsets.UTF_8), SafeFiles.PRIVATE);
+        }
+      }
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("name", name.substring(0, name.length() - ".yaml".length()));
+      r.put("path", path.toString());
+      r.put("image", imageOf(content));
+      r.put("action", action);
+      if (reason != null) {
+        r.put("reason", reason);
+      }
+      manifests.add(r);
+    }
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("manifest_dir", m.manifestDir().toString());
+    result.put("manifests", manifests);
+    result.put("backups", backups);
+    Map<String, Object> diff = changed ? Map.of("before", before.toString(), "after", after.toString()) : null;
+    return new PhaseResult(changed, warnings, result, diff);
+  }
+
+  /** Compares an existing manifest with the rendered one as parsed YAML (kubeadm compares Pods, not bytes). */
+  static boolean sameParsed(byte[] existing, String rendered) {
+    try {
+      Object a = SafeYaml.load(new String(existing, StandardCharsets.UTF_8), "manifest");
+      Object b = SafeYaml.load(rendered, "manifest");
+      return Objects.equals(a, b);
+    } catch (WorkerException e) {
+      return false;
+    }
+  }
+
+  private Path backupOutside(ClusterModel m, String name, byte[] content) {
+    SafeFiles backups = SafeFiles.under(m.kubeconfigDir().resolve("tmp").resolve("kubeforge-backup-manifests"), "manifests");
+    if (!backups.rootExists()) {
+      ensurePrivateDir(backups.root());
+    }
+    String file = name + "." + STAMP.format(clock.instant());
+    String candidate = file + ".bak";
+    for (int i = 1; backups.read(candidate, Integer.MAX_VALUE - 16).isPresent(); i++) {
+      candidate = file + "." + i + ".bak";
+    }
+    return backups.write(candidate, content, SafeFiles.PRIVATE);
+  }
+
+  /** Creates a directory (and parents) with mode 0700 when missing; an existing one keeps its mode. */
+  static void ensurePrivateDir(Path dir) {
+    if (Files.isSymbolicLink(dir)) {
+      throw WorkerException.conflict("manifests.symlink_in_path", "refusing to use " + dir + ": it is a symbolic link");
+    }
+    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try {
+      Files.createDirectories(dir);
+      Files.setPosixFilePermissions(dir, DIR_0700);
+    } catch (IOException e) {
+      throw new UncheckedIOException("couldn't create directory " + dir, e);
+    }
+  }
+
+  private static String imageOf(String manifest) {
+    for (String line : manifest.split("\n")) {
+      String t = line.trim();
+      if (t.startsWith("image: ")) {
+        return t.substring("image: ".length());
+      }
+    }
+    return "";
+  }
+}

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code src/test/resources/fixtures/keys} (RSA), cycling through them; EC keys are cheap and are
  * generated. Like kubeadm's {@code pkiutil/testing}, it keeps PKI tests fast.
  */
-final class FixtureKeys implements KeyPairs.KeySource {
+public final class FixtureKeys implements KeyPairs.KeySource {
   private static final Map<KeyAlgorithm, List<KeyPair>> POOL = new EnumMap<>(KeyAlgorithm.class);
 
   static {
@@ -28,12 +28,12 @@ final class FixtureKeys implements KeyPairs.KeySource {
   private final AtomicInteger next;
 
   /** Starts at the first key of each pool. */
-  FixtureKeys() {
+  public FixtureKeys() {
     this(0);
   }
 
   /** Starts at key {@code offset} of each pool, so two trees in one test get different keys. */
-  FixtureKeys(int offset) {
+  public FixtureKeys(int offset) {
     this.next = new AtomicInteger(offset);
   }
 
@@ -47,12 +47,12 @@ final class FixtureKeys implements KeyPairs.KeySource {
   }
 
   /** Returns the n-th (1-based) RSA-2048 fixture key pair. */
-  static KeyPair rsa2048(int n) {
+  public static KeyPair rsa2048(int n) {
     return POOL.get(KeyAlgorithm.RSA_2048).get(n - 1);
   }
 
   /** Reads a fixture file from the test class path. */
-  static byte[] bytes(String name) {
+  public static byte[] bytes(String name) {
     try (InputStream in = FixtureKeys.class.getResourceAsStream("/fixtures/keys/" + name)) {
       if (in == null) {
         throw new IllegalArgumentException("no fixture " + name);

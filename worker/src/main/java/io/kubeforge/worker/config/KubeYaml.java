@@ -149,7 +149,7 @@ public final class KubeYaml {
       out.append("{}");
     } else if (v instanceof List<?>) {
       out.append("[]");
-    } else if (v instanceof Boolean || v instanceof Integer || v instanceof Long) {
+    } else if (v instanceof Boolean || v instanceof Number) {
       out.append(v);
     } else {
       scalar(String.valueOf(v), contIndent, false);

@@ -1,0 +1,187 @@
+package io.kubeforge.worker.kubeconfig;
+
+import io.kubeforge.worker.config.ClusterModel;
+import io.kubeforge.worker.config.Endpoints;
+import io.kubeforge.worker.config.RequestOptions;
+import io.kubeforge.worker.pki.CertSpec;
+import io.kubeforge.worker.pki.CertificateFactory;
+import io.kubeforge.worker.pki.KeyAlgorithm;
+import io.kubeforge.worker.pki.KeyPairs;
+import io.kubeforge.worker.pki.Pem;
+import io.kubeforge.worker.pki.Validity;
+import io.kubeforge.worker.support.PhaseResult;
+import io.kubeforge.worker.support.RequestFields;
+import io.kubeforge.worker.support.SafeFiles;
+import io.kubeforge.worker.support.WorkerException;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * KubeconfigPhase writes the kubeconfig files of {@link KubeconfigCatalog}: absent → created with
+ * a new key (from the {@link KeyPairs.KeySource}) and a client certificate signed by
+ * {@code <cert_dir>/ca.crt}/{@code ca.key}; present → checked as kubeadm does (same CA, same
+ * server URL) and kept, otherwise reissued with the reason, after a backup. kubeadm only warns
+ * about a different server URL; here it is a reason to reissue, so moving the control-plane
+ * endpoint converges. With an external CA ({@code ca.key} absent) files can only be kept:
+ * a missing or mismatching one is a conflict. Results and diffs never hold key material.
+ */
+public final class KubeconfigPhase {
+  /** The request fields of this capability besides the model's. */
+  public static final Set<String> OWN_FIELDS = Set.of("dry_run", "backup", "kubeconfigs");
+  private static final int MAX_FILE = 1 << 20;
+
+  private final KeyPairs.KeySource keys;
+  private final Clock clock;
+
+  /** Creates the phase with secure new keys and the system clock. */
+  public KubeconfigPhase() {
+    this(KeyPairs.secure(), Clock.systemUTC());
+  }
+
+  /** Creates the phase with an injected key source and clock (tests). */
+  public KubeconfigPhase(KeyPairs.KeySource keys, Clock clock) {
+    this.keys = keys;
+    this.clock = clock;
+  }
+
+  /** Decodes a request body ({@code dry_run}, {@code backup}, {@code kubeconfigs}) and runs the phase. */
+  public PhaseResult run(Map<String, Object> body) {
+    ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
+    Set<String> allowed = new HashSet<>(RequestOptions.MODEL_FIELDS);
+    allowed.addAll(OWN_FIELDS);
+    RequestFields f = RequestFields.of(body, allowed);
+    List<String> names = f.stringList("kubeconfigs");
+    List<KubeconfigSpec> specs = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      String n = names.get(i);
+      specs.add(KubeconfigCatalog.byFileName(n).orElseThrow(() -> WorkerException.badInput(
+          "kubeconfig.unknown_file", "kubeconfigs", "'" + n + "' is not one of admin.conf, super-admin.conf, "
+              + "kubelet.conf, controller-manager.conf, scheduler.conf")));
+    }
+    return run(m, specs.isEmpty() ? KubeconfigCatalog.forModel(m) : specs, f.bool("dry_run", false),
+        f.bool("backup", true));
+  }
+
+  /** Runs the phase for the model's default files. */
+  public PhaseResult run(ClusterModel m, boolean dryRun) {
+    return run(m, KubeconfigCatalog.forModel(m), dryRun, true);
+  }
+
+  /** Runs the phase for the given files; see the class comment. */
+  public PhaseResult run(ClusterModel m, List<KubeconfigSpec> specs, boolean dryRun, boolean backup) {
+    m.requireAdvertiseAddress();
+    List<String> warnings = new ArrayList<>();
+    String pw = Endpoints.portWarning(m);
+    if (pw != null) {
+      warnings.add(pw);
+    }
+    SafeFiles pki = SafeFiles.under(m.certDir(), "kubeconfig");
+    byte[] caPem = pki.read("ca.crt", MAX_FILE).orElseThrow(() -> WorkerException.conflict("kubeconfig.ca_missing",
+        "couldn't load the cluster CA: " + m.certDir().resolve("ca.crt") + " does not exist; create the PKI first"));
+    X509Certificate ca = parseCa(caPem, m);
+    PrivateKey caKey = pki.read("ca.key", MAX_FILE).map(KubeconfigPhase::parseKey).orElse(null);
+    String caText = new String(caPem, StandardCharsets.UTF_8);
+
+    SafeFiles out = SafeFiles.under(m.kubeconfigDir(), "kubeconfig");
+    Instant start = clock.instant();
+    Validity validity = Validity.startingAt(start, m.certificateValidity());
+    KeyAlgorithm algorithm = KeyAlgorithm.byId(m.keyAlgorithm()).orElse(KeyAlgorithm.DEFAULT);
+    List<Object> results = new ArrayList<>();
+    List<Object> backups = new ArrayList<>();
+    StringBuilder before = new StringBuilder();
+    StringBuilder after = new StringBuilder();
+    boolean changed = false;
+    for (KubeconfigSpec spec : specs) {
+      String server = KubeconfigCatalog.serverUrl(spec, m);
+      String user = spec.clientName().apply(m);
+      byte[] existing = out.rootExists() ? out.read(spec.fileName(), MAX_FILE).orElse(null) : null;
+      String reason = existing == null ? null : ExistingKubeconfig.mismatch(existing, ca, server);
+      String action = existing == null ? "created" : reason == null ? "kept" : "reissued";
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("name", spec.fileName());
+      r.put("path", m.kubeconfigDir().resolve(spec.fileName()).toString());
+      r.put("cluster", m.clusterName());
+      r.put("server", server);
+      r.put("user", user);
+      r.put("context", user + "@" + m.clusterName());
+      r.put("organizations", spec.organizations());
+      if (!action.equals("kept")) {
+        if (caKey == null) {
+          throw WorkerException.conflict("kubeconfig.external_ca", "couldn't " + (existing == null ? "create " : "reissue ")
+              + m.kubeconfigDir().resolve(spec.fileName()) + ": " + m.certDir().resolve("ca.key")
+              + " is absent (external CA mode); provide the kubeconfig file signed by your CA"
+              + (reason == null ? "" : " (" + reason + ")"));
+        }
+        changed = true;
+        r.put("not_after", DateTimeFormatter.ISO_INSTANT.format(validity.notAfter()));
+        before.append(summary(spec, existing == null ? null : "existing file (" + reason + ")"));
+        after.append(summary(spec, "server " + server + ", user " + user + ", context " + user + "@"
+            + m.clusterName() + ", new " + algorithm.id() + " key, client certificate valid until "
+            + DateTimeFormatter.ISO_INSTANT.format(validity.notAfter())));
+        if (!dryRun) {
+          String content = issue(spec, m, user, server, ca, caKey, caText, validity, algorithm);
+          if (existing != null && backup) {
+            out.backup(spec.fileName(), start, SafeFiles.PRIVATE).ifPresent(p -> backups.add(p.toString()));
+          }
+          out.write(spec.fileName(), content.getBytes(StandardCharsets.UTF_8), SafeFiles.PRIVATE);
+        }
+      }
+      r.put("action", action);
+      if (reason != null) {
+        r.put("reason", reason);
+      }
+      results.add(r);
+    }
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("kubeconfig_dir", m.kubeconfigDir().toString());
+    result.put("kubeconfigs", results);
+    result.put("backups", backups);
+    Map<String, Object> diff = changed ? Map.of("before", before.toString(), "after", after.toString()) : null;
+    return new PhaseResult(changed, warnings, result, diff);
+  }
+
+  /** Renders one kubeconfig with a fresh key and client certificate. */
+  String issue(KubeconfigSpec spec, ClusterModel m, String user, String server, X509Certificate ca,
+               PrivateKey caKey, String caPem, Validity validity, KeyAlgorithm algorithm) {
+    KeyPair kp = keys.next(algorithm);
+    CertSpec cert = CertSpec.client(spec.fileName(), "ca", user, spec.organizations());
+    X509Certificate leaf = CertificateFactory.issue(cert, kp.getPublic(), ca, caKey, validity);
+    return KubeconfigRenderer.render(m.clusterName(), server, user, caPem,
+        Pem.encodeCertificate(leaf), Pem.encodePrivateKey(kp.getPrivate()));
+  }
+
+  private static String summary(KubeconfigSpec spec, String text) {
+    return "# " + spec.fileName() + "\n" + (text == null ? "" : text + "\n");
+  }
+
+  private static X509Certificate parseCa(byte[] pem, ClusterModel m) {
+    try {
+      List<X509Certificate> certs = Pem.parseCertificates(pem);
+      if (certs.isEmpty() || certs.get(0).getBasicConstraints() < 0) {
+        throw WorkerException.conflict("kubeconfig.not_a_ca", m.certDir().resolve("ca.crt") + " is not a CA certificate");
+      }
+      return certs.get(0);
+    } catch (IllegalArgumentException e) {
+      throw WorkerException.conflict("kubeconfig.invalid_ca", "couldn't parse " + m.certDir().resolve("ca.crt"), e);
+    }
+  }
+
+  private static PrivateKey parseKey(byte[] pem) {
+    try {
+      return Pem.parsePrivateKey(pem);
+    } catch (IllegalArgumentException e) {
+      throw WorkerException.conflict("kubeconfig.invalid_ca", "couldn't parse the CA private key", e);
+    }
+  }
+}

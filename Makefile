@@ -8,19 +8,29 @@ PY        := $(VENV)/bin/python
 ANSIBLE_PLAYBOOK := $(VENV)/bin/ansible-playbook
 JAR       := worker/target/kubeforge-worker.jar
 COLL_DIR  := _build/collections
+# A second venv with the full `ansible` package: community.crypto for the bench, containers.podman
+# (the connection) and molecule for the molecule scenario. Kept apart so tests cannot lean on it.
+FULL_VENV := .cache/bench-venv
 MVN       := mvn -B -q
 
-.PHONY: help venv jar collection demo test test-java test-python test-playbook bench clean
+.PHONY: help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule clean
 
 help:
 	@echo "make demo   - set up (.venv, worker jar, collection) and run playbooks/site.yml on inventories/local"
 	@echo "make test   - every test: Java (unit + openssl), modules against the real jar, playbook idempotence"
 	@echo "make bench  - kubeforge.cluster.pki against community.crypto tasks, side by side"
+	@echo "make molecule - site.yml on two podman containers (own worker each): converge, idempotence, verify"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+full-venv: $(FULL_VENV)/.installed
+$(FULL_VENV)/.installed: bench/requirements.txt
+	python3 -m venv $(FULL_VENV)
+	$(FULL_VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
 	touch $@
 
 jar: $(JAR)
@@ -36,19 +46,22 @@ collection: venv
 demo: venv jar collection
 	$(ANSIBLE_PLAYBOOK) -i inventories/local playbooks/site.yml
 
-test: venv test-java jar collection test-python test-playbook
+test: venv test-java jar collection test-python test-playbook molecule
 
 test-java:
 	$(MVN) test
 
 test-python: venv jar collection
-	$(VENV)/bin/pytest -q ansible_collection/tests
+	$(VENV)/bin/pytest -q -p no:cacheprovider ansible_collection/tests
 
 test-playbook: venv jar collection
 	tests/playbook_idempotence.sh
 
-bench: venv jar collection
+bench: venv full-venv jar collection
 	bench/run.sh
+
+molecule: full-venv jar collection
+	PATH="$(CURDIR)/$(FULL_VENV)/bin:$$PATH" ANSIBLE_NOCOLOR=1 PY_COLORS=0 molecule test -s default
 
 clean:
 	rm -rf _out _build worker/target

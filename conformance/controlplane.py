@@ -446,6 +446,8 @@ class Harness:
         c("front-proxy: X-Remote-User with front-proxy-client cert is that user", self.chk_front_proxy)
         c("front-proxy: X-Remote-User with a non-front-proxy cert is ignored", self.chk_front_proxy_wrong_cert)
         c("kubernetes Service has the first IP of the service subnet", self.chk_kubernetes_service)
+        if "," in (flag_value(self.cmds["kube-apiserver"], "service-cluster-ip-range") or ""):
+            c("dual-stack: a RequireDualStack Service gets an IP from each service subnet", self.chk_dual_stack)
 
     def node_name(self) -> str:
         cmd = self.cmds["etcd"]
@@ -577,6 +579,19 @@ class Harness:
         assert r["spec"]["clusterIP"] == want, f"clusterIP {r['spec']['clusterIP']} != {want}"
         return f"clusterIP={want}"
 
+    def chk_dual_stack(self) -> str:
+        c = self.ident("super-admin.conf").client()
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kf-dual-stack"},
+               "spec": {"ipFamilyPolicy": "RequireDualStack", "ports": [{"port": 80}]}}
+        r = c.json("POST", "/api/v1/namespaces/default/services", svc, expect=(201,))
+        ips = r["spec"].get("clusterIPs") or []
+        nets = [ipaddress.ip_network(n) for n in
+                flag_value(self.cmds["kube-apiserver"], "service-cluster-ip-range").split(",")]
+        assert len(ips) == len(nets), f"clusterIPs {ips} for ranges {nets}"
+        for ip, net in zip(ips, nets):
+            assert ipaddress.ip_address(ip) in net, f"{ip} not in {net}"
+        return f"clusterIPs={ips} ipFamilies={r['spec'].get('ipFamilies')}"
+
     def summary(self) -> int:
         passed = sum(1 for _, ok, _ in self.results if ok)
         failed = len(self.results) - passed
@@ -621,6 +636,8 @@ def main() -> int:
     ap.add_argument("--work", type=Path, help="work/log folder (default: a new temp folder, kept)")
     ap.add_argument("--netns", action="store_true", help="run inside a new network namespace (root)")
     ap.add_argument("--in-netns", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--hold", type=float, default=0,
+                    help="keep the control plane up this many seconds after the checks (debugging; Ctrl-C ends it)")
     ap.add_argument("--extra-lo-address", action="append", default=[],
                     help="also put this address on lo inside the namespace")
     a = ap.parse_args()
@@ -628,28 +645,41 @@ def main() -> int:
     work = (a.work or Path(tempfile.mkdtemp(prefix="kf-conformance-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
 
-    if a.netns and not a.in_netns:
-        argv = [sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--in-netns", "--work", str(work)]
-        # --kill-child: if this outer process dies, the namespace's process gets SIGKILL (and its
-        # components follow through PR_SET_PDEATHSIG).
-        p = subprocess.Popen(["unshare", "--net", "--kill-child", "--fork", "--", *argv])
-        while True:
-            try:
-                return p.wait()
-            except KeyboardInterrupt:
-                log("interrupted: waiting for the harness in the namespace to stop its components")
-                try:
-                    return p.wait(timeout=STOP_GRACE_S + 10)
-                except (subprocess.TimeoutExpired, KeyboardInterrupt):
-                    p.kill()
-                    return 130
-    if a.in_netns:
-        setup_netns(tree_addresses(tree) + a.extra_lo_address)
-
     def on_term(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    # SIGINT explicitly too: a shell that starts us in the background without job control sets it
+    # to ignored, and the harness must always be stoppable.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_term)
+
+    if a.netns and not a.in_netns:
+        argv = [sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--in-netns", "--work", str(work)]
+        # unshare (and the harness inside) in a session of their own: every signal to us is
+        # forwarded as one SIGTERM. --kill-child + PR_SET_PDEATHSIG: if we are SIGKILLed, unshare
+        # dies, then the inner harness, then its components (each has PR_SET_PDEATHSIG too).
+        p = subprocess.Popen(["unshare", "--net", "--kill-child", "--fork", "--", *argv],
+                             start_new_session=True, preexec_fn=_child_setup)
+        try:
+            return p.wait()
+        except KeyboardInterrupt as e:
+            log(f"interrupted ({str(e) or 'SIGINT'}): asking the harness in the namespace to stop its components")
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            for _ in range(2):
+                try:
+                    p.wait(timeout=len(COMPONENTS) * STOP_GRACE_S + 10)
+                    break
+                except KeyboardInterrupt:
+                    continue  # a second Ctrl-C: keep waiting, bounded by the timeout
+                except subprocess.TimeoutExpired:
+                    break
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+            return 130
+    if a.in_netns:
+        setup_netns(tree_addresses(tree) + a.extra_lo_address)
 
     log(f"tree={tree} work={work} bin={a.bin.resolve()}")
     h = Harness(a.bin.resolve(), tree, work)
@@ -661,9 +691,13 @@ def main() -> int:
             print(f"control plane did not come up: {e}", flush=True)
             return 2
         h.run_checks()
-        return h.summary()
+        rc = h.summary()
+        if a.hold > 0:
+            log(f"holding the control plane for {a.hold:.0f}s: KUBECONFIG={work}/etc-kubernetes/super-admin.conf")
+            time.sleep(a.hold)
+        return rc
     except KeyboardInterrupt as e:
-        loud(f"interrupted ({e or 'Ctrl-C'}): stopping components")
+        loud(f"interrupted ({str(e) or 'SIGINT'}): stopping components")
         return 130
     finally:
         h.sup.stop_all()

@@ -7,6 +7,10 @@ import subprocess
 
 import pytest
 
+from test_docs import rendered_doc
+
+ANSIBLE_KEYS = {"changed", "failed", "invocation", "warnings", "deprecations", "diff", "_ansible_no_log"}
+
 LEAVES = ["apiserver", "apiserver-kubelet-client", "front-proxy-client", "etcd/server", "etcd/peer",
           "etcd/healthcheck-client", "apiserver-etcd-client"]
 CAS = ["ca", "front-proxy-ca", "etcd/ca"]
@@ -48,6 +52,15 @@ def test_a_first_run_creates_the_kubeadm_tree_and_returns_the_facts(created):
     assert result["service_account_key"]["action"] == "created"
     assert result["external_ca"] is False
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", result["ca_cert_hash"])
+
+
+def test_every_returned_key_is_documented_in_return(created):
+    _, result = created
+    documented = rendered_doc("pki")["return"]
+    assert set(result) - ANSIBLE_KEYS <= set(documented), set(result) - ANSIBLE_KEYS - set(documented)
+    entry_keys = set(documented["certificates"]["contains"])
+    for cert in result["certificates"]:
+        assert set(cert) <= entry_keys, cert
 
 
 def test_private_keys_are_readable_by_their_owner_only(created):

@@ -1,0 +1,140 @@
+package io.kubeforge.worker.manifests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kubeforge.worker.config.ClusterModel;
+import io.kubeforge.worker.config.Fixtures;
+import io.kubeforge.worker.config.Golden;
+import io.kubeforge.worker.config.PodSchema;
+import io.kubeforge.worker.config.SafeYaml;
+import io.kubeforge.worker.support.PhaseResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ManifestsPhaseTest {
+  private final ManifestsPhase phase = new ManifestsPhase(Fixtures.BARE_HOST, Fixtures.CLOCK);
+
+  static Stream<Arguments> manifests() {
+    List<Arguments> out = new ArrayList<>();
+    for (String cluster : List.of("single-stack", "dual-stack")) {
+      for (String file : List.of("etcd.yaml", "kube-apiserver.yaml", "kube-controller-manager.yaml", "kube-scheduler.yaml")) {
+        out.add(Arguments.of(cluster + "/" + file + " matches its golden file and is a valid Pod", cluster, file));
+      }
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("manifests")
+  void renderedManifestMatchesGoldenAndPodSchema(String name, String cluster, String file) {
+    ClusterModel m = ClusterModel.fromRequest(Fixtures.cluster(cluster));
+    String yaml = phase.render(m, new ArrayList<>()).get(file);
+    Golden.assertMatches(cluster + "/" + file, yaml);
+    assertThat(PodSchema.violations(SafeYaml.load(yaml, "manifest"))).isEmpty();
+  }
+
+  @ParameterizedTest(name = "rendering the {0} cluster twice gives byte-identical manifests")
+  @ValueSource(strings = {"single-stack", "dual-stack"})
+  void renderingIsDeterministic(String cluster) {
+    ClusterModel m = ClusterModel.fromRequest(Fixtures.cluster(cluster));
+    assertThat(phase.render(m, new ArrayList<>())).isEqualTo(phase.render(ClusterModel.fromRequest(Fixtures.cluster(cluster)), new ArrayList<>()));
+  }
+
+  @Test
+  void firstRunCreatesPrivateFilesInAPrivateDirectoryAndSecondRunKeepsThem(@TempDir Path root) throws Exception {
+    Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
+    PhaseResult first = phase.run(body);
+    assertThat(first.changed()).isTrue();
+    Path dir = root.resolve("etc/manifests");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+          .containsExactly("etcd.yaml", "kube-apiserver.yaml", "kube-controller-manager.yaml", "kube-scheduler.yaml");
+    }
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("kube-apiserver.yaml"))))
+        .isEqualTo("rw-------");
+    PhaseResult second = phase.run(body);
+    assertThat(second.changed()).isFalse();
+    assertThat(second.diff()).isNull();
+    assertThat(actions(second)).containsOnly("kept");
+  }
+
+  @Test
+  void dryRunReportsWhatWouldChangeAndWritesNothing(@TempDir Path root) {
+    Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
+    body.put("dry_run", true);
+    PhaseResult r = phase.run(body);
+    assertThat(r.changed()).isTrue();
+    assertThat(actions(r)).containsOnly("created");
+    assertThat(r.diff().get("after").toString()).contains("kube-apiserver");
+    assertThat(root.resolve("etc/manifests")).doesNotExist();
+  }
+
+  @Test
+  void aManifestThatOnlyDiffersInFormattingIsKept(@TempDir Path root) throws Exception {
+    Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
+    phase.run(body);
+    Path file = root.resolve("etc/manifests/kube-scheduler.yaml");
+    // same object, other layout: flow style and different key order
+    Object parsed = SafeYaml.load(Files.readString(file), "x");
+    Files.writeString(file, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(parsed));
+    PhaseResult r = phase.run(body);
+    assertThat(r.changed()).isFalse();
+  }
+
+  @Test
+  void aChangedOptionUpdatesTheManifestAndBacksUpTheOldOneOutsideTheManifestDirectory(@TempDir Path root)
+      throws Exception {
+    Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
+    phase.run(body);
+    body.put("scheduler_extra_args", Map.of("v", "4"));
+    PhaseResult r = phase.run(body);
+    assertThat(r.changed()).isTrue();
+    @SuppressWarnings("unchecked")
+    List<String> backups = (List<String>) r.result().get("backups");
+    assertThat(backups).hasSize(1);
+    assertThat(backups.get(0)).startsWith(root.resolve("etc/tmp/kubeforge-backup-manifests").toString())
+        .endsWith("kube-scheduler.yaml.20261123T120000Z.bak");
+    assertThat(Files.readString(Path.of(backups.get(0)))).doesNotContain("--v=4");
+    assertThat(Files.readString(root.resolve("etc/manifests/kube-scheduler.yaml"))).contains("- --v=4");
+    try (Stream<Path> files = Files.list(root.resolve("etc/manifests"))) {
+      assertThat(files.map(p -> p.getFileName().toString())).allMatch(n -> n.endsWith(".yaml"));
+    }
+    assertThat(r.diff().get("before").toString()).contains("kube-scheduler");
+  }
+
+  @Test
+  void externalEtcdWritesNoEtcdManifest(@TempDir Path root) throws Exception {
+    Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
+    body.put("etcd", "external");
+    body.put("etcd_external_endpoints", List.of("https://10.0.0.5:2379"));
+    phase.run(body);
+    assertThat(root.resolve("etc/manifests/etcd.yaml")).doesNotExist();
+    assertThat(root.resolve("etc/manifests/kube-apiserver.yaml")).exists();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Object> actions(PhaseResult r) {
+    List<Object> out = new ArrayList<>();
+    for (Object m : (List<Object>) r.result().get("manifests")) {
+      out.add(((Map<String, Object>) m).get("action"));
+    }
+    return out;
+  }
+
+  static Map<String, Object> copy(Map<String, Object> m) {
+    return new HashMap<>(m);
+  }
+}

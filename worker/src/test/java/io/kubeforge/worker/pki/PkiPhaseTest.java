@@ -418,6 +418,43 @@ class PkiPhaseTest {
         .doesNotContain("PRIVATE KEY-----");
   }
 
+  static Stream<Arguments> algorithms() {
+    return Stream.of(
+        Arguments.of("RSA-3072 gives 3072-bit keys signed with SHA256withRSA", "RSA-3072", "RSA", 3072, "SHA256withRSA"),
+        Arguments.of("RSA-4096 gives 4096-bit keys signed with SHA256withRSA", "RSA-4096", "RSA", 4096, "SHA256withRSA"),
+        Arguments.of("ECDSA-P256 gives P-256 keys signed with SHA256withECDSA", "ECDSA-P256", "EC", 256,
+            "SHA256withECDSA"),
+        Arguments.of("ECDSA-P384 gives P-384 keys signed with SHA384withECDSA", "ECDSA-P384", "EC", 384,
+            "SHA384withECDSA"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("algorithms")
+  void keyAlgorithmAppliesToEveryKeyIncludingSa(String name, String alg, String jca, int bits, String sigAlg)
+      throws IOException {
+    PhaseResult r = init("key_algorithm", alg);
+    for (String f : ALL_FILES) {
+      if (f.endsWith(".key")) {
+        var key = Pem.parsePrivateKey(Files.readAllBytes(pki().resolve(f)));
+        assertThat(KeyAlgorithm.describe(KeyPairs.publicKeyOf(key))).as(f).isEqualTo(alg);
+      } else if (f.endsWith(".crt")) {
+        assertThat(read(f).getSigAlgName()).as(f).isEqualTo(sigAlg);
+        assertThat(read(f).getPublicKey().getAlgorithm()).isEqualTo(jca);
+      }
+    }
+    assertThat(KeyAlgorithm.describe(Pem.parsePublicKeys(Files.readAllBytes(pki().resolve("sa.pub"))).get(0)))
+        .isEqualTo(alg);
+    assertThat(r.diff().get("after").toString()).contains("ca.key: new " + alg + " private key");
+    assertThat(phase().run(options(pki(), "key_algorithm", alg), false).changed()).isFalse();
+  }
+
+  @Test
+  void changingTheKeyAlgorithmAloneKeepsExistingCertificatesAsKubeadmDoes() {
+    init();
+    PhaseResult r = phase().run(options(pki(), "key_algorithm", "ECDSA-P256"), false);
+    assertThat(r.changed()).isFalse();
+  }
+
   private static List<String> concat(List<String> a, String b) {
     List<String> out = new ArrayList<>(a);
     out.add(b);

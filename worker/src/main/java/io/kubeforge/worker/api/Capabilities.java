@@ -1,5 +1,9 @@
 package io.kubeforge.worker.api;
 
+import io.kubeforge.worker.certinfo.CertInfoOptions;
+import io.kubeforge.worker.certinfo.CertInfoPhase;
+import io.kubeforge.worker.pki.PkiOptions;
+import io.kubeforge.worker.pki.PkiPhase;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -12,7 +16,11 @@ public final class Capabilities {
 
   /** Returns every capability keyed by its path under {@code /v1/}, in documentation order. */
   public static Map<String, Capability> all() {
+    PkiPhase pki = new PkiPhase();
+    CertInfoPhase certInfo = new CertInfoPhase();
     Map<String, Capability> all = new LinkedHashMap<>();
+    all.put("pki", (body, dryRun) -> pki.run(PkiOptions.fromMap(body), dryRun));
+    all.put("cert-info", (body, dryRun) -> certInfo.run(CertInfoOptions.fromMap(body)));
     return all;
   }
 }

@@ -1,0 +1,118 @@
+package io.kubeforge.worker.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kubeforge.worker.http.WorkerServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Drives the real capabilities through the real HTTP layer, as a module does. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+class CapabilitiesTest {
+  private static final String TOKEN = "f".repeat(64);
+
+  @TempDir Path tmp;
+  private Vertx vertx;
+  private WebClient client;
+  private int port;
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+    port = new WorkerServer(vertx, TOKEN, Capabilities.all(), "test").listen("127.0.0.1", 0).await().actualPort();
+    client = WebClient.create(vertx);
+  }
+
+  @AfterEach
+  void stop() {
+    vertx.close().await();
+  }
+
+  private Future<HttpResponse<Buffer>> post(String path, JsonObject body) {
+    return client.post(port, "127.0.0.1", path).putHeader("Authorization", "Bearer " + TOKEN)
+        .sendJsonObject(body);
+  }
+
+  private JsonObject pkiRequest(Path dir) {
+    return new JsonObject().put("cert_dir", dir.toString()).put("advertise_address", "10.0.0.5")
+        .put("node_name", "cp1").put("key_algorithm", "ECDSA-P256");
+  }
+
+  @Test
+  @DisplayName("concurrent calls on one folder are serialised and never make two CAs")
+  void concurrentCallsOnOneFolderMakeOneCa() throws Exception {
+    Path dir = tmp.resolve("pki");
+    List<Future<HttpResponse<Buffer>>> calls = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      calls.add(post("/v1/pki", pkiRequest(dir)));
+    }
+    Future.all(calls).await();
+    List<String> caActions = new ArrayList<>();
+    List<String> hashes = new ArrayList<>();
+    for (var call : calls) {
+      HttpResponse<Buffer> r = call.result();
+      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+      JsonObject result = r.bodyAsJsonObject().getJsonObject("result");
+      caActions.add(result.getJsonArray("certificates").getJsonObject(0).getString("action"));
+      hashes.add(result.getString("ca_cert_hash"));
+    }
+    assertThat(caActions).containsOnlyOnce("created");
+    assertThat(hashes).containsOnly(hashes.get(0));
+    assertThat(Files.readString(dir.resolve("ca.crt"))).containsOnlyOnce("BEGIN CERTIFICATE");
+  }
+
+  @Test
+  @DisplayName("a dry run reports what it would create and leaves the folder absent")
+  void aDryRunWritesNothing() {
+    Path dir = tmp.resolve("dry");
+    HttpResponse<Buffer> r = post("/v1/pki", pkiRequest(dir).put("dry_run", true)).await();
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonObject body = r.bodyAsJsonObject();
+    assertThat(body.getBoolean("changed")).isTrue();
+    JsonArray certs = body.getJsonObject("result").getJsonArray("certificates");
+    assertThat(certs).hasSize(10);
+    assertThat(dir).doesNotExist();
+  }
+
+  @Test
+  @DisplayName("no response carries private key material")
+  void noResponseCarriesKeys() {
+    Path dir = tmp.resolve("keys");
+    String first = post("/v1/pki", pkiRequest(dir)).await().bodyAsString();
+    String info = post("/v1/cert-info", new JsonObject().put("cert_dir", dir.toString())
+        .put("kubeconfig_dir", tmp.resolve("none").toString())).await().bodyAsString();
+    for (String body : List.of(first, info)) {
+      assertThat(body).doesNotContain("PRIVATE KEY").doesNotContain("MIG").doesNotContain("MII");
+    }
+  }
+
+  @Test
+  @DisplayName("cert-info never changes anything and lists the CAs")
+  void certInfoIsReadOnly() {
+    Path dir = tmp.resolve("info");
+    post("/v1/pki", pkiRequest(dir)).await();
+    JsonObject body = post("/v1/cert-info", new JsonObject().put("cert_dir", dir.toString())
+        .put("kubeconfig_dir", tmp.toString())).await().bodyAsJsonObject();
+    assertThat(body.getBoolean("changed")).isFalse();
+    assertThat(body.getJsonObject("result").getJsonArray("certificate_authorities")).hasSize(3);
+  }
+}

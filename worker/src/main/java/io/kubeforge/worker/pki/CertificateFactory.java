@@ -180,5 +180,4 @@ public final class CertificateFactory {
         || (c >= '\'' && c <= ')') || (c >= '+' && c <= '/') || c == ' ' || c == ':' || c == '='
         || c == '?';
   }
-
 }

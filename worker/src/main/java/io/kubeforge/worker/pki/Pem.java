@@ -147,35 +147,33 @@ public final class Pem {
   }
 
   private static PrivateKey privateKey(Block b) {
-    {
-      switch (b.type()) {
-        case RSA_PRIVATE_KEY:
-          return pkcs8("RSA", wrap(new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption,
-              org.bouncycastle.asn1.DERNull.INSTANCE), RSAPrivateKey.getInstance(asn1(b.der()))));
-        case EC_PRIVATE_KEY: {
-          org.bouncycastle.asn1.sec.ECPrivateKey sec1 =
-              org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(asn1(b.der()));
-          if (sec1.getParametersObject() == null) {
-            throw new IllegalArgumentException("EC private key does not name its curve");
-          }
-          return pkcs8("EC", wrap(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
-              sec1.getParametersObject()), sec1));
+    switch (b.type()) {
+      case RSA_PRIVATE_KEY:
+        return pkcs8("RSA", wrap(new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption,
+            org.bouncycastle.asn1.DERNull.INSTANCE), RSAPrivateKey.getInstance(asn1(b.der()))));
+      case EC_PRIVATE_KEY: {
+        org.bouncycastle.asn1.sec.ECPrivateKey sec1 =
+            org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(asn1(b.der()));
+        if (sec1.getParametersObject() == null) {
+          throw new IllegalArgumentException("EC private key does not name its curve");
         }
-        case PRIVATE_KEY: {
-          PrivateKeyInfo info = PrivateKeyInfo.getInstance(asn1(b.der()));
-          var alg = info.getPrivateKeyAlgorithm().getAlgorithm();
-          if (alg.equals(PKCSObjectIdentifiers.rsaEncryption)) {
-            return pkcs8("RSA", b.der());
-          }
-          if (alg.equals(X9ObjectIdentifiers.id_ecPublicKey)) {
-            return pkcs8("EC", b.der());
-          }
-          throw new IllegalArgumentException("private key is neither in RSA nor ECDSA format");
-        }
-        default:
-          // EC PARAMETERS and anything else: skipped, as client-go's ParsePrivateKeyPEM does
-          return null;
+        return pkcs8("EC", wrap(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
+            sec1.getParametersObject()), sec1));
       }
+      case PRIVATE_KEY: {
+        PrivateKeyInfo info = PrivateKeyInfo.getInstance(asn1(b.der()));
+        var alg = info.getPrivateKeyAlgorithm().getAlgorithm();
+        if (alg.equals(PKCSObjectIdentifiers.rsaEncryption)) {
+          return pkcs8("RSA", b.der());
+        }
+        if (alg.equals(X9ObjectIdentifiers.id_ecPublicKey)) {
+          return pkcs8("EC", b.der());
+        }
+        throw new IllegalArgumentException("private key is neither in RSA nor ECDSA format");
+      }
+      default:
+        // EC PARAMETERS and anything else: skipped, as client-go's ParsePrivateKeyPEM does
+        return null;
     }
   }
 

@@ -90,14 +90,14 @@ public final class PkiPhase {
     SafeFiles files = SafeFiles.under(options.certDir(), "pki");
     try (DirLock jvmLock = DirLock.inJvm(options.certDir(), LOCK_TIMEOUT_SECONDS, "pki")) {
       if (dryRun) {
-        return plan(options, files).result(null, List.of(), true);
+        return plan(options, files).result(null, List.of());
       }
       files.ensureParents(CertCatalog.CA.certFile());
       try (DirLock ignored = jvmLock.withFileLock(options.certDir())) {
         Plan plan = plan(options, files);
         Materialized m = plan.materialize(keys);
         List<String> backups = write(files, plan, m, options.backup());
-        return plan.result(m, backups, false);
+        return plan.result(m, backups);
       }
     }
   }
@@ -116,7 +116,42 @@ public final class PkiPhase {
       }
     }
     plan.sa = planServiceAccount(files);
+    warnAboutKeptFiles(plan);
     return plan;
+  }
+
+  /**
+   * Adds warnings that do not change the plan: kept private keys readable by others, and new
+   * leaves that would outlive a kept CA.
+   */
+  private static void warnAboutKeptFiles(Plan plan) {
+    List<String> keptKeys = new ArrayList<>();
+    for (Planned p : plan.planned.values()) {
+      if (!p.writes() && p.disk().key() != null) {
+        keptKeys.add(p.spec().keyFile());
+      }
+      if (p.writes() && !p.spec().isCa()) {
+        Planned ca = plan.planned.get(p.spec().caName());
+        Instant leafEnd = plan.validity(p.spec()).notAfter();
+        if (!ca.writes() && ca.disk().cert() != null && ca.disk().cert().getNotAfter().toInstant().isBefore(leafEnd)) {
+          plan.warnings.add("certificate " + p.spec().name() + " will be valid until " + PkiReport.time(leafEnd)
+              + " but its CA " + ca.spec().name() + " expires on "
+              + PkiReport.time(ca.disk().cert().getNotAfter().toInstant()));
+        }
+      }
+    }
+    if (plan.sa.key().key() != null) {
+      keptKeys.add("sa.key");
+    }
+    for (String key : keptKeys) {
+      plan.files.mode(key).filter(m -> m.stream().anyMatch(PkiPhase::groupOrOther)).ifPresent(m ->
+          plan.warnings.add("private key " + plan.files.resolve(key) + " has mode "
+              + java.nio.file.attribute.PosixFilePermissions.toString(m) + "; it should be rw------- (0600)"));
+    }
+  }
+
+  private static boolean groupOrOther(PosixFilePermission p) {
+    return !p.name().startsWith("OWNER_");
   }
 
   private Planned planCa(CertSpec ca, OnDisk disk, Instant now, List<String> warnings) {
@@ -361,7 +396,7 @@ public final class PkiPhase {
       return new Materialized(newKeys, certs, saKey);
     }
 
-    PhaseResult result(Materialized m, List<String> backups, boolean dryRun) {
+    PhaseResult result(Materialized m, List<String> backups) {
       PkiReport report = new PkiReport(this, m, backups);
       boolean changed = planned.values().stream().anyMatch(Planned::writes) || sa.action() != Action.KEPT;
       return new PhaseResult(changed, warnings, report.result(), report.diff());

@@ -40,7 +40,7 @@ public final class DirLock implements AutoCloseable {
    * {@code timeoutSeconds}; a timeout is the conflict {@code <area>.busy}.
    */
   public static DirLock inJvm(Path dir, long timeoutSeconds, String area) {
-    ReentrantLock lock = LOCKS.computeIfAbsent(dir.toAbsolutePath().normalize(), k -> new ReentrantLock());
+    ReentrantLock lock = LOCKS.computeIfAbsent(realKey(dir), k -> new ReentrantLock());
     try {
       if (!lock.tryLock(timeoutSeconds, TimeUnit.SECONDS)) {
         throw WorkerException.conflict(area + ".busy",
@@ -51,6 +51,26 @@ public final class DirLock implements AutoCloseable {
       throw WorkerException.conflict(area + ".busy", "interrupted while waiting for " + dir);
     }
     return new DirLock(lock, null, null);
+  }
+
+  /**
+   * Returns the real path of {@code dir}, or of its deepest existing ancestor followed by the
+   * rest, so two spellings of one directory share a lock.
+   */
+  static Path realKey(Path dir) {
+    Path abs = dir.toAbsolutePath().normalize();
+    Path existing = abs;
+    while (existing != null && !java.nio.file.Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return abs;
+    }
+    try {
+      return existing.toRealPath().resolve(existing.relativize(abs)).normalize();
+    } catch (IOException e) {
+      return abs;
+    }
   }
 
   /**

@@ -110,6 +110,9 @@ public final class SafeFiles {
   /** Tells whether the root exists as a real directory (symbolic links are refused). */
   public boolean rootExists() {
     checkNotLink(root);
+    if (Files.exists(root, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+      throw WorkerException.conflict(area + ".not_a_directory", root + " exists and is not a directory");
+    }
     return Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS);
   }
 

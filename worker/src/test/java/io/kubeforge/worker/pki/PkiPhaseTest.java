@@ -455,6 +455,35 @@ class PkiPhaseTest {
     assertThat(r.changed()).isFalse();
   }
 
+  @Test
+  void keptKeyReadableByOthersGetsAWarning() throws IOException {
+    init();
+    Files.setPosixFilePermissions(pki().resolve("ca.key"), PosixFilePermissions.fromString("rw-r--r--"));
+    PhaseResult r = phase().run(options(pki()), false);
+    assertThat(r.changed()).isFalse();
+    assertThat(r.warnings()).containsExactly("private key " + pki().resolve("ca.key")
+        + " has mode rw-r--r--; it should be rw------- (0600)");
+  }
+
+  @Test
+  void leavesThatWouldOutliveAKeptCaGetAWarning() {
+    init("ca_certificate_validity", "100h", "certificate_validity", "10h");
+    PhaseResult r = phase().run(options(pki(), "ca_certificate_validity", "100h",
+        "apiserver_cert_sans", List.of("10.0.0.5")), false);
+    assertThat(r.warnings()).contains("certificate_validity is longer than ca_certificate_validity; "
+        + "leaf certificates will outlive their CA", "certificate apiserver will be valid until "
+        + "2027-11-23T12:00:00Z but its CA ca expires on 2026-11-27T16:00:00Z");
+  }
+
+  @Test
+  void certDirThatIsAFileIsAConflict() throws IOException {
+    Files.writeString(pki(), "not a directory");
+    for (boolean dry : new boolean[] {true, false}) {
+      assertThatThrownBy(() -> phase().run(options(pki()), dry))
+          .isInstanceOfSatisfying(WorkerException.class, e -> assertThat(e.code()).isEqualTo("pki.not_a_directory"));
+    }
+  }
+
   private static List<String> concat(List<String> a, String b) {
     List<String> out = new ArrayList<>(a);
     out.add(b);

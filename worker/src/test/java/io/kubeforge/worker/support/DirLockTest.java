@@ -52,4 +52,12 @@ class DirLockTest {
     }
     assertThat(target).doesNotExist();
   }
+
+  @Test
+  void twoSpellingsOfOneDirectoryShareALock() throws Exception {
+    Path real = Files.createDirectory(tmp.resolve("real"));
+    Path link = Files.createSymbolicLink(tmp.resolve("link"), real);
+    assertThat(DirLock.realKey(link.resolve("pki"))).isEqualTo(DirLock.realKey(real.resolve("pki")));
+    assertThat(DirLock.realKey(tmp.resolve("real/./x/../pki"))).isEqualTo(DirLock.realKey(real.resolve("pki")));
+  }
 }

@@ -45,11 +45,11 @@ mkdir -p "$bin"
 # report the real release (kubeadm compares its own version with kubernetesVersion).
 # The tag commit is known only when the module proxy's .info carries an Origin (often it does not);
 # buildDate is the tag time from .info, so the binaries are reproducible.
-k8s_commit="$(go mod download -json "k8s.io/kubernetes@$k8s_version" 2>/dev/null \
-  | sed -n 's/.*"Hash": "\([0-9a-f]\{40\}\)".*/\1/p' | head -1 || true)"
-build_date="$(go mod download -json "k8s.io/kubernetes@$k8s_version" 2>/dev/null \
-  | sed -n 's/.*"Info": "\(.*\)".*/\1/p' | head -1 | xargs -r cat 2>/dev/null \
-  | sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' || true)"
+k8s_info="$(go mod download -json "k8s.io/kubernetes@$k8s_version" 2>/dev/null || true)"
+k8s_commit="$(sed -n 's/.*"Hash": "\([0-9a-f]\{40\}\)".*/\1/p' <<<"$k8s_info" | head -1)"
+info_file="$(sed -n 's/.*"Info": "\(.*\)".*/\1/p' <<<"$k8s_info" | head -1)"
+build_date=""
+[[ -n "$info_file" && -f "$info_file" ]] && build_date="$(sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$info_file")"
 build_date="${build_date:-1970-01-01T00:00:00Z}"
 ldx=""
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do

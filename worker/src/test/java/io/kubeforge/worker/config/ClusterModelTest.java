@@ -1,0 +1,221 @@
+package io.kubeforge.worker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.kubeforge.worker.support.WorkerException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ClusterModelTest {
+
+  @Test
+  void optionsAloneGetKubeadmDefaults() {
+    ClusterModel m = ClusterModel.fromRequest(Fixtures.singleStack());
+    assertThat(m.certDir()).isEqualTo(Path.of("/etc/kubernetes/pki"));
+    assertThat(m.kubeconfigDir()).isEqualTo(Path.of("/etc/kubernetes"));
+    assertThat(m.manifestDir()).isEqualTo(Path.of("/etc/kubernetes/manifests"));
+    assertThat(m.kubeletConfigPath()).isEqualTo(Path.of("/var/lib/kubelet/config.yaml"));
+    assertThat(m.serviceSubnet()).isEqualTo("10.96.0.0/12");
+    assertThat(m.dnsDomain()).isEqualTo("cluster.local");
+    assertThat(m.clusterName()).isEqualTo("kubernetes");
+    assertThat(m.kubernetesVersion()).isEqualTo("v1.34.10");
+    assertThat(m.imageRepository()).isEqualTo("registry.k8s.io");
+    assertThat(m.bindPort()).isEqualTo(6443);
+    assertThat(m.etcd().local().dataDir()).isEqualTo("/var/lib/etcd");
+    assertThat(m.keyAlgorithm()).isEqualTo("RSA-2048");
+    assertThat(m.certificateValidity()).isEqualTo(Duration.ofHours(8760));
+    assertThat(m.caCertificateValidity()).isEqualTo(Duration.ofHours(87600));
+    assertThat(m.controlPlaneComponentHealthCheck()).isEqualTo(Duration.ofMinutes(4));
+    assertThat(m.clusterDnsIp()).isEqualTo("10.96.0.10");
+    assertThat(m.encryptionConfigPath()).isNull();
+  }
+
+  @Test
+  void theDualStackKubeadmConfigurationIsReadWithEveryField() {
+    ClusterModel m = ClusterModel.fromRequest(Fixtures.dualStack());
+    assertThat(m.advertiseAddress()).isEqualTo("fd00:10:0:1::11");
+    assertThat(m.nodeName()).isEqualTo("cp-1");
+    assertThat(m.controlPlaneEndpoint()).isEqualTo("cp.example.internal:8443");
+    assertThat(m.serviceSubnets()).containsExactly("10.96.0.0/12", "fd00:10:96::/112");
+    assertThat(m.clusterName()).isEqualTo("lab");
+    assertThat(m.apiServerCertSans()).containsExactly("cp.example.internal", "10.0.0.100", "fd00:10::100");
+    assertThat(m.apiServer().extraArgs()).containsExactly(new Arg("audit-log-path", "/var/log/kubernetes/audit/audit.log"),
+        new Arg("audit-log-maxage", "30"));
+    assertThat(m.apiServer().extraEnvs()).containsExactly(new EnvVar("GOMAXPROCS", "4"));
+    assertThat(m.apiServer().extraVolumes()).containsExactly(new HostPathMount("audit", "/var/log/kubernetes/audit",
+        "/var/log/kubernetes/audit", false, "DirectoryOrCreate"));
+    assertThat(m.criSocket()).isEqualTo("unix:///run/containerd/containerd.sock");
+    assertThat(m.kubeletConfiguration()).containsEntry("maxPods", 200);
+    assertThat(m.encryptionConfigPath()).isEqualTo(Path.of("/etc/kubernetes/encryption/encryption-config.yaml"));
+    assertThat(Endpoints.controlPlaneUrl(m)).isEqualTo("https://cp.example.internal:8443");
+    assertThat(Endpoints.localUrl(m)).isEqualTo("https://[fd00:10:0:1::11]:6443");
+    assertThat(Endpoints.portWarning(m)).contains("overrides bind_port");
+  }
+
+  @Test
+  void aV1beta3ConfigurationGivesTheSameModelAsItsV1beta4Conversion() {
+    ClusterModel beta3 = ClusterModel.fromRequest(Map.of("kubeadm_config", Fixtures.resource("config/kubeadm/dual-stack-v1beta3.yaml")));
+    ClusterModel beta4 = ClusterModel.fromRequest(Map.of("kubeadm_config",
+        Fixtures.resource("config/kubeadm/dual-stack-v1beta4-converted.yaml")));
+    assertThat(beta3).isEqualTo(beta4);
+    assertThat(beta3.apiServer().extraArgs()).extracting(Arg::name).containsExactly("audit-log-maxage", "audit-log-path");
+  }
+
+  @Test
+  void optionsOverrideTheKubeadmConfiguration() {
+    Map<String, Object> body = new HashMap<>(Fixtures.dualStack());
+    body.put("cluster_name", "other");
+    body.put("service_subnet", "10.100.0.0/16");
+    body.put("apiserver_extra_args", Map.of("v", "3"));
+    body.put("node_name", null);
+    ClusterModel m = ClusterModel.fromRequest(body);
+    assertThat(m.clusterName()).isEqualTo("other");
+    assertThat(m.serviceSubnet()).isEqualTo("10.100.0.0/16");
+    assertThat(m.apiServer().extraArgs()).containsExactly(new Arg("v", "3"));
+    assertThat(m.apiServer().extraEnvs()).containsExactly(new EnvVar("GOMAXPROCS", "4"));
+    assertThat(m.nodeName()).as("a null option leaves the YAML value").isEqualTo("cp-1");
+  }
+
+  @Test
+  void kubeadmConfigMayBeAnAbsolutePathToAFile(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("kubeadm.yaml"), Fixtures.resource("config/kubeadm/dual-stack-v1beta4.yaml"));
+    ClusterModel fromFile = ClusterModel.fromRequest(Map.of("kubeadm_config", file.toString()));
+    ClusterModel fromText = ClusterModel.fromRequest(Map.of("kubeadm_config",
+        Fixtures.resource("config/kubeadm/dual-stack-v1beta4.yaml")));
+    assertThat(fromFile).isEqualTo(fromText);
+  }
+
+  @Test
+  void theClusterDnsAddressIsTheTenthAddressOfTheFirstServiceCidrEvenForIpv6() {
+    Map<String, Object> body = Fixtures.singleStack();
+    body.put("service_subnet", "fd00:10:96::/112,10.96.0.0/12");
+    assertThat(ClusterModel.fromRequest(body).clusterDnsIp()).isEqualTo("fd00:10:96::a");
+  }
+
+  @Test
+  void extraArgsGivenAsAListKeepTheirOrderAndRepeats() {
+    Map<String, Object> body = Fixtures.singleStack();
+    body.put("apiserver_extra_args", List.of(Map.of("name", "z", "value", "1"), Map.of("name", "a", "value", "2"),
+        Map.of("name", "z", "value", "3")));
+    assertThat(ClusterModel.fromRequest(body).apiServer().extraArgs())
+        .containsExactly(new Arg("z", "1"), new Arg("a", "2"), new Arg("z", "3"));
+  }
+
+  @Test
+  void externalEtcdOptionsBuildAnExternalEtcd() {
+    Map<String, Object> body = Fixtures.singleStack();
+    body.put("etcd_external_endpoints", List.of("https://10.0.0.5:2379", "https://[fd00::5]:2379"));
+    body.put("etcd_external_ca_file", "/etc/etcd/pki/ca.crt");
+    body.put("etcd_external_cert_file", "/etc/etcd/pki/client.crt");
+    body.put("etcd_external_key_file", "/etc/etcd/pki/client.key");
+    ClusterModel m = ClusterModel.fromRequest(body);
+    assertThat(m.etcd().isExternal()).isTrue();
+    assertThat(m.etcd().external().endpoints()).hasSize(2);
+  }
+
+  static Stream<Arguments> badInput() {
+    return Stream.of(
+        bad("an unknown field in ClusterConfiguration is refused with its path",
+            yaml("ClusterConfiguration", "networking:\n  serviceSubnet: 10.96.0.0/12\n  podCidr: 10.244.0.0/16\n"),
+            "config.unknown_field", "ClusterConfiguration.networking.podCidr"),
+        bad("an unknown top-level field in InitConfiguration is refused",
+            yaml("InitConfiguration", "bogus: 1\n"), "config.unknown_field", "InitConfiguration.bogus"),
+        bad("extraEnvs does not exist in v1beta3",
+            "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\napiServer:\n  extraEnvs: []\n",
+            "config.unknown_field", "ClusterConfiguration.apiServer.extraEnvs"),
+        bad("a malformed service CIDR is refused",
+            yaml("ClusterConfiguration", "networking:\n  serviceSubnet: 10.96.0.0/33\n"),
+            "config.invalid_cidr", "ClusterConfiguration.networking.serviceSubnet"),
+        bad("two IPv4 service CIDRs are not dual-stack",
+            yaml("ClusterConfiguration", "networking:\n  serviceSubnet: 10.96.0.0/12,10.97.0.0/16\n"),
+            "config.invalid_cidr", "ClusterConfiguration.networking.serviceSubnet"),
+        bad("a malformed pod CIDR option is refused", Map.of("advertise_address", "10.0.0.1", "pod_subnet", "10.244.0/16"),
+            "config.invalid_cidr", "pod_subnet"),
+        bad("a host name as advertise address is refused",
+            yaml("InitConfiguration", "localAPIEndpoint:\n  advertiseAddress: cp.example.internal\n"),
+            "config.invalid_address", "InitConfiguration.localAPIEndpoint.advertiseAddress"),
+        bad("an IPv4 address with a leading zero is refused", Map.of("advertise_address", "10.0.0.01"),
+            "config.invalid_address", "advertise_address"),
+        bad("a port outside 1-65535 is refused",
+            yaml("InitConfiguration", "localAPIEndpoint:\n  advertiseAddress: 10.0.0.1\n  bindPort: 70000\n"),
+            "config.invalid_address", "InitConfiguration.localAPIEndpoint.bindPort"),
+        bad("a control-plane endpoint with a bad port is refused",
+            Map.of("advertise_address", "10.0.0.1", "control_plane_endpoint", "lb:0"),
+            "config.invalid_address", "control_plane_endpoint"),
+        bad("a duration without a unit is refused",
+            yaml("ClusterConfiguration", "certificateValidityPeriod: \"8760\"\n"),
+            "config.invalid_duration", "ClusterConfiguration.certificateValidityPeriod"),
+        bad("a negative duration option is refused", Map.of("advertise_address", "10.0.0.1", "certificate_validity", "-1h"),
+            "config.invalid_duration", "certificate_validity"),
+        bad("a bad v1beta3 timeoutForControlPlane is refused",
+            "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\napiServer:\n  timeoutForControlPlane: soon\n",
+            "config.invalid_duration", "ClusterConfiguration.apiServer.timeoutForControlPlane"),
+        bad("an unsupported apiVersion is refused", "apiVersion: kubeadm.k8s.io/v1beta2\nkind: ClusterConfiguration\n",
+            "config.unsupported_kind", "kubeadm_config[0].apiVersion"),
+        bad("a custom YAML tag is refused, not instantiated",
+            "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nclusterName: !!java.net.URL [\"http://x\"]\n",
+            "config.invalid_yaml", "kubeadm_config"),
+        bad("a billion-laughs alias bomb is refused",
+            "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+                + "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n",
+            "config.invalid_yaml", "kubeadm_config"),
+        bad("a duplicate key is refused", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nclusterName: a\nclusterName: b\n",
+            "config.invalid_yaml", "kubeadm_config"),
+        bad("a number where kubeadm wants a string is refused",
+            yaml("ClusterConfiguration", "kubernetesVersion: 1.34\n"), "config.wrong_type", "ClusterConfiguration.kubernetesVersion"),
+        bad("a version label needing the network is refused", Map.of("advertise_address", "10.0.0.1", "kubernetes_version", "stable-1"),
+            "config.invalid_value", "kubernetes_version"),
+        bad("an unknown key algorithm is refused",
+            yaml("ClusterConfiguration", "encryptionAlgorithm: RSA-1024\n"), "config.invalid_value", "ClusterConfiguration.encryptionAlgorithm"),
+        bad("a relative certificates directory is refused", Map.of("advertise_address", "10.0.0.1", "cert_dir", "pki"),
+            "config.invalid_path", "cert_dir"),
+        bad("a path with .. is refused", Map.of("advertise_address", "10.0.0.1", "manifest_dir", "/etc/kubernetes/../manifests"),
+            "config.invalid_path", "manifest_dir"),
+        bad("an extra volume with a relative host path is refused",
+            Map.of("advertise_address", "10.0.0.1", "apiserver_extra_volumes", List.of(Map.of("name", "x", "host_path", "x", "mount_path", "/x"))),
+            "config.invalid_path", "apiserver_extra_volumes[0].hostPath"),
+        bad("an extra arg given with leading dashes is refused",
+            Map.of("advertise_address", "10.0.0.1", "scheduler_extra_args", Map.of("--v", "2")),
+            "config.invalid_value", "scheduler_extra_args[0]"),
+        bad("an unknown option is refused", Map.of("advertise_address", "10.0.0.1", "service_cidr", "10.0.0.0/16"),
+            "request.unknown_field", "service_cidr"),
+        bad("external etcd without endpoints is refused", Map.of("advertise_address", "10.0.0.1", "etcd", "external"),
+            "config.missing_field", "etcd_external_endpoints"),
+        bad("local and external etcd together are refused",
+            yaml("ClusterConfiguration", "etcd:\n  local: {}\n  external:\n    endpoints: [https://e:2379]\n    caFile: ''\n    certFile: ''\n    keyFile: ''\n"),
+            "config.invalid_value", "ClusterConfiguration.etcd"),
+        bad("an upper-case node name is refused", Map.of("advertise_address", "10.0.0.1", "node_name", "CP-1"),
+            "config.invalid_value", "node_name"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badInput")
+  void badInputIsRefusedNamingTheField(String name, Map<String, Object> body, String code, String field) {
+    assertThatThrownBy(() -> ClusterModel.fromRequest(body)).isInstanceOfSatisfying(WorkerException.class, e -> {
+      assertThat(e.status()).isEqualTo(400);
+      assertThat(e.code()).isEqualTo(code);
+      assertThat(e.field()).isEqualTo(field);
+    });
+  }
+
+  private static Arguments bad(String name, Object input, String code, String field) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> body = input instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of("kubeadm_config", input);
+    return Arguments.of(name, body, code, field);
+  }
+
+  private static String yaml(String kind, String body) {
+    return "apiVersion: kubeadm.k8s.io/v1beta4\nkind: " + kind + "\n" + body;
+  }
+}

@@ -50,6 +50,10 @@ public final class CertCatalog {
 
   /** Base name of the service-account key pair ({@code sa.key}, {@code sa.pub}). */
   public static final String SERVICE_ACCOUNT_BASE = "sa";
+  /** Service-account private key file. */
+  public static final String SA_KEY = SERVICE_ACCOUNT_BASE + ".key";
+  /** Service-account public key file (PKIX, mode 0600 as kubeadm writes it). */
+  public static final String SA_PUB = SERVICE_ACCOUNT_BASE + ".pub";
 
   private record Entry(CertSpec spec, BiFunction<CertSpec, PkiOptions, CertSpec> mutator, boolean etcd) {}
 

@@ -64,14 +64,6 @@ public final class PkiPhase {
     }
   }
 
-  /** OnDisk is what was found for one base name; any part may be missing. */
-  record OnDisk(List<X509Certificate> chain, PrivateKey key, PublicKey publicKey, List<String> gaps,
-                boolean absent) {
-    X509Certificate cert() {
-      return chain.isEmpty() ? null : chain.get(0);
-    }
-  }
-
   /** Planned is the decision for one certificate. */
   record Planned(CertSpec spec, Action action, String reason, OnDisk disk) {
     boolean writes() {
@@ -108,11 +100,11 @@ public final class PkiPhase {
     List<CertSpec> specs = CertCatalog.forOptions(options);
     Plan plan = new Plan(options, start, files);
     for (CertSpec ca : CertCatalog.cas(specs)) {
-      plan.add(planCa(ca, load(files, ca), start, plan.warnings));
+      plan.add(planCa(ca, OnDisk.load(files, ca), start, plan.warnings));
     }
     for (CertSpec spec : specs) {
       if (!spec.isCa()) {
-        plan.add(planLeaf(spec, load(files, spec), plan.planned.get(spec.caName()), plan, start));
+        plan.add(planLeaf(spec, OnDisk.load(files, spec), plan.planned.get(spec.caName()), plan, start));
       }
     }
     plan.sa = planServiceAccount(files);
@@ -141,7 +133,7 @@ public final class PkiPhase {
       }
     }
     if (plan.sa.key().key() != null) {
-      keptKeys.add("sa.key");
+      keptKeys.add(CertCatalog.SA_KEY);
     }
     for (String key : keptKeys) {
       plan.files.mode(key).filter(m -> m.stream().anyMatch(PkiPhase::groupOrOther)).ifPresent(m ->
@@ -229,75 +221,27 @@ public final class PkiPhase {
   }
 
   private SaPlan planServiceAccount(SafeFiles files) {
-    String keyFile = CertCatalog.SERVICE_ACCOUNT_BASE + ".key";
-    String pubFile = CertCatalog.SERVICE_ACCOUNT_BASE + ".pub";
-    OnDisk key = loadKeyOnly(files, keyFile);
+    String keyFile = CertCatalog.SA_KEY;
+    String pubFile = CertCatalog.SA_PUB;
+    OnDisk key = OnDisk.loadKey(files, keyFile);
     Optional<byte[]> pub = files.read(pubFile, MAX_FILE);
     if (key.key() == null) {
       return new SaPlan(Action.CREATED, key.absent() ? null : String.join("; ", key.gaps()), key, pub);
     }
     // kubeadm reuses a parseable sa.key and never looks at sa.pub; we also repair sa.pub
     if (pub.isEmpty() || pub.get().length == 0) {
-      return new SaPlan(Action.REISSUED, "sa.pub missing", key, pub);
+      return new SaPlan(Action.REISSUED, CertCatalog.SA_PUB + " missing", key, pub);
     }
     List<PublicKey> keysInPub;
     try {
       keysInPub = Pem.parsePublicKeys(pub.get());
     } catch (IllegalArgumentException e) {
-      return new SaPlan(Action.REISSUED, "sa.pub unreadable: " + e.getMessage(), key, pub);
+      return new SaPlan(Action.REISSUED, CertCatalog.SA_PUB + " unreadable: " + e.getMessage(), key, pub);
     }
     if (keysInPub.stream().noneMatch(k -> KeyPairs.matches(key.key(), k))) {
-      return new SaPlan(Action.REISSUED, "sa.pub does not hold the public key of sa.key", key, pub);
+      return new SaPlan(Action.REISSUED, CertCatalog.SA_PUB + " does not hold the public key of " + CertCatalog.SA_KEY, key, pub);
     }
     return new SaPlan(Action.KEPT, null, key, pub);
-  }
-
-  /**
-   * Loads the certificate chain and key of {@code spec}. Missing or empty (zero-byte, as left by
-   * a crash) files become gaps; unreadable files and a key that does not match the certificate
-   * are conflicts.
-   */
-  static OnDisk load(SafeFiles files, CertSpec spec) {
-    List<String> gaps = new ArrayList<>();
-    List<X509Certificate> chain = List.of();
-    Optional<byte[]> crt = files.read(spec.certFile(), MAX_FILE);
-    if (crt.isEmpty()) {
-      gaps.add("certificate missing");
-    } else if (crt.get().length == 0) {
-      gaps.add(spec.certFile() + " is empty");
-    } else {
-      try {
-        chain = Pem.parseCertificates(crt.get());
-      } catch (IllegalArgumentException e) {
-        throw WorkerException.conflict("pki.unreadable_file", "couldn't load certificate "
-            + files.resolve(spec.certFile()) + ": " + e.getMessage() + "; fix or remove the file");
-      }
-    }
-    OnDisk key = loadKeyOnly(files, spec.keyFile());
-    gaps.addAll(key.gaps());
-    if (!chain.isEmpty() && key.key() != null && !KeyPairs.matches(key.key(), chain.get(0).getPublicKey())) {
-      throw WorkerException.conflict("pki.key_mismatch", "private key " + files.resolve(spec.keyFile())
-          + " does not match certificate " + files.resolve(spec.certFile())
-          + "; restore the matching pair or remove both files to have them issued again");
-    }
-    return new OnDisk(chain, key.key(), key.publicKey(), gaps, crt.isEmpty() && key.absent());
-  }
-
-  private static OnDisk loadKeyOnly(SafeFiles files, String keyFile) {
-    Optional<byte[]> bytes = files.read(keyFile, MAX_FILE);
-    if (bytes.isEmpty()) {
-      return new OnDisk(List.of(), null, null, List.of("key missing"), true);
-    }
-    if (bytes.get().length == 0) {
-      return new OnDisk(List.of(), null, null, List.of(keyFile + " is empty"), false);
-    }
-    try {
-      PrivateKey key = Pem.parsePrivateKey(bytes.get());
-      return new OnDisk(List.of(), key, KeyPairs.publicKeyOf(key), List.of(), false);
-    } catch (IllegalArgumentException e) {
-      throw WorkerException.conflict("pki.unreadable_file", "couldn't load private key "
-          + files.resolve(keyFile) + ": " + e.getMessage() + "; fix or remove the file");
-    }
   }
 
   /** Materialized holds the keys and certificates generated for a plan, in memory only. */
@@ -317,12 +261,12 @@ public final class PkiPhase {
       }
     }
     if (plan.sa.action() == Action.CREATED) {
-      writes.add(new FileWrite("sa.key", ascii(Pem.encodePrivateKey(m.saKey().getPrivate())), SafeFiles.PRIVATE));
+      writes.add(new FileWrite(CertCatalog.SA_KEY, ascii(Pem.encodePrivateKey(m.saKey().getPrivate())), SafeFiles.PRIVATE));
     }
     if (plan.sa.action() != Action.KEPT) {
       PublicKey pub = plan.sa.action() == Action.CREATED ? m.saKey().getPublic() : plan.sa.key().publicKey();
       // kubeadm writes sa.pub through keyutil.WriteKey, hence 0600
-      writes.add(new FileWrite("sa.pub", ascii(Pem.encodePublicKey(pub)), SafeFiles.PRIVATE));
+      writes.add(new FileWrite(CertCatalog.SA_PUB, ascii(Pem.encodePublicKey(pub)), SafeFiles.PRIVATE));
     }
     List<String> backups = new ArrayList<>();
     if (backup) {

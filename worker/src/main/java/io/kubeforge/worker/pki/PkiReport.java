@@ -2,7 +2,6 @@ package io.kubeforge.worker.pki;
 
 import io.kubeforge.worker.pki.PkiPhase.Action;
 import io.kubeforge.worker.pki.PkiPhase.Materialized;
-import io.kubeforge.worker.pki.PkiPhase.OnDisk;
 import io.kubeforge.worker.pki.PkiPhase.Plan;
 import io.kubeforge.worker.pki.PkiPhase.Planned;
 import java.security.PublicKey;
@@ -43,8 +42,8 @@ final class PkiReport {
       certs.add(entry(p));
     }
     Map<String, Object> sa = new LinkedHashMap<>();
-    sa.put("path", plan.files.resolve("sa.key").toString());
-    sa.put("public_path", plan.files.resolve("sa.pub").toString());
+    sa.put("path", plan.files.resolve(CertCatalog.SA_KEY).toString());
+    sa.put("public_path", plan.files.resolve(CertCatalog.SA_PUB).toString());
     sa.put("action", plan.sa.action().label());
     sa.put("reason", plan.sa.reason());
     Map<String, Object> out = new LinkedHashMap<>();
@@ -134,11 +133,11 @@ final class PkiReport {
           : keyLine(d.publicKey())));
     }
     OnDisk sa = plan.sa.key();
-    before.add("sa.key: " + keyLine(sa.publicKey()));
-    before.add("sa.pub: " + pubLine(plan.sa.pubBytes().orElse(null)));
+    before.add(CertCatalog.SA_KEY + ": " + keyLine(sa.publicKey()));
+    before.add(CertCatalog.SA_PUB + ": " + pubLine(plan.sa.pubBytes().orElse(null)));
     boolean newSa = plan.sa.action() == Action.CREATED;
-    after.add("sa.key: " + (newSa ? "new " + plan.options.keyAlgorithm().id() + " private key" : keyLine(sa.publicKey())));
-    after.add("sa.pub: " + (newSa ? "new " + plan.options.keyAlgorithm().id() + " public key"
+    after.add(CertCatalog.SA_KEY + ": " + (newSa ? "new " + plan.options.keyAlgorithm().id() + " private key" : keyLine(sa.publicKey())));
+    after.add(CertCatalog.SA_PUB + ": " + (newSa ? "new " + plan.options.keyAlgorithm().id() + " public key"
         : plan.sa.action() == Action.KEPT ? pubLine(plan.sa.pubBytes().orElse(null)) : publicLine(sa.publicKey())));
     Map<String, Object> diff = new LinkedHashMap<>();
     diff.put("before", String.join("\n", before) + "\n");

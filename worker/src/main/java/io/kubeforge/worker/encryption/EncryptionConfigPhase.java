@@ -99,8 +99,17 @@ public final class EncryptionConfigPhase {
     return run(fromMap(body));
   }
 
-  /** Runs the phase; see the class comment. */
+  /** Runs the phase; see the class comment. Concurrent calls for one file are serialised. */
   public PhaseResult run(Request req) {
+    io.kubeforge.worker.support.DirLock lock = io.kubeforge.worker.support.DirLock.inJvm(req.path().getParent(), 60, "encryption");
+    try {
+      return runLocked(req);
+    } finally {
+      lock.close();
+    }
+  }
+
+  private PhaseResult runLocked(Request req) {
     SafeFiles files = SafeFiles.under(req.path().getParent(), "encryption");
     String name = req.path().getFileName().toString();
     byte[] existing = files.rootExists() ? files.read(name, MAX_FILE).orElse(null) : null;

@@ -78,8 +78,17 @@ public final class KubeconfigPhase {
     return run(m, KubeconfigCatalog.forModel(m), dryRun, true);
   }
 
-  /** Runs the phase for the given files; see the class comment. */
+  /** Runs the phase for the given files; see the class comment. Concurrent calls for one directory are serialised. */
   public PhaseResult run(ClusterModel m, List<KubeconfigSpec> specs, boolean dryRun, boolean backup) {
+    io.kubeforge.worker.support.DirLock lock = io.kubeforge.worker.support.DirLock.inJvm(m.kubeconfigDir(), 60, "kubeconfig");
+    try {
+      return runLocked(m, specs, dryRun, backup);
+    } finally {
+      lock.close();
+    }
+  }
+
+  private PhaseResult runLocked(ClusterModel m, List<KubeconfigSpec> specs, boolean dryRun, boolean backup) {
     m.requireAdvertiseAddress();
     List<String> warnings = new ArrayList<>();
     String pw = Endpoints.portWarning(m);

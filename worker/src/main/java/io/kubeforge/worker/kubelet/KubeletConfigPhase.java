@@ -52,8 +52,22 @@ public final class KubeletConfigPhase {
     return run(m, f.bool("dry_run", false), f.bool("backup", true));
   }
 
-  /** Runs the phase; see the class comment. */
+  /** Runs the phase with backups on. */
+  public PhaseResult run(ClusterModel m, boolean dryRun) {
+    return run(m, dryRun, true);
+  }
+
+  /** Runs the phase; see the class comment. Concurrent calls for one file are serialised. */
   public PhaseResult run(ClusterModel m, boolean dryRun, boolean backup) {
+    io.kubeforge.worker.support.DirLock lock = io.kubeforge.worker.support.DirLock.inJvm(m.kubeletConfigPath().getParent(), 60, "kubelet");
+    try {
+      return runLocked(m, dryRun, backup);
+    } finally {
+      lock.close();
+    }
+  }
+
+  private PhaseResult runLocked(ClusterModel m, boolean dryRun, boolean backup) {
     List<String> warnings = new ArrayList<>();
     String content = KubeletConfigRenderer.render(m, host, warnings);
     Path path = m.kubeletConfigPath();

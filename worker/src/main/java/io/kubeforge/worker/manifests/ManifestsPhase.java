@@ -37,6 +37,7 @@ public final class ManifestsPhase {
   public static final Set<String> OWN_FIELDS = Set.of("dry_run", "backup");
   static final Set<PosixFilePermission> DIR_0700 = PosixFilePermissions.fromString("rwx------");
   private static final int MAX_MANIFEST = 1 << 20;
+  private static final long LOCK_SECONDS = 60;
   private static final DateTimeFormatter STAMP =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
@@ -74,8 +75,22 @@ public final class ManifestsPhase {
     return out;
   }
 
-  /** Runs the phase; see the class comment. */
+  /** Runs the phase with backups on. */
+  public PhaseResult run(ClusterModel m, boolean dryRun) {
+    return run(m, dryRun, true);
+  }
+
+  /** Runs the phase; see the class comment. Concurrent calls for one directory are serialised. */
   public PhaseResult run(ClusterModel m, boolean dryRun, boolean backup) {
+    io.kubeforge.worker.support.DirLock lock = io.kubeforge.worker.support.DirLock.inJvm(m.manifestDir(), LOCK_SECONDS, "manifests");
+    try {
+      return runLocked(m, dryRun, backup);
+    } finally {
+      lock.close();
+    }
+  }
+
+  private PhaseResult runLocked(ClusterModel m, boolean dryRun, boolean backup) {
     List<String> warnings = new ArrayList<>();
     String w = Images.etcdWarning(m);
     if (w != null) {

@@ -484,6 +484,24 @@ class PkiPhaseTest {
     }
   }
 
+  @Test
+  void neitherResultNorDiffNorWarningsHoldKeyMaterial() throws IOException {
+    PhaseResult first = init();
+    Files.delete(pki().resolve("sa.pub"));
+    PhaseResult second = phase().run(options(pki(), "apiserver_cert_sans", List.of("10.0.0.5")), false);
+    List<String> keyLines = new ArrayList<>();
+    for (String f : ALL_FILES) {
+      if (f.endsWith(".key")) {
+        Files.readAllLines(pki().resolve(f)).stream().filter(l -> !l.startsWith("-----")).forEach(keyLines::add);
+      }
+    }
+    for (PhaseResult r : List.of(first, second)) {
+      String all = r.result() + " " + r.diff() + " " + r.warnings();
+      assertThat(all).doesNotContain("PRIVATE KEY");
+      assertThat(keyLines).allSatisfy(line -> assertThat(all).doesNotContain(line));
+    }
+  }
+
   private static List<String> concat(List<String> a, String b) {
     List<String> out = new ArrayList<>(a);
     out.add(b);

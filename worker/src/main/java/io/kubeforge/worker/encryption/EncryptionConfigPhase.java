@@ -171,6 +171,7 @@ public final class EncryptionConfigPhase {
       if (existing != null && req.backup()) {
         files.backup(name, now, SafeFiles.PRIVATE).ifPresent(p -> backups.add(p.toString()));
       }
+      privateDir(req.path().getParent());
       files.write(name, content.getBytes(StandardCharsets.UTF_8), SafeFiles.PRIVATE);
     }
     List<Object> providers = providers(entry, req.path());
@@ -191,6 +192,22 @@ public final class EncryptionConfigPhase {
           "after", redacted(doc));
     }
     return new PhaseResult(changed, warnings, result, diff);
+  }
+
+  /** Creates the directory with mode 0700 when it is missing (it only holds key files); an existing one is left alone. */
+  private static void privateDir(Path dir) {
+    if (java.nio.file.Files.isSymbolicLink(dir)) {
+      throw WorkerException.conflict("encryption.symlink_in_path", "refusing to use " + dir + ": it is a symbolic link");
+    }
+    if (java.nio.file.Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try {
+      java.nio.file.Files.createDirectories(dir);
+      java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("couldn't create directory " + dir, e);
+    }
   }
 
   private static Map<String, Object> newDocument() {

@@ -56,6 +56,7 @@ class EncryptionConfigPhaseTest {
     assertThat(r.changed()).isTrue();
     Path file = root.resolve("enc/encryption-config.yaml");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent()))).isEqualTo("rwx------");
     Golden.assertMatches(cluster + "/encryption-config.yaml", Files.readString(file));
     assertThat(r.result().get("active_key")).isEqualTo("key-20261123T120000Z");
   }

@@ -15,11 +15,14 @@ public final class KubeconfigCatalog {
   public static final KubeconfigSpec SUPER_ADMIN = new KubeconfigSpec("super-admin.conf",
       m -> "kubernetes-super-admin", List.of("system:masters"), KubeconfigSpec.Server.CONTROL_PLANE);
   public static final KubeconfigSpec KUBELET = new KubeconfigSpec("kubelet.conf",
-      m -> "system:node:" + m.nodeName(), List.of("system:nodes"), KubeconfigSpec.Server.CONTROL_PLANE);
+      m -> "system:node:" + m.nodeName(), List.of("system:nodes"), KubeconfigSpec.Server.KUBELET);
   public static final KubeconfigSpec CONTROLLER_MANAGER = new KubeconfigSpec("controller-manager.conf",
       m -> "system:kube-controller-manager", List.of(), KubeconfigSpec.Server.LOCAL);
   public static final KubeconfigSpec SCHEDULER = new KubeconfigSpec("scheduler.conf",
       m -> "system:kube-scheduler", List.of(), KubeconfigSpec.Server.LOCAL);
+
+  /** kubeadm's feature gate that points kubelet.conf at the local API server (beta, default on in 1.34). */
+  public static final String CONTROL_PLANE_KUBELET_LOCAL_MODE = "ControlPlaneKubeletLocalMode";
 
   /** Every file, in the order kubeadm init writes them. */
   public static final List<KubeconfigSpec> ALL = List.of(ADMIN, SUPER_ADMIN, KUBELET, CONTROLLER_MANAGER, SCHEDULER);
@@ -42,6 +45,11 @@ public final class KubeconfigCatalog {
 
   /** Returns the server URL of a spec for a model. */
   public static String serverUrl(KubeconfigSpec spec, ClusterModel m) {
-    return spec.server() == KubeconfigSpec.Server.LOCAL ? Endpoints.localUrl(m) : Endpoints.controlPlaneUrl(m);
+    return switch (spec.server()) {
+      case LOCAL -> Endpoints.localUrl(m);
+      case CONTROL_PLANE -> Endpoints.controlPlaneUrl(m);
+      case KUBELET -> m.featureGates().getOrDefault(CONTROL_PLANE_KUBELET_LOCAL_MODE, true)
+          ? Endpoints.localUrl(m) : Endpoints.controlPlaneUrl(m);
+    };
   }
 }

@@ -21,7 +21,13 @@ public record KubeconfigSpec(String fileName, Function<ClusterModel, String> cli
     /** The control-plane endpoint if set, else the local endpoint. */
     CONTROL_PLANE,
     /** The local API endpoint {@code https://<advertiseAddress>:<bindPort>}. */
-    LOCAL
+    LOCAL,
+    /**
+     * The local endpoint while kubeadm's feature gate {@code ControlPlaneKubeletLocalMode} is on
+     * (beta and on by default in 1.34: init unsets controlPlaneEndpoint for kubelet.conf), else
+     * the control-plane endpoint.
+     */
+    KUBELET
   }
 
   public KubeconfigSpec {

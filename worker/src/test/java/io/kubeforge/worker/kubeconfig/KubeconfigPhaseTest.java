@@ -47,7 +47,7 @@ class KubeconfigPhaseTest {
         {"single-stack", "scheduler.conf", "system:kube-scheduler", "/CN=system:kube-scheduler", "https://192.168.10.11:6443"},
         {"dual-stack", "admin.conf", "kubernetes-admin", "/O=kubeadm:cluster-admins/CN=kubernetes-admin", "https://cp.example.internal:8443"},
         {"dual-stack", "super-admin.conf", "kubernetes-super-admin", "/O=system:masters/CN=kubernetes-super-admin", "https://cp.example.internal:8443"},
-        {"dual-stack", "kubelet.conf", "system:node:cp-1", "/O=system:nodes/CN=system:node:cp-1", "https://cp.example.internal:8443"},
+        {"dual-stack", "kubelet.conf", "system:node:cp-1", "/O=system:nodes/CN=system:node:cp-1", "https://[fd00:10:0:1::11]:6443"},
         {"dual-stack", "controller-manager.conf", "system:kube-controller-manager", "/CN=system:kube-controller-manager", "https://[fd00:10:0:1::11]:6443"},
         {"dual-stack", "scheduler.conf", "system:kube-scheduler", "/CN=system:kube-scheduler", "https://[fd00:10:0:1::11]:6443"}};
     for (String[] e : expect) {
@@ -134,12 +134,24 @@ class KubeconfigPhaseTest {
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> files = (List<Map<String, Object>>) r.result().get("kubeconfigs");
     for (Map<String, Object> f : files) {
-      boolean local = f.get("name").equals("controller-manager.conf") || f.get("name").equals("scheduler.conf");
+      // kubelet.conf points at the local API server too (ControlPlaneKubeletLocalMode, on in 1.34)
+      boolean local = !f.get("name").equals("admin.conf") && !f.get("name").equals("super-admin.conf");
       assertThat(f.get("action")).as(f.get("name").toString()).isEqualTo(local ? "kept" : "reissued");
       if (!local) {
         assertThat(f.get("reason").toString()).contains("expected https://lb.example.internal:6443");
       }
     }
+  }
+
+  @Test
+  void turningControlPlaneKubeletLocalModeOffPointsKubeletConfAtTheControlPlaneEndpoint() {
+    Map<String, Object> body = Fixtures.singleStack();
+    body.put("kubeadm_config", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+        + "controlPlaneEndpoint: lb.example.internal\nfeatureGates:\n  ControlPlaneKubeletLocalMode: false\n");
+    ClusterModel m = ClusterModel.fromRequest(body);
+    assertThat(KubeconfigCatalog.serverUrl(KubeconfigCatalog.KUBELET, m)).isEqualTo("https://lb.example.internal:6443");
+    m = ClusterModel.fromRequest(Map.of("advertise_address", "10.0.0.1", "node_name", "n", "control_plane_endpoint", "lb"));
+    assertThat(KubeconfigCatalog.serverUrl(KubeconfigCatalog.KUBELET, m)).isEqualTo("https://10.0.0.1:6443");
   }
 
   @Test

@@ -16,8 +16,10 @@ stop_worker() {
 }
 trap stop_worker EXIT
 
+extra=()
+[ -n "${KUBEFORGE_JAR:-}" ] && extra=(-e "kubeforge_worker_jar=$(realpath "$KUBEFORGE_JAR")")
 run() {
-  .venv/bin/ansible-playbook -i inventories/local playbooks/site.yml -e "kubeforge_out_dir=$tmp/out" "$@" \
+  .venv/bin/ansible-playbook -i inventories/local playbooks/site.yml -e "kubeforge_out_dir=$tmp/out" "${extra[@]}" \
     > "$tmp/run.log" 2>&1 || { cat "$tmp/run.log"; echo "FAIL: site.yml exited non-zero" >&2; exit 1; }
   grep -A2 '^PLAY RECAP' "$tmp/run.log"
 }

@@ -85,11 +85,14 @@ public final class PkiPhase {
         return plan(options, files).result(null, List.of());
       }
       files.ensureParents(CertCatalog.CA.certFile());
-      try (DirLock ignored = jvmLock.withFileLock(options.certDir())) {
+      DirLock fileLock = jvmLock.withFileLock(options.certDir());
+      try {
         Plan plan = plan(options, files);
         Materialized m = plan.materialize(keys);
         List<String> backups = write(files, plan, m, options.backup());
         return plan.result(m, backups);
+      } finally {
+        fileLock.close();
       }
     }
   }

@@ -13,7 +13,6 @@ import java.nio.file.FileSystemLoopException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -252,13 +251,10 @@ public final class SafeFiles {
   }
 
   private static void createWithMode(Path temp, Set<PosixFilePermission> mode) throws IOException {
-    Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-        LinkOption.NOFOLLOW_LINKS);
-    try (SeekableByteChannel ignored = Files.newByteChannel(temp, options,
-        PosixFilePermissions.asFileAttribute(mode))) {
-      // the umask may have narrowed the mode; set it exactly before any content exists
-      Files.setPosixFilePermissions(temp, mode);
-    }
+    // createFile fails if anything (a link included) already has the name
+    Files.createFile(temp, PosixFilePermissions.asFileAttribute(mode));
+    // the umask may have narrowed the mode; set it exactly before any content exists
+    Files.setPosixFilePermissions(temp, mode);
   }
 
   /** Flushes a directory's entries to disk (rename is atomic but not durable without this). */

@@ -119,7 +119,7 @@ class CertificateFactoryTest {
       X509Certificate issuerCert = read(file.startsWith("etcd/") || file.contains("etcd-client") ? "etcd/ca.crt"
           : file.startsWith("front-proxy") ? "front-proxy-ca.crt" : "ca.crt");
       byte[] issuerSkid = octets(issuerCert.getExtensionValue(Extension.subjectKeyIdentifier.getId()));
-      assertThat(AuthorityKeyIdentifier.getInstance(ASN1OctetString.getInstance(akid).getOctets()).getKeyIdentifier()).isEqualTo(issuerSkid);
+      assertThat(AuthorityKeyIdentifier.getInstance(ASN1OctetString.getInstance(akid).getOctets()).getKeyIdentifierOctets()).isEqualTo(issuerSkid);
     }
   }
 

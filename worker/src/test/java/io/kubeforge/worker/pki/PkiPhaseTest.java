@@ -170,7 +170,7 @@ class PkiPhaseTest {
     assertThat(cert(r.result(), "ca").get("action")).isEqualTo("kept");
     assertThat(cert(r.result(), "apiserver-kubelet-client").get("action")).isEqualTo("kept");
     String base = CertCatalog.all().stream().filter(s -> s.name().equals(cert)).findFirst().orElseThrow().baseName();
-    assertThat(r.result().get("backups")).asList().contains(
+    assertThat(backups(r)).contains(
         pki().resolve(base + ".crt.20261123T120100Z.bak").toString(),
         pki().resolve(base + ".key.20261123T120100Z.bak").toString());
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(
@@ -500,6 +500,11 @@ class PkiPhaseTest {
       assertThat(all).doesNotContain("PRIVATE KEY");
       assertThat(keyLines).allSatisfy(line -> assertThat(all).doesNotContain(line));
     }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> backups(PhaseResult r) {
+    return (List<String>) r.result().get("backups");
   }
 
   private static List<String> concat(List<String> a, String b) {

@@ -18,9 +18,10 @@ class DirLockTest {
   @Test
   void aSecondHolderWaitsAndTimesOutAsBusy() throws Exception {
     try (DirLock held = DirLock.inJvm(tmp, 1, "t")) {
+      assertThat(held).isNotNull();
       CompletableFuture<Throwable> other = CompletableFuture.supplyAsync(() -> {
-        try (DirLock ignored = DirLock.inJvm(tmp, 0, "t")) {
-          return null;
+        try (DirLock second = DirLock.inJvm(tmp, 0, "t")) {
+          return second == null ? null : new AssertionError("second holder got the lock");
         } catch (WorkerException e) {
           return e;
         }

@@ -502,6 +502,20 @@ class PkiPhaseTest {
     }
   }
 
+  @Test
+  void expiredCaIsKeptWithAWarningAsKubeadmDoes() {
+    init("ca_certificate_validity", "1h", "certificate_validity", "1h");
+    PhaseResult r = phase(START.plus(Duration.ofMinutes(30))).run(options(pki(), "ca_certificate_validity", "1h",
+        "certificate_validity", "1h"), false);
+    assertThat(r.changed()).isFalse();
+    PhaseResult later = phase(START.plus(Duration.ofHours(2))).run(options(pki(), "ca_certificate_validity", "1h",
+        "certificate_validity", "1h"), false);
+    assertThat(cert(later.result(), "ca").get("action")).isEqualTo("kept");
+    assertThat(later.warnings()).contains("could not validate bounds for certificate ca: it is valid from "
+        + "2026-11-23T11:55:00Z to 2026-11-23T13:00:00Z");
+    assertThat(cert(later.result(), "apiserver").get("reason")).isEqualTo("expired on 2026-11-23T13:00:00Z");
+  }
+
   @SuppressWarnings("unchecked")
   private static List<String> backups(PhaseResult r) {
     return (List<String>) r.result().get("backups");

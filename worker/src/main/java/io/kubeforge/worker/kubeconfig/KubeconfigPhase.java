@@ -104,7 +104,9 @@ public final class KubeconfigPhase {
 
     SafeFiles out = SafeFiles.under(m.kubeconfigDir(), "kubeconfig");
     Instant start = clock.instant();
-    Validity validity = Validity.startingAt(start, m.certificateValidity());
+    // kubeadm's kubeconfig certificates set only NotAfter; pkiutil.NewSignedCert then takes
+    // NotBefore from the CA certificate (not start − 5 min as for the certs phase)
+    Validity validity = new Validity(ca.getNotBefore().toInstant(), start.plus(m.certificateValidity()));
     KeyAlgorithm algorithm = KeyAlgorithm.byId(m.keyAlgorithm()).orElse(KeyAlgorithm.DEFAULT);
     List<Object> results = new ArrayList<>();
     List<Object> backups = new ArrayList<>();

@@ -81,7 +81,7 @@ class KubeconfigPhaseTest {
     Openssl.Run text = Openssl.run(root, "x509", "-noout", "-subject", "-dates", "-ext", "extendedKeyUsage",
         "-nameopt", "compat", "-in", Files.writeString(root.resolve("leaf.pem"), certPem).toString());
     assertThat(text.output()).contains("subject=" + subject).contains("TLS Web Client Authentication")
-        .contains("notBefore=Nov 23 11:55:00 2026 GMT").contains("notAfter=Nov 23 12:00:00 2027 GMT");
+        .contains("notBefore=Jan  1 00:00:00 2025 GMT").contains("notAfter=Nov 23 12:00:00 2027 GMT");
     X509Certificate leaf = Pem.parseCertificates(certPem.getBytes(StandardCharsets.UTF_8)).get(0);
     assertThat(KeyPairsMatch.matches(decode(auth.get("client-key-data")), leaf)).isTrue();
 

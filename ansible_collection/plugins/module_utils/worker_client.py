@@ -223,6 +223,7 @@ class WorkerClient:
             return self._endpoint
         endpoint = self.probe()
         if endpoint is None:
+            self._require_jar()  # before the lock, which would create an empty home
             handle = self.home.lock()
             try:
                 endpoint = self.probe() or self._start()
@@ -266,10 +267,13 @@ class WorkerClient:
         finally:
             handle.close()
 
-    def _start(self):
+    def _require_jar(self):
         if not os.path.isfile(self.home.jar):
             raise WorkerError("no kubeforge worker answers and %s does not exist; install it with the "
                               "kubeforge.cluster.worker module (or the kubeforge.cluster.worker role)" % self.home.jar)
+
+    def _start(self):
+        self._require_jar()
         previous = self.home.endpoint()
         cmd = [self.java, "-jar", self.home.jar, "--home", self.home.path]
         try:

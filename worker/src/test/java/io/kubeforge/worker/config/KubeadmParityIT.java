@@ -62,17 +62,24 @@ class KubeadmParityIT {
   }
 
   @ParameterizedTest(name = "kubeadm v1.34.10 and kubeforge write the same files for the {0} cluster")
-  @ValueSource(strings = {"single-stack", "dual-stack"})
+  @ValueSource(strings = {"single-stack", "dual-stack", "dual-stack-v1beta3", "external-etcd-v1beta4"})
   void filesMatchRealKubeadm(String cluster, @TempDir Path root) throws Exception {
     Path bin = kubeadm();
     assumeTrue(bin != null, "kubeadm binary not built (conformance/build.sh)");
     assumeTrue("root".equals(System.getProperty("user.name")), "kubeadm --rootfs needs root");
-    String yaml = cluster.equals("single-stack") ? SINGLE : Fixtures.resource("config/kubeadm/dual-stack-v1beta4.yaml");
+    String yaml = switch (cluster) {
+      case "single-stack" -> SINGLE;
+      case "dual-stack" -> Fixtures.resource("config/kubeadm/dual-stack-v1beta4.yaml");
+      default -> Fixtures.resource("config/kubeadm/" + cluster + ".yaml");
+    };
+    boolean external = cluster.startsWith("external");
     Files.writeString(root.resolve("kubeadm.yaml"), yaml);
-    Path pki = root.resolve("etc/kubernetes/pki");
+    Path pki = root.resolve(external ? "srv/kubernetes/pki" : "etc/kubernetes/pki");
     Fixtures.installCa(pki, false);
     kubeadm(bin, root, "control-plane", "all");
-    kubeadm(bin, root, "etcd", "local");
+    if (!external) {
+      kubeadm(bin, root, "etcd", "local");
+    }
     kubeadm(bin, root, "kubelet-start");
     kubeadm(bin, root, "kubeconfig", "all");
 
@@ -81,7 +88,7 @@ class KubeadmParityIT {
     ClusterModel m = ClusterModel.fromRequest(body);
     HostProbe chrooted = HostProbe.fixed(p -> Files.exists(Path.of(root + p)), Map.of());
     Map<String, String> manifests = new ManifestsPhase(chrooted, Clock.systemUTC()).render(m, new ArrayList<>());
-    assertThat(manifests).hasSize(4);
+    assertThat(manifests).hasSize(external ? 3 : 4);
     for (Map.Entry<String, String> e : manifests.entrySet()) {
       assertThat(e.getValue()).as(e.getKey()).isEqualTo(read(root.resolve("etc/kubernetes/manifests").resolve(e.getKey())));
     }

@@ -689,6 +689,9 @@ def main() -> int:
         signal.signal(sig, on_term)
 
     if a.netns and not a.in_netns:
+        if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
+            loud("--netns needs root, unshare (util-linux) and ip (iproute2)")
+            return 2
         argv = [sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--in-netns", "--work", str(work)]
         # unshare (and the harness inside) in a session of their own: every signal to us is
         # forwarded as one SIGTERM. --kill-child + PR_SET_PDEATHSIG: if we are SIGKILLed, unshare
@@ -736,6 +739,8 @@ def main() -> int:
         loud(f"interrupted ({str(e) or 'SIGINT'}): stopping components")
         return 130
     finally:
+        # a second Ctrl-C must not cut the (bounded) shutdown short
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
         h.sup.stop_all()
         log(f"logs: {h.logs}")
         shutil.rmtree(h.scratch, ignore_errors=True)  # decoded client keys

@@ -67,9 +67,13 @@ public final class ComponentCatalog {
 
   private ComponentCatalog() {}
 
-  /** Lists the components the model needs, in kubeadm's order; etcd only for local etcd. */
+  /**
+   * Lists the components the model needs, in kubeadm's order; etcd only for local etcd of an
+   * initialising node (a joining member's etcd needs the live member list, which kubeadm join
+   * gets by adding the member as a learner first; this worker does not talk to etcd).
+   */
   public static List<ComponentSpec> forModel(ClusterModel m) {
-    return m.etcd().isExternal()
+    return m.etcd().isExternal() || m.joinConfiguration()
         ? List.of(KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER)
         : List.of(ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER);
   }

@@ -96,6 +96,10 @@ public final class ManifestsPhase {
     if (w != null) {
       warnings.add(w);
     }
+    if (m.joinConfiguration() && !m.etcd().isExternal()) {
+      warnings.add("etcd.yaml is not written for a JoinConfiguration: a joining etcd member needs the cluster's "
+          + "member list (kubeadm join adds it as a learner first)");
+    }
     Map<String, String> rendered = render(m, warnings);
     SafeFiles files = SafeFiles.under(m.manifestDir(), "manifests");
     List<Object> manifests = new ArrayList<>();

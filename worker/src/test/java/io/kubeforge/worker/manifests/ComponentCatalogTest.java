@@ -108,6 +108,40 @@ class ComponentCatalogTest {
   }
 
   @Test
+  void anEncryptionConfigUnderTheCertificatesDirectoryNeedsNoExtraVolume() {
+    ClusterModel m = model(Map.of("encryption_config_path", "/etc/kubernetes/pki/encryption.yaml"));
+    Map<String, Object> api = ComponentCatalog.render(m, Fixtures.BARE_HOST, new ArrayList<>()).get("kube-apiserver");
+    assertThat(command(api)).contains("--encryption-provider-config=/etc/kubernetes/pki/encryption.yaml");
+    assertThat(volumeNames(api)).containsExactly("ca-certs", "k8s-certs");
+  }
+
+  @Test
+  void aUserGivenEncryptionProviderConfigWinsOverTheModelsPath() {
+    ClusterModel m = model(Map.of("encryption_config_path", "/etc/kubernetes/enc/a.yaml",
+        "apiserver_extra_args", Map.of("encryption-provider-config", "/etc/kubernetes/enc/b.yaml")));
+    assertThat(ComponentCatalog.apiServerCommand(m, new ArrayList<>()))
+        .filteredOn(f -> f.startsWith("--encryption-provider-config")).containsExactly("--encryption-provider-config=/etc/kubernetes/enc/b.yaml");
+  }
+
+  @Test
+  void aJoiningControlPlaneGetsNoEtcdManifest() {
+    ClusterModel m = ClusterModel.fromRequest(Map.of("kubeadm_config", """
+        apiVersion: kubeadm.k8s.io/v1beta4
+        kind: JoinConfiguration
+        discovery:
+          file:
+            kubeConfigPath: /etc/kubernetes/discovery.conf
+        controlPlane:
+          localAPIEndpoint:
+            advertiseAddress: 10.0.0.2
+        nodeRegistration:
+          name: cp-2
+        """));
+    assertThat(ComponentCatalog.forModel(m)).extracting(ComponentCatalog.ComponentSpec::name)
+        .containsExactly("kube-apiserver", "kube-controller-manager", "kube-scheduler");
+  }
+
+  @Test
   void etcdBefore36UsesTheExperimentalFlags() {
     ClusterModel m = model(Map.of("kubernetes_version", "v1.33.5"));
     assertThat(Images.etcd(m)).isEqualTo("registry.k8s.io/etcd:3.5.24-0");

@@ -40,6 +40,20 @@ public final class PkiAdapter {
     return body;
   }
 
+  /**
+   * Builds the PKI's options from a request: with {@code kubeadm_config} the request goes through
+   * the model (options override the YAML, as everywhere); without it the PKI's own
+   * {@link PkiOptions#fromMap} reads the body unchanged, keeping its error codes.
+   */
+  public static PkiOptions fromRequest(Map<String, Object> body) {
+    if (body == null || body.get(RequestOptions.KUBEADM_CONFIG) == null) {
+      return PkiOptions.fromMap(body);
+    }
+    ClusterModel m = ClusterModel.fromRequest(body, java.util.Set.of("backup", "dry_run"));
+    Object backup = body.get("backup");
+    return toPkiOptions(m, !(backup instanceof Boolean b) || b);
+  }
+
   /** Builds the PKI's options from a model. */
   public static PkiOptions toPkiOptions(ClusterModel m, boolean backup) {
     return PkiOptions.fromMap(toPkiRequest(m, backup));

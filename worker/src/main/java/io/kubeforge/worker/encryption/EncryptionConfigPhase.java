@@ -99,6 +99,12 @@ public final class EncryptionConfigPhase {
     return run(fromMap(body));
   }
 
+  /** Decodes and runs for the worker's {@code Capability} contract ({@code dryRun} from the envelope). */
+  public PhaseResult run(Map<String, Object> body, boolean dryRun) {
+    Request r = fromMap(body);
+    return run(new Request(r.path(), r.provider(), r.rotate(), r.retireKeys(), dryRun, r.backup()));
+  }
+
   /** Runs the phase; see the class comment. Concurrent calls for one file are serialised. */
   public PhaseResult run(Request req) {
     io.kubeforge.worker.support.DirLock lock = io.kubeforge.worker.support.DirLock.inJvm(req.path().getParent(), 60, "encryption");

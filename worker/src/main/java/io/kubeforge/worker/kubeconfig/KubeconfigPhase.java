@@ -57,6 +57,15 @@ public final class KubeconfigPhase {
 
   /** Decodes a request body ({@code dry_run}, {@code backup}, {@code kubeconfigs}) and runs the phase. */
   public PhaseResult run(Map<String, Object> body) {
+    Object dry = body == null ? null : body.get("dry_run");
+    return run(body, Boolean.TRUE.equals(dry));
+  }
+
+  /**
+   * Runs the phase for the worker's {@code Capability} contract: {@code dryRun} comes from the
+   * envelope; the body holds the model's options, {@code backup} and {@code kubeconfigs}.
+   */
+  public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
     Set<String> allowed = new HashSet<>(RequestOptions.MODEL_FIELDS);
     allowed.addAll(OWN_FIELDS);
@@ -69,8 +78,7 @@ public final class KubeconfigPhase {
           "kubeconfig.unknown_file", "kubeconfigs", "'" + n + "' is not one of admin.conf, super-admin.conf, "
               + "kubelet.conf, controller-manager.conf, scheduler.conf")));
     }
-    return run(m, specs.isEmpty() ? KubeconfigCatalog.forModel(m) : specs, f.bool("dry_run", false),
-        f.bool("backup", true));
+    return run(m, specs.isEmpty() ? KubeconfigCatalog.forModel(m) : specs, dryRun, f.bool("backup", true));
   }
 
   /** Runs the phase for the model's default files. */

@@ -52,6 +52,14 @@ public final class KubeletConfigPhase {
     return run(m, f.bool("dry_run", false), f.bool("backup", true));
   }
 
+  /** Decodes a request body and runs for the worker's {@code Capability} contract ({@code dryRun} from the envelope). */
+  public PhaseResult run(Map<String, Object> body, boolean dryRun) {
+    ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
+    Set<String> allowed = new HashSet<>(RequestOptions.MODEL_FIELDS);
+    allowed.addAll(OWN_FIELDS);
+    return run(m, dryRun, RequestFields.of(body, allowed).bool("backup", true));
+  }
+
   /** Runs the phase with backups on. */
   public PhaseResult run(ClusterModel m, boolean dryRun) {
     return run(m, dryRun, true);

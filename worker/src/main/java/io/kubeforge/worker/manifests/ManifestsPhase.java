@@ -62,6 +62,16 @@ public final class ManifestsPhase {
     return run(m, f.bool("dry_run", false), f.bool("backup", true));
   }
 
+  /**
+   * Runs the phase for the worker's {@code Capability} contract: {@code body} holds the model's
+   * options and {@code backup}; {@code dryRun} comes from the envelope (a {@code dry_run} left in
+   * the body is ignored).
+   */
+  public PhaseResult run(Map<String, Object> body, boolean dryRun) {
+    ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
+    return run(m, dryRun, io.kubeforge.worker.support.RequestFields.of(body, allowed()).bool("backup", true));
+  }
+
   static Set<String> allowed() {
     Set<String> s = new java.util.HashSet<>(io.kubeforge.worker.config.RequestOptions.MODEL_FIELDS);
     s.addAll(OWN_FIELDS);

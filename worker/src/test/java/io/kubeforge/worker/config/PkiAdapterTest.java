@@ -17,6 +17,14 @@ class PkiAdapterTest {
   }
 
   @Test
+  void aRequestWithKubeadmConfigGoesThroughTheModelAndOneWithoutStaysThePkisOwn() {
+    PkiOptions viaModel = PkiAdapter.fromRequest(Fixtures.dualStack());
+    assertThat(viaModel.nodeName()).isEqualTo("cp-1");
+    PkiOptions direct = PkiAdapter.fromRequest(Map.of("advertise_address", "10.0.0.1", "node_name", "n1"));
+    assertThat(direct.nodeName()).isEqualTo("n1");
+  }
+
+  @Test
   void theRequestCarriesOnlyFieldsThePkiKnows() {
     Map<String, Object> body = PkiAdapter.toPkiRequest(ClusterModel.fromRequest(Fixtures.singleStack()), false);
     assertThat(body).containsEntry("certificate_validity", "8760h0m0s").containsEntry("etcd", "local")

@@ -127,6 +127,21 @@ class EncryptionConfigPhaseTest {
   }
 
   @Test
+  void theCapabilityEntryPointTakesDryRunFromTheEnvelope(@TempDir Path root) {
+    assertThat(phase(Fixtures.CLOCK).run(request(root, "aescbc"), true).changed()).isTrue();
+    assertThat(root.resolve("enc/encryption-config.yaml")).doesNotExist();
+    assertThat(phase(Fixtures.CLOCK).run(request(root, "aescbc"), false).changed()).isTrue();
+    assertThat(root.resolve("enc/encryption-config.yaml")).exists();
+  }
+
+  @Test
+  void withoutAPathTheFileGoesUnderTheKubeconfigDirectory(@TempDir Path root) {
+    Map<String, Object> body = Map.of("kubeconfig_dir", root.toString());
+    PhaseResult r = phase(Fixtures.CLOCK).run(body, false);
+    assertThat(r.result().get("path")).isEqualTo(root.resolve("encryption/encryption-config.yaml").toString());
+  }
+
+  @Test
   void dryRunWritesNothing(@TempDir Path root) {
     Map<String, Object> body = request(root, "aesgcm");
     body.put("dry_run", true);

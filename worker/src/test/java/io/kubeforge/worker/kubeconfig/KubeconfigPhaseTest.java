@@ -100,6 +100,21 @@ class KubeconfigPhaseTest {
   }
 
   @Test
+  void theCapabilityEntryPointTakesDryRunFromTheEnvelopeAndCanPickFiles(@TempDir Path root) {
+    Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
+    Fixtures.installCa(root.resolve("pki"), false);
+    body.put("kubeconfigs", List.of("admin.conf"));
+    KubeconfigPhase p = new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK);
+    assertThat(p.run(body, true).changed()).isTrue();
+    assertThat(root.resolve("etc/admin.conf")).doesNotExist();
+    assertThat(actions(p.run(body, false))).containsExactly("created");
+    assertThat(root.resolve("etc/super-admin.conf")).doesNotExist();
+    body.put("kubeconfigs", List.of("root.conf"));
+    assertThatThrownBy(() -> p.run(body, false)).isInstanceOfSatisfying(WorkerException.class,
+        e -> assertThat(e.field()).isEqualTo("kubeconfigs"));
+  }
+
+  @Test
   void dryRunWritesNothing(@TempDir Path root) {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
     Fixtures.installCa(root.resolve("pki"), false);

@@ -84,6 +84,16 @@ class KubeletConfigPhaseTest {
   }
 
   @Test
+  void theCapabilityEntryPointTakesDryRunFromTheEnvelope(@TempDir Path root) {
+    KubeletConfigPhase phase = new KubeletConfigPhase(Fixtures.BARE_HOST, Fixtures.CLOCK);
+    Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
+    assertThat(phase.run(body, true).changed()).isTrue();
+    assertThat(root.resolve("kubelet/config.yaml")).doesNotExist();
+    assertThat(phase.run(body, false).changed()).isTrue();
+    assertThat(phase.run(body, false).changed()).isFalse();
+  }
+
+  @Test
   void dryRunWritesNothing(@TempDir Path root) {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
     body.put("dry_run", true);

@@ -83,6 +83,15 @@ class ManifestsPhaseTest {
   }
 
   @Test
+  void theCapabilityEntryPointTakesDryRunFromTheEnvelope(@TempDir Path root) {
+    Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
+    assertThat(phase.run(body, true).changed()).isTrue();
+    assertThat(root.resolve("etc/manifests")).doesNotExist();
+    assertThat(phase.run(body, false).changed()).isTrue();
+    assertThat(root.resolve("etc/manifests/etcd.yaml")).exists();
+  }
+
+  @Test
   void aManifestThatOnlyDiffersInFormattingIsKept(@TempDir Path root) throws Exception {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
     phase.run(body);

@@ -50,6 +50,14 @@ for c in "${configs[@]}"; do
         --config "$here/configs/$c.yaml" --out "$out/$c/tree" >/dev/null; then
     echo "FAIL $c: kubeadm could not generate the reference tree"; failed=$((failed + 1)); status=1; continue
   fi
+  # the diff tool's own baseline: a second kubeadm run of the same config differs in nothing it compares
+  if "$py" "$here/run_kubeadm_reference.py" --kubeadm "$bin/kubeadm" --config "$here/configs/$c.yaml" \
+        --out "$out/$c/tree-again" >/dev/null \
+     && "$py" "$here/kubeadm_diff.py" "$out/$c/tree" "$out/$c/tree-again" > "$out/$c/kubeadm_diff.out"; then
+    echo "PASS $c: kubeadm_diff finds no difference between two kubeadm runs"; passed=$((passed + 1))
+  else
+    echo "FAIL $c: kubeadm_diff between two kubeadm runs:"; cat "$out/$c/kubeadm_diff.out"; failed=$((failed + 1)); status=1
+  fi
   set +e
   "$py" "$here/controlplane.py" --bin "$bin" --tree "$out/$c/tree" --work "$out/$c/run" --netns \
     2>&1 | tee "$out/$c/controlplane.out"

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Compare two /etc/kubernetes-shaped trees semantically: kubeadm's reference against a candidate.
+
+    kubeadm_diff.py REFERENCE_TREE CANDIDATE_TREE [--ignore GLOB ...]
+
+Everything that must be equal for two trees written for the same config is compared; what is
+random or time-bound by nature (key material, serial numbers, absolute dates) is not:
+
+  pki/*.crt   subject, issuer, which CA of the tree verifies it (ca / front-proxy-ca / etcd/ca / self),
+              SANs (DNS and IP, as sets), key usage, extended key usage, basic constraints, public key
+              type and size, signature algorithm, validity duration (notAfter - notBefore, minutes),
+              whether the key file next to it holds the matching key
+  pki/*.key, sa.key, sa.pub
+              key type and size; sa.pub matches sa.key
+  *.conf      cluster/context/user names, current-context, server URL, the CA data is the tree's
+              pki/ca.crt, the client certificate as above, client key matches it
+  manifests/*.yaml, external-etcd/*.yaml
+              the whole Pod, field by field; command/args one entry per flag, plus their order
+  every file  present on both sides, permission bits
+
+Prints one line per difference (MISSING / EXTRA / DIFF) and "N differences". Exit 0 when none.
+Needs openssl and PyYAML (conformance/requirements.txt).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import fnmatch
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+SKIP = {".kubeadm", "kubeadm.log", "kubeadm-config.yaml"}
+CAS = {"ca": "pki/ca.crt", "front-proxy-ca": "pki/front-proxy-ca.crt", "etcd-ca": "pki/etcd/ca.crt"}
+
+
+def openssl(*args: str, stdin: bytes | None = None) -> str:
+    p = subprocess.run(["openssl", *args], input=stdin, capture_output=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"openssl {' '.join(args)}: {p.stderr.decode(errors='replace').strip()}")
+    return p.stdout.decode()
+
+
+def pubkey_of_cert(pem: bytes) -> str:
+    return openssl("x509", "-noout", "-pubkey", stdin=pem)
+
+
+def pubkey_of_key(pem: bytes) -> str:
+    return openssl("pkey", "-pubout", stdin=pem)
+
+
+def key_desc(pem: bytes) -> str:
+    text = openssl("pkey", "-noout", "-text", stdin=pem) if b"PRIVATE" in pem else \
+        openssl("pkey", "-pubin", "-noout", "-text", stdin=pem)
+    first = text.splitlines()[0]
+    m = re.search(r"\((\d+) bit", first)
+    kind = "RSA" if ("RSA" in text[:200] or "modulus" in text.lower()) else \
+        ("EC " + (re.search(r"NIST CURVE: (\S+)", text) or re.search(r"ASN1 OID: (\S+)", text) or [None, "?"])[1]) \
+        if "pub:" in text or "ASN1 OID" in text else "?"
+    return f"{kind} {m.group(1) if m else '?'} bit"
+
+
+class Tree:
+    def __init__(self, root: Path):
+        self.root = root
+        self.ca_pems = {n: (root / p).read_bytes() for n, p in CAS.items() if (root / p).exists()}
+
+    def files(self, ignore: list[str]) -> set[str]:
+        out = set()
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if d not in SKIP]
+            for f in filenames:
+                rel = str(Path(dirpath, f).relative_to(self.root))
+                if f in SKIP or any(fnmatch.fnmatch(rel, g) for g in ignore):
+                    continue
+                out.add(rel)
+        return out
+
+    def verified_by(self, pem: bytes) -> str:
+        with tempfile.TemporaryDirectory() as d:
+            leaf = Path(d, "leaf.crt")
+            leaf.write_bytes(pem)
+            found = []
+            for name, ca in self.ca_pems.items():
+                caf = Path(d, f"{name}.crt")
+                caf.write_bytes(ca)
+                p = subprocess.run(["openssl", "verify", "-CAfile", str(caf), str(leaf)], capture_output=True)
+                if p.returncode == 0:
+                    found.append("self" if ca.strip() == pem.strip() else name)
+            return ",".join(found) or "none of ca/front-proxy-ca/etcd-ca"
+
+    def cert(self, pem: bytes) -> dict:
+        t = openssl("x509", "-noout", "-subject", "-issuer", "-startdate", "-enddate", "-nameopt", "RFC2253",
+                    "-ext", "subjectAltName,keyUsage,extendedKeyUsage,basicConstraints", stdin=pem)
+        full = openssl("x509", "-noout", "-text", stdin=pem)
+        lines = t.splitlines()
+        d: dict = {}
+        ext = None
+        for line in lines:
+            if line.startswith(("subject=", "issuer=")):
+                k, v = line.split("=", 1)
+                d[k] = v
+            elif line.startswith(("notBefore=", "notAfter=")):
+                k, v = line.split("=", 1)
+                d[k] = datetime.strptime(v.replace("  ", " "), "%b %d %H:%M:%S %Y GMT")
+            elif line.startswith("X509v3 "):
+                ext = line.split(":")[0].replace("X509v3 ", "")
+                d[ext + " critical"] = "critical" in line
+            elif ext and line.startswith("    "):
+                d[ext] = line.strip()
+        sans = [s.strip() for s in d.pop("Subject Alternative Name", "").split(",") if s.strip()]
+        d["SAN DNS"] = sorted(s[4:] for s in sans if s.startswith("DNS:"))
+        d["SAN IP"] = sorted(s.split(":", 1)[1] for s in sans if s.startswith("IP Address:"))
+        d.pop("Subject Alternative Name critical", None)
+        for k in ("Key Usage", "Extended Key Usage"):
+            if k in d:
+                d[k] = sorted(x.strip() for x in d[k].split(","))
+        d["validity minutes"] = int((d.pop("notAfter") - d.pop("notBefore")).total_seconds() // 60)
+        d["public key"] = key_desc(pubkey_of_cert(pem).encode())
+        d["signature"] = sorted(set(re.findall(r"Signature Algorithm: (\S+)", full)))
+        d["verified by"] = self.verified_by(pem)
+        return d
+
+
+def flatten(prefix: str, obj, out: dict) -> dict:
+    if prefix.endswith((".command", ".args")) and isinstance(obj, list) and all(isinstance(x, str) for x in obj):
+        # one entry per flag, so a difference names the flag; order compared separately
+        for i, x in enumerate(obj):
+            if x.startswith("--"):
+                k, _, v = x.partition("=")
+                out[f"{prefix}[{k}]"] = v
+            else:
+                out[f"{prefix}[{i}]"] = x
+        out[f"{prefix} (order)"] = [x.partition("=")[0] for x in obj]
+        return out
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    elif isinstance(obj, list) and obj and all(isinstance(x, dict) and "name" in x for x in obj):
+        for x in obj:
+            flatten(f"{prefix}[{x['name']}]", x, out)
+    elif isinstance(obj, list) and obj and any(isinstance(x, (dict, list)) for x in obj):
+        for i, x in enumerate(obj):
+            flatten(f"{prefix}[{i}]", x, out)
+    else:
+        out[prefix] = obj
+    return out
+
+
+def describe(tree: Tree, rel: str) -> dict:
+    path = tree.root / rel
+    d: dict = {"mode": oct(path.stat().st_mode & 0o777)}
+    data = path.read_bytes()
+    if rel.endswith(".crt"):
+        d.update(tree.cert(data))
+        key = path.with_suffix(".key")
+        if key.exists():
+            d["key matches"] = pubkey_of_key(key.read_bytes()) == pubkey_of_cert(data)
+    elif rel.endswith(".key") or rel.endswith(".pub"):
+        d["key"] = key_desc(data)
+        if rel.endswith("sa.pub") and (path.parent / "sa.key").exists():
+            d["matches sa.key"] = pubkey_of_key((path.parent / "sa.key").read_bytes()).strip() == data.decode().strip()
+    elif rel.endswith(".conf"):
+        kc = yaml.safe_load(data)
+        d["current-context"] = kc.get("current-context")
+        for c in kc.get("clusters", []):
+            cl = c["cluster"]
+            d[f"cluster[{c['name']}].server"] = cl.get("server")
+            ca = base64.b64decode(cl.get("certificate-authority-data", ""))
+            d[f"cluster[{c['name']}].ca"] = next((n for n, p in tree.ca_pems.items() if p.strip() == ca.strip()), "not a CA of this tree")
+            d.update({f"cluster[{c['name']}].{k}": v for k, v in cl.items()
+                      if k not in ("server", "certificate-authority-data")})
+        for c in kc.get("contexts", []):
+            d[f"context[{c['name']}]"] = c["context"]
+        for u in kc.get("users", []):
+            usr = u["user"]
+            pem = base64.b64decode(usr.get("client-certificate-data", ""))
+            if pem:
+                d.update({f"user[{u['name']}].cert.{k}": v for k, v in tree.cert(pem).items()})
+                keyp = base64.b64decode(usr.get("client-key-data", ""))
+                d[f"user[{u['name']}].key matches"] = bool(keyp) and pubkey_of_key(keyp) == pubkey_of_cert(pem)
+                d[f"user[{u['name']}].key"] = key_desc(keyp) if keyp else None
+            d.update({f"user[{u['name']}].{k}": v for k, v in usr.items()
+                      if k not in ("client-certificate-data", "client-key-data")})
+        d.update({k: v for k, v in kc.items() if k not in ("clusters", "contexts", "users", "current-context")})
+    elif rel.endswith(".yaml"):
+        flatten("", yaml.safe_load(data), d)
+    else:
+        d["sha256"] = subprocess.run(["sha256sum"], input=data, capture_output=True).stdout.split()[0].decode()
+    return d
+
+
+def diff_trees(ref: Path, cand: Path, ignore: list[str]) -> list[str]:
+    a, b = Tree(ref), Tree(cand)
+    fa, fb = a.files(ignore), b.files(ignore)
+    out = [f"MISSING {f}" for f in sorted(fa - fb)] + [f"EXTRA {f}" for f in sorted(fb - fa)]
+    for rel in sorted(fa & fb):
+        da, db = describe(a, rel), describe(b, rel)
+        for k in sorted(set(da) | set(db), key=str):
+            va, vb = da.get(k, "<absent>"), db.get(k, "<absent>")
+            if va != vb:
+                out.append(f"DIFF {rel}: {k}: reference={va!r} candidate={vb!r}")
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("reference", type=Path)
+    ap.add_argument("candidate", type=Path)
+    ap.add_argument("--ignore", action="append", default=[], help="glob of tree-relative paths to skip")
+    a = ap.parse_args()
+    lines = diff_trees(a.reference.resolve(), a.candidate.resolve(), a.ignore)
+    for line in lines:
+        print(line)
+    print(f"{len(lines)} differences")
+    return 0 if not lines else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -56,14 +56,18 @@ def pubkey_of_key(pem: bytes) -> str:
 
 
 def key_desc(pem: bytes) -> str:
-    text = openssl("pkey", "-noout", "-text", stdin=pem) if b"PRIVATE" in pem else \
+    """'RSA 2048 bit', 'EC P-256 256 bit', ... from `openssl pkey -text`."""
+    private = b"PRIVATE" in pem
+    text = openssl("pkey", "-noout", "-text", stdin=pem) if private else \
         openssl("pkey", "-pubin", "-noout", "-text", stdin=pem)
-    first = text.splitlines()[0]
-    m = re.search(r"\((\d+) bit", first)
-    kind = "RSA" if ("RSA" in text[:200] or "modulus" in text.lower()) else \
-        ("EC " + (re.search(r"NIST CURVE: (\S+)", text) or re.search(r"ASN1 OID: (\S+)", text) or [None, "?"])[1]) \
-        if "pub:" in text or "ASN1 OID" in text else "?"
-    return f"{kind} {m.group(1) if m else '?'} bit"
+    bits = re.search(r"\((\d+) bit", text.splitlines()[0])
+    if "modulus" in text.lower():
+        kind = "RSA"
+    elif (curve := re.search(r"NIST CURVE: (\S+)", text) or re.search(r"ASN1 OID: (\S+)", text)):
+        kind = f"EC {curve.group(1)}"
+    else:
+        kind = text.splitlines()[0].split()[0]  # e.g. ED25519
+    return f"{kind} {bits.group(1) if bits else '?'} bit"
 
 
 class Tree:

@@ -44,6 +44,7 @@ import java.util.Set;
  * @param featureGates kubeadm feature gates (kept, not interpreted)
  * @param joinConfiguration true when the YAML held a JoinConfiguration (no InitConfiguration)
  * @param kubeletConfiguration a user-supplied KubeletConfiguration document, empty when none
+ * @param kubeletExtraArgs {@code nodeRegistration.kubeletExtraArgs}
  */
 public record ClusterModel(
     Path certDir, Path kubeconfigDir, Path manifestDir, Path kubeletConfigPath, Path encryptionConfigPath,
@@ -53,11 +54,17 @@ public record ClusterModel(
     EtcdConfig etcd, String keyAlgorithm, Duration certificateValidity, Duration caCertificateValidity,
     ComponentExtras apiServer, ComponentExtras controllerManager, ComponentExtras scheduler,
     String criSocket, Duration controlPlaneComponentHealthCheck, Map<String, Boolean> featureGates,
-    boolean joinConfiguration, Map<String, Object> kubeletConfiguration) {
+    boolean joinConfiguration, Map<String, Object> kubeletConfiguration, List<Arg> kubeletExtraArgs) {
 
   public ClusterModel {
     apiServerCertSans = List.copyOf(apiServerCertSans);
     featureGates = Map.copyOf(featureGates);
+    kubeletExtraArgs = List.copyOf(kubeletExtraArgs);
+  }
+
+  /** Tells whether a kubeadm feature gate is on, given its default. */
+  public boolean featureGate(String name, boolean defaultValue) {
+    return featureGates.getOrDefault(name, defaultValue);
   }
 
   /**

@@ -19,6 +19,11 @@ public interface HostProbe {
   /** Returns the process environment (only {@code *_proxy} variables are used). */
   Map<String, String> environment();
 
+  /** Returns the host's name, lower-cased, as Go's {@code os.Hostname} via kubeadm's {@code GetHostname}. */
+  default String hostname() {
+    return Hostname.current();
+  }
+
   /** Probes the real host and environment. */
   HostProbe SYSTEM = new HostProbe() {
     @Override
@@ -32,8 +37,13 @@ public interface HostProbe {
     }
   };
 
-  /** Returns a probe for tests: {@code exists} answers with the predicate, the environment is given. */
+  /** Returns a probe for tests: {@code exists} answers with the predicate, the environment is given, the host is {@code fixture-host}. */
   static HostProbe fixed(Predicate<String> exists, Map<String, String> env) {
+    return fixed(exists, env, "fixture-host");
+  }
+
+  /** Returns a probe for tests with a given host name. */
+  static HostProbe fixed(Predicate<String> exists, Map<String, String> env, String hostname) {
     Map<String, String> copy = Map.copyOf(env);
     return new HostProbe() {
       @Override
@@ -44,6 +54,11 @@ public interface HostProbe {
       @Override
       public Map<String, String> environment() {
         return copy;
+      }
+
+      @Override
+      public String hostname() {
+        return hostname;
       }
     };
   }

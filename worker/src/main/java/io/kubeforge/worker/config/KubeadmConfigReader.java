@@ -166,10 +166,16 @@ final class KubeadmConfigReader {
     n.allowOnly(keys);
     b.set("nodeName", n.string("name"), n.child("name"));
     b.set("criSocket", n.string("criSocket"), n.child("criSocket"));
-    if (beta4) {
-      readArgList(n, "kubeletExtraArgs");
-    } else {
-      n.stringMap("kubeletExtraArgs");
+    if (n.has("kubeletExtraArgs")) {
+      List<Arg> args = new ArrayList<>();
+      if (beta4) {
+        args = readArgList(n, "kubeletExtraArgs");
+      } else {
+        for (Map.Entry<String, String> e : n.stringMap("kubeletExtraArgs").entrySet()) {
+          args.add(new Arg(e.getKey(), e.getValue()));
+        }
+      }
+      b.setArgs("kubelet", args, n.child("kubeletExtraArgs"));
     }
     if (n.has("taints")) {
       for (YamlNode t : n.nodes("taints")) {

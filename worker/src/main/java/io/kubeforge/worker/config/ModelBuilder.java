@@ -166,7 +166,7 @@ final class ModelBuilder {
         nodeName, adv, (int) port, cpe, serviceSubnet, podSubnet, dnsDomain, clusterName, version, repo,
         sans, etcd, keyAlgorithm, validity, caValidity,
         extras("apiServer"), extras("controllerManager"), extras("scheduler"),
-        criSocket, healthCheck, featureGates, joinConfiguration, copy(kubeletConfiguration));
+        criSocket, healthCheck, featureGates, joinConfiguration, copy(kubeletConfiguration), extras("kubelet").extraArgs());
   }
 
   private static Map<String, Object> copy(Map<?, ?> raw) {

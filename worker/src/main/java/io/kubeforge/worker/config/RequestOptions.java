@@ -56,6 +56,7 @@ public final class RequestOptions {
     f.addAll(LISTS.keySet());
     f.add(KUBEADM_CONFIG);
     f.add("bind_port");
+    f.add("kubelet_extra_args");
     for (String c : COMPONENTS.keySet()) {
       f.add(c + "_extra_args");
       f.add(c + "_extra_envs");
@@ -99,6 +100,9 @@ public final class RequestOptions {
       if (safe.get(vols) != null) {
         b.setVolumes(c.getValue(), volumes(safe.get(vols), vols), vols);
       }
+    }
+    if (safe.get("kubelet_extra_args") != null) {
+      b.setArgs("kubelet", args(safe.get("kubelet_extra_args"), "kubelet_extra_args"), "kubelet_extra_args");
     }
     if (safe.get("etcd_external_endpoints") != null && b.get("etcdMode") == null) {
       b.set("etcdMode", "external", "etcd");

@@ -4,6 +4,7 @@ import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.config.HostProbe;
 import io.kubeforge.worker.config.RequestOptions;
 import io.kubeforge.worker.config.SafeYaml;
+import io.kubeforge.worker.support.DirLock;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.RequestFields;
 import io.kubeforge.worker.support.SafeFiles;
@@ -20,9 +21,12 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * KubeletConfigPhase writes the KubeletConfiguration: absent → created; equal once parsed →
- * kept; different → replaced after a backup. Mode 0644 (kubeadm writes it 0644; it holds no
- * secret), atomic write, nothing written in a dry run.
+ * KubeletConfigPhase writes what kubeadm v1.34's kubelet-start phase writes into the kubelet's
+ * directory (the directory of {@code kubelet_config_path}): the KubeletConfiguration
+ * ({@code config.yaml} or the configured name), {@code instance-config.yaml} (with
+ * NodeLocalCRISocket) and {@code kubeadm-flags.env}. Each file: absent → created; equal (the
+ * YAML parsed, the env file byte for byte) → kept; different → replaced after a backup. Mode
+ * 0644 as kubeadm (no secrets), atomic writes, nothing written in a dry run.
  */
 public final class KubeletConfigPhase {
   /** The request fields of this capability besides the model's. */
@@ -45,11 +49,8 @@ public final class KubeletConfigPhase {
 
   /** Decodes a request body ({@code dry_run}, {@code backup}) and runs the phase. */
   public PhaseResult run(Map<String, Object> body) {
-    ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
-    Set<String> allowed = new HashSet<>(RequestOptions.MODEL_FIELDS);
-    allowed.addAll(OWN_FIELDS);
-    RequestFields f = RequestFields.of(body, allowed);
-    return run(m, f.bool("dry_run", false), f.bool("backup", true));
+    Object dry = body == null ? null : body.get("dry_run");
+    return run(body, Boolean.TRUE.equals(dry));
   }
 
   /** Decodes a request body and runs for the worker's {@code Capability} contract ({@code dryRun} from the envelope). */
@@ -65,9 +66,9 @@ public final class KubeletConfigPhase {
     return run(m, dryRun, true);
   }
 
-  /** Runs the phase; see the class comment. Concurrent calls for one file are serialised. */
+  /** Runs the phase; see the class comment. Concurrent calls for one directory are serialised. */
   public PhaseResult run(ClusterModel m, boolean dryRun, boolean backup) {
-    io.kubeforge.worker.support.DirLock lock = io.kubeforge.worker.support.DirLock.inJvm(m.kubeletConfigPath().getParent(), 60, "kubelet");
+    DirLock lock = DirLock.inJvm(m.kubeletConfigPath().getParent(), 60, "kubelet");
     try {
       return runLocked(m, dryRun, backup);
     } finally {
@@ -75,39 +76,72 @@ public final class KubeletConfigPhase {
     }
   }
 
+  /** Renders every file of the phase, keyed by file name. */
+  public Map<String, String> render(ClusterModel m, List<String> warnings) {
+    Map<String, String> files = new LinkedHashMap<>();
+    files.put(m.kubeletConfigPath().getFileName().toString(), KubeletConfigRenderer.render(m, host, warnings));
+    if (KubeletFlags.nodeLocalCriSocket(m)) {
+      files.put(KubeletFlags.INSTANCE_FILE, KubeletFlags.instanceFile(m));
+    }
+    files.put(KubeletFlags.FLAGS_FILE, KubeletFlags.envFile(m, host));
+    return files;
+  }
+
   private PhaseResult runLocked(ClusterModel m, boolean dryRun, boolean backup) {
     List<String> warnings = new ArrayList<>();
-    String content = KubeletConfigRenderer.render(m, host, warnings);
-    Path path = m.kubeletConfigPath();
-    SafeFiles files = SafeFiles.under(path.getParent(), "kubelet");
-    String name = path.getFileName().toString();
-    byte[] existing = files.rootExists() ? files.read(name, MAX_FILE).orElse(null) : null;
-    String action = existing == null ? "created" : same(existing, content) ? "kept" : "updated";
+    Path dir = m.kubeletConfigPath().getParent();
+    SafeFiles files = SafeFiles.under(dir, "kubelet");
+    List<Object> results = new ArrayList<>();
     List<Object> backups = new ArrayList<>();
-    boolean changed = !action.equals("kept");
-    if (changed && !dryRun) {
-      if (existing != null && backup) {
-        files.backup(name, clock.instant(), SafeFiles.PRIVATE).ifPresent(p -> backups.add(p.toString()));
+    StringBuilder before = new StringBuilder();
+    StringBuilder after = new StringBuilder();
+    boolean changed = false;
+    String configAction = null;
+    for (Map.Entry<String, String> e : render(m, warnings).entrySet()) {
+      String name = e.getKey();
+      String content = e.getValue();
+      byte[] existing = files.rootExists() ? files.read(name, MAX_FILE).orElse(null) : null;
+      String action = existing == null ? "created" : same(existing, content, name) ? "kept" : "updated";
+      if (configAction == null) {
+        configAction = action;
       }
-      files.write(name, content.getBytes(StandardCharsets.UTF_8), SafeFiles.PUBLIC);
+      if (!action.equals("kept")) {
+        changed = true;
+        before.append("# ").append(dir.resolve(name)).append('\n')
+            .append(existing == null ? "" : new String(existing, StandardCharsets.UTF_8));
+        after.append("# ").append(dir.resolve(name)).append('\n').append(content);
+        if (!dryRun) {
+          if (existing != null && backup) {
+            files.backup(name, clock.instant(), SafeFiles.PUBLIC).ifPresent(p -> backups.add(p.toString()));
+          }
+          files.write(name, content.getBytes(StandardCharsets.UTF_8), SafeFiles.PUBLIC);
+        }
+      }
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("name", name);
+      r.put("path", dir.resolve(name).toString());
+      r.put("action", action);
+      results.add(r);
     }
     Map<String, Object> result = new LinkedHashMap<>();
-    result.put("path", path.toString());
-    result.put("action", action);
+    result.put("path", m.kubeletConfigPath().toString());
+    result.put("action", configAction);
+    result.put("files", results);
     result.put("cluster_dns", List.of(m.clusterDnsIp()));
     result.put("cluster_domain", m.dnsDomain());
     result.put("static_pod_path", m.manifestDir().toString());
     result.put("backups", backups);
-    Map<String, Object> diff = changed
-        ? Map.of("before", existing == null ? "" : new String(existing, StandardCharsets.UTF_8), "after", content)
-        : null;
+    Map<String, Object> diff = changed ? Map.of("before", before.toString(), "after", after.toString()) : null;
     return new PhaseResult(changed, warnings, result, diff);
   }
 
-  private static boolean same(byte[] existing, String rendered) {
+  private static boolean same(byte[] existing, String rendered, String name) {
+    String text = new String(existing, StandardCharsets.UTF_8);
+    if (name.endsWith(".env")) {
+      return text.equals(rendered);
+    }
     try {
-      return Objects.equals(SafeYaml.load(new String(existing, StandardCharsets.UTF_8), "kubelet_config_path"),
-          SafeYaml.load(rendered, "kubelet_config_path"));
+      return Objects.equals(SafeYaml.load(text, "kubelet_config_path"), SafeYaml.load(rendered, "kubelet_config_path"));
     } catch (WorkerException e) {
       return false;
     }

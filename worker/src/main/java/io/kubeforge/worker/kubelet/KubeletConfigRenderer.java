@@ -17,7 +17,7 @@ import java.util.Map;
  * on, anonymous off, Webhook authorization, healthz on 127.0.0.1:10248, rotateCertificates forced
  * true, cgroupDriver systemd, staticPodPath, and resolvConf when systemd-resolved's file exists.
  * With kubeadm 1.34's NodeLocalCRISocket (beta, on) the CRI socket lands in
- * {@code containerRuntimeEndpoint}.
+ * {@code containerRuntimeEndpoint} (kubeadm patches instance-config.yaml into config.yaml).
  */
 public final class KubeletConfigRenderer {
   static final String SYSTEMD_RESOLV_CONF = "/run/systemd/resolve/resolv.conf";
@@ -55,7 +55,7 @@ public final class KubeletConfigRenderer {
     if (host.exists(SYSTEMD_RESOLV_CONF)) {
       defaultValue(c, "resolvConf", SYSTEMD_RESOLV_CONF, warnings);
     }
-    if ("".equals(c.get("containerRuntimeEndpoint"))) {
+    if ("".equals(c.get("containerRuntimeEndpoint")) && KubeletFlags.nodeLocalCriSocket(m)) {
       c.put("containerRuntimeEndpoint", m.criSocket());
     }
     return c;

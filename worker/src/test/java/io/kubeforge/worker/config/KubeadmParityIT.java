@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.kubeforge.worker.kubeconfig.KubeconfigPhase;
-import io.kubeforge.worker.kubelet.KubeletConfigRenderer;
+import io.kubeforge.worker.kubelet.KubeletConfigPhase;
 import io.kubeforge.worker.manifests.ManifestsPhase;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -86,14 +86,17 @@ class KubeadmParityIT {
     Map<String, Object> body = new HashMap<>();
     body.put("kubeadm_config", yaml);
     ClusterModel m = ClusterModel.fromRequest(body);
-    HostProbe chrooted = HostProbe.fixed(p -> Files.exists(Path.of(root + p)), Map.of());
+    HostProbe chrooted = HostProbe.fixed(p -> Files.exists(Path.of(root + p)), Map.of(), HostProbe.SYSTEM.hostname());
     Map<String, String> manifests = new ManifestsPhase(chrooted, Clock.systemUTC()).render(m, new ArrayList<>());
     assertThat(manifests).hasSize(external ? 3 : 4);
     for (Map.Entry<String, String> e : manifests.entrySet()) {
       assertThat(e.getValue()).as(e.getKey()).isEqualTo(read(root.resolve("etc/kubernetes/manifests").resolve(e.getKey())));
     }
-    assertThat(KubeletConfigRenderer.render(m, chrooted, new ArrayList<>()))
-        .isEqualTo(read(root.resolve("var/lib/kubelet/config.yaml")));
+    Map<String, String> kubelet = new KubeletConfigPhase(chrooted, Clock.systemUTC()).render(m, new ArrayList<>());
+    assertThat(kubelet).hasSize(3);
+    for (Map.Entry<String, String> e : kubelet.entrySet()) {
+      assertThat(e.getValue()).as(e.getKey()).isEqualTo(read(root.resolve("var/lib/kubelet").resolve(e.getKey())));
+    }
 
     Map<String, Object> ours = new HashMap<>(body);
     ours.put("cert_dir", pki.toString());

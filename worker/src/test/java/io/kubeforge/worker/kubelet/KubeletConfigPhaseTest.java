@@ -29,6 +29,37 @@ class KubeletConfigPhaseTest {
     Golden.assertMatches(cluster + "/kubelet-config.yaml", KubeletConfigRenderer.render(m, RESOLVED, new ArrayList<>()));
   }
 
+  @ParameterizedTest(name = "the {0} cluster's kubeadm-flags.env and instance-config.yaml match their golden files")
+  @ValueSource(strings = {"single-stack", "dual-stack"})
+  void rendersTheGoldenFlagsAndInstanceFiles(String cluster) {
+    ClusterModel m = ClusterModel.fromRequest(Fixtures.cluster(cluster));
+    Map<String, String> files = new KubeletConfigPhase(RESOLVED, Fixtures.CLOCK).render(m, new ArrayList<>());
+    assertThat(files.keySet()).containsExactly("config.yaml", "instance-config.yaml", "kubeadm-flags.env");
+    Golden.assertMatches(cluster + "/kubeadm-flags.env", files.get("kubeadm-flags.env"));
+    Golden.assertMatches(cluster + "/instance-config.yaml", files.get("instance-config.yaml"));
+  }
+
+  @Test
+  void theFlagsFileNamesTheNodeOnlyWhenItDiffersFromTheHostAndAppendsKubeletExtraArgs() {
+    Map<String, Object> body = Fixtures.singleStack();
+    body.put("kubelet_extra_args", List.of(Map.of("name", "node-ip", "value", "192.168.10.11")));
+    ClusterModel m = ClusterModel.fromRequest(body);
+    assertThat(KubeletFlags.envFile(m, HostProbe.fixed(p -> false, Map.of(), "cp-1"))).isEqualTo(
+        "KUBELET_KUBEADM_ARGS=\"--pod-infra-container-image=registry.k8s.io/pause:3.10.1 --node-ip=192.168.10.11\"\n");
+  }
+
+  @Test
+  void withNodeLocalCriSocketOffTheSocketIsAFlagAndThereIsNoInstanceFile() {
+    Map<String, Object> body = Fixtures.singleStack();
+    body.put("kubeadm_config", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+        + "featureGates:\n  NodeLocalCRISocket: false\n");
+    ClusterModel m = ClusterModel.fromRequest(body);
+    Map<String, String> files = new KubeletConfigPhase(Fixtures.BARE_HOST, Fixtures.CLOCK).render(m, new ArrayList<>());
+    assertThat(files).doesNotContainKey("instance-config.yaml");
+    assertThat(files.get("kubeadm-flags.env")).contains("--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock");
+    assertThat(files.get("config.yaml")).contains("containerRuntimeEndpoint: \"\"");
+  }
+
   @Test
   void clusterDnsIsTheTenthServiceAddressAndTheUsersFieldsSurvive() {
     ClusterModel m = ClusterModel.fromRequest(Fixtures.dualStack());
@@ -74,6 +105,8 @@ class KubeletConfigPhaseTest {
     assertThat(phase.run(body).changed()).isTrue();
     Path file = root.resolve("kubelet/config.yaml");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-r--r--");
+    assertThat(root.resolve("kubelet/kubeadm-flags.env")).exists();
+    assertThat(root.resolve("kubelet/instance-config.yaml")).exists();
     assertThat(SafeYaml.load(Files.readString(file), "x")).isInstanceOf(Map.class);
     assertThat(phase.run(body).changed()).isFalse();
     body.put("dns_domain", "corp.local");

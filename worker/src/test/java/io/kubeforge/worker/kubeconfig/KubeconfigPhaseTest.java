@@ -115,6 +115,19 @@ class KubeconfigPhaseTest {
   }
 
   @Test
+  void anEcdsaKeyAlgorithmGivesSec1KeysWhoseCertificatesStillVerify(@TempDir Path root) throws Exception {
+    Map<String, Object> cluster = Fixtures.singleStack();
+    cluster.put("key_algorithm", "ECDSA-P256");
+    runIn(root, cluster);
+    Map<?, ?> cfg = (Map<?, ?>) SafeYaml.load(Files.readString(root.resolve("etc/admin.conf")), "x");
+    Map<?, ?> auth = (Map<?, ?>) ((Map<?, ?>) ((List<?>) cfg.get("users")).get(0)).get("user");
+    assertThat(decode(auth.get("client-key-data"))).startsWith("-----BEGIN EC PRIVATE KEY-----");
+    Openssl.Run verify = Openssl.verify(root, Fixtures.resource("config/pki/ca.crt"),
+        decode(auth.get("client-certificate-data")), Fixtures.NOW.getEpochSecond());
+    assertThat(verify.exit()).as(verify.output()).isZero();
+  }
+
+  @Test
   void dryRunWritesNothing(@TempDir Path root) {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
     Fixtures.installCa(root.resolve("pki"), false);

@@ -197,6 +197,16 @@ class KubeconfigPhaseTest {
   }
 
   @Test
+  void aKubeconfigThatIsASymlinkIsNeitherReadNorReplaced(@TempDir Path root) throws Exception {
+    Path target = Files.writeString(root.resolve("evil.conf"), "not a kubeconfig");
+    Files.createDirectories(root.resolve("etc"));
+    Files.createSymbolicLink(root.resolve("etc/admin.conf"), target);
+    assertThatThrownBy(() -> runIn(root, Fixtures.singleStack()))
+        .isInstanceOfSatisfying(WorkerException.class, e -> assertThat(e.code()).isEqualTo("kubeconfig.symlink_in_path"));
+    assertThat(Files.readString(target)).isEqualTo("not a kubeconfig");
+  }
+
+  @Test
   void aMissingCaIsAConflictThatSaysToCreateThePkiFirst(@TempDir Path root) {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
     assertThatThrownBy(() -> new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body))

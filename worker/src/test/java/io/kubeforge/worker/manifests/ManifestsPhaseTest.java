@@ -125,6 +125,22 @@ class ManifestsPhaseTest {
   }
 
   @Test
+  void aSymlinkedManifestDirectoryIsRefusedAndNothingIsWrittenThroughIt(@TempDir Path root) throws Exception {
+    Path elsewhere = Files.createDirectories(root.resolve("elsewhere"));
+    Files.createDirectories(root.resolve("etc"));
+    Files.createSymbolicLink(root.resolve("etc/manifests"), elsewhere);
+    Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> phase.run(body))
+        .isInstanceOfSatisfying(io.kubeforge.worker.support.WorkerException.class, e -> {
+          assertThat(e.status()).isEqualTo(409);
+          assertThat(e.code()).isEqualTo("manifests.symlink_in_path");
+        });
+    try (Stream<Path> files = Files.list(elsewhere)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
   void externalEtcdWritesNoEtcdManifest(@TempDir Path root) throws Exception {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
     body.put("etcd", "external");

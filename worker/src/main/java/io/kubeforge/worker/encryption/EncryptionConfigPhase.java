@@ -39,6 +39,8 @@ public final class EncryptionConfigPhase {
   public static final Set<String> OWN_FIELDS = Set.of("dry_run", "backup", "provider", "rotate", "retire_keys");
   /** Providers with a 32-byte key (AES-256, XSalsa20-Poly1305). */
   public static final List<String> PROVIDERS = List.of("aescbc", "aesgcm", "secretbox");
+  /** The provider used when the request names none. */
+  public static final String DEFAULT_PROVIDER = "secretbox";
   /** Default path when the request names none. */
   public static final String DEFAULT_FILE = "encryption/encryption-config.yaml";
   static final String API_VERSION = "apiserver.config.k8s.io/v1";
@@ -77,14 +79,16 @@ public final class EncryptionConfigPhase {
   /**
    * Decodes a request body: the model's options (for {@code encryption_config_path}, default
    * {@code <kubeconfig_dir>/encryption/encryption-config.yaml}) plus {@code provider} (default
-   * {@code aescbc}), {@code rotate}, {@code retire_keys}, {@code dry_run}, {@code backup}.
+   * {@code secretbox}: the Kubernetes documentation rates aescbc weak, padding-oracle prone, and
+   * aesgcm needs a key rotation every 200k writes), {@code rotate}, {@code retire_keys},
+   * {@code dry_run}, {@code backup}.
    */
   public static Request fromMap(Map<String, Object> body) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
     Set<String> allowed = new HashSet<>(RequestOptions.MODEL_FIELDS);
     allowed.addAll(OWN_FIELDS);
     RequestFields f = RequestFields.of(body, allowed);
-    String provider = f.string("provider").orElse("aescbc");
+    String provider = f.string("provider").orElse(DEFAULT_PROVIDER);
     if (!PROVIDERS.contains(provider)) {
       throw WorkerException.badInput("encryption.invalid_provider", "provider",
           "'" + provider + "' is not one of " + String.join(", ", PROVIDERS));

@@ -47,7 +47,7 @@ class EncryptionConfigPhaseTest {
     return body;
   }
 
-  @ParameterizedTest(name = "the {0} reference cluster gets the golden aescbc configuration, mode 0600")
+  @ParameterizedTest(name = "the {0} reference cluster gets the golden configuration (default provider secretbox), mode 0600")
   @ValueSource(strings = {"single-stack", "dual-stack"})
   void createsTheGoldenConfiguration(String cluster, @TempDir Path root) throws Exception {
     Map<String, Object> body = Fixtures.under(Fixtures.cluster(cluster), root);

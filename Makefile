@@ -17,7 +17,7 @@ MVN       := mvn -B -q
 
 help:
 	@echo "make demo   - set up (.venv, worker jar, collection) and run playbooks/site.yml on inventories/local"
-	@echo "make test   - every test: Java (unit + openssl), modules against the real jar, playbook idempotence"
+	@echo "make test   - every test: Java (unit + openssl), modules against the real jar, playbook idempotence, molecule"
 	@echo "make bench  - kubeforge.cluster.pki against community.crypto tasks, side by side"
 	@echo "make molecule - site.yml on two podman containers (own worker each): converge, idempotence, verify"
 

@@ -92,7 +92,7 @@ def run_bench(tmp, env):
     for phase in ("cold", "converged"):
         k, c = mean["kubeforge-" + phase], mean["crypto-" + phase]
         print("%-10s %14.2f %18.2f %7.1fx   %.1fx" % (phase, k, c, c / k, (c - empty) / max(k - empty, 0.01)))
-    print("(mean wall time of one ansible-playbook run; community.crypto runs 34 module calls, kubeforge 1)")
+    print("(mean wall time of one ansible-playbook run; community.crypto runs 33 module calls (one per key, CSR, certificate, sa.pub, folder), kubeforge 1)")
 
 
 def stop_worker(home):

@@ -94,3 +94,14 @@ def test_a_missing_java_fails_naming_the_command(fresh_home, tmp_path):
     result = ansible.module("cert_info", {"cert_dir": str(tmp_path), "java_executable": "/nonexistent/java"})
     assert result.get("failed") is True
     assert "/nonexistent/java" in result["msg"]
+
+
+def test_a_stale_endpoint_of_a_dead_worker_is_ignored_and_a_new_worker_started(fresh_ansible, fresh_home):
+    assert not info(fresh_ansible).get("failed")
+    old = fresh_home.endpoint()
+    fresh_home.stop()
+    # a crashed worker leaves its endpoint behind; something else may answer on that port later
+    (fresh_home.path / "endpoint").write_text('{"url": "%s", "pid": %d}' % (old["url"], old["pid"]))
+    result = info(fresh_ansible)
+    assert not result.get("failed"), result
+    assert fresh_home.endpoint()["pid"] != old["pid"]

@@ -211,6 +211,9 @@ class WorkerClient:
         endpoint = self.home.endpoint()
         if endpoint is None:
             return None
+        if endpoint.get("pid") and not _alive(int(endpoint["pid"])):
+            # a crashed worker's stale endpoint: never send the token to whatever took its port
+            return None
         health = self._healthz(endpoint["url"])
         if health is None:
             return None

@@ -2,7 +2,11 @@ package io.kubeforge.worker.api;
 
 import io.kubeforge.worker.certinfo.CertInfoOptions;
 import io.kubeforge.worker.certinfo.CertInfoPhase;
-import io.kubeforge.worker.pki.PkiOptions;
+import io.kubeforge.worker.config.PkiAdapter;
+import io.kubeforge.worker.encryption.EncryptionConfigPhase;
+import io.kubeforge.worker.kubeconfig.KubeconfigPhase;
+import io.kubeforge.worker.kubelet.KubeletConfigPhase;
+import io.kubeforge.worker.manifests.ManifestsPhase;
 import io.kubeforge.worker.pki.PkiPhase;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,8 +23,12 @@ public final class Capabilities {
     PkiPhase pki = new PkiPhase();
     CertInfoPhase certInfo = new CertInfoPhase();
     Map<String, Capability> all = new LinkedHashMap<>();
-    all.put("pki", (body, dryRun) -> pki.run(PkiOptions.fromMap(body), dryRun));
+    all.put("pki", (body, dryRun) -> pki.run(PkiAdapter.fromRequest(body), dryRun));
     all.put("cert-info", (body, dryRun) -> certInfo.run(CertInfoOptions.fromMap(body)));
+    all.put("kubeconfigs", new KubeconfigPhase()::run);
+    all.put("static-pods", new ManifestsPhase()::run);
+    all.put("encryption-config", new EncryptionConfigPhase()::run);
+    all.put("kubelet-config", new KubeletConfigPhase()::run);
     return all;
   }
 }

@@ -41,12 +41,14 @@ public final class PkiAdapter {
   }
 
   /**
-   * Builds the PKI's options from a request: with {@code kubeadm_config} the request goes through
-   * the model (options override the YAML, as everywhere); without it the PKI's own
-   * {@link PkiOptions#fromMap} reads the body unchanged, keeping its error codes.
+   * Builds the PKI's options from a request. A request made only of the PKI's own fields is read
+   * by {@link PkiOptions#fromMap} unchanged, keeping its error codes. One with
+   * {@code kubeadm_config}, or with other cluster options (the same option set every capability
+   * takes, so a play can hand one dict to every module), goes through the model: options
+   * override the YAML, and fields the model does not know are refused there.
    */
   public static PkiOptions fromRequest(Map<String, Object> body) {
-    if (body == null || body.get(RequestOptions.KUBEADM_CONFIG) == null) {
+    if (body == null || PkiOptions.FIELDS.containsAll(body.keySet())) {
       return PkiOptions.fromMap(body);
     }
     ClusterModel m = ClusterModel.fromRequest(body, java.util.Set.of("backup", "dry_run"));

@@ -48,7 +48,8 @@ public record PkiOptions(Path certDir, String nodeName, InetAddress advertiseAdd
   /** Longest accepted validity (100 years); X.509 dates end in 9999 and nobody needs more. */
   public static final Duration MAX_VALIDITY = Duration.ofHours(876_000);
 
-  private static final Set<String> FIELDS = Set.of("cert_dir", "node_name", "advertise_address",
+  /** The request fields this capability reads itself; every other cluster option belongs to the model. */
+  public static final Set<String> FIELDS = Set.of("cert_dir", "node_name", "advertise_address",
       "bind_port", "control_plane_endpoint", "service_subnet", "dns_domain", "apiserver_cert_sans",
       "etcd_server_cert_sans", "etcd_peer_cert_sans", "etcd", "key_algorithm",
       "certificate_validity", "ca_certificate_validity", "backup",

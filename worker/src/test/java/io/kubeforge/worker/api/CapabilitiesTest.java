@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -114,5 +115,62 @@ class CapabilitiesTest {
         .put("kubeconfig_dir", tmp.toString())).await().bodyAsJsonObject();
     assertThat(body.getBoolean("changed")).isFalse();
     assertThat(body.getJsonObject("result").getJsonArray("certificate_authorities")).hasSize(3);
+  }
+
+  @Test
+  @DisplayName("the whole control-plane tree is made through the API and a second pass changes nothing")
+  void theWholeTreeConverges() {
+    Path etc = tmp.resolve("etc-kubernetes");
+    JsonObject cluster = new JsonObject().put("cert_dir", etc.resolve("pki").toString())
+        .put("kubeconfig_dir", etc.toString()).put("manifest_dir", etc.resolve("manifests").toString())
+        .put("kubelet_config_path", tmp.resolve("var-lib-kubelet/config.yaml").toString())
+        .put("encryption_config_path", etc.resolve("encryption/config.yaml").toString())
+        .put("advertise_address", "10.0.0.5").put("node_name", "cp1").put("key_algorithm", "ECDSA-P256");
+    List<String> calls = List.of("pki", "kubeconfigs", "encryption-config", "static-pods", "kubelet-config");
+    for (int pass = 0; pass < 2; pass++) {
+      for (String call : calls) {
+        HttpResponse<Buffer> r = post("/v1/" + call, cluster.copy()).await();
+        assertThat(r.statusCode()).as(call + ": " + r.bodyAsString()).isEqualTo(200);
+        assertThat(r.bodyAsJsonObject().getBoolean("changed")).as(call + " pass " + pass).isEqualTo(pass == 0);
+        assertThat(r.bodyAsString()).doesNotContain("PRIVATE KEY").doesNotContainPattern("secret: (?!<redacted>)");
+      }
+    }
+    assertThat(etc.resolve("admin.conf")).exists();
+    assertThat(etc.resolve("manifests/kube-apiserver.yaml")).content().contains("--encryption-provider-config=");
+  }
+
+  @Test
+  @DisplayName("the pki call reads a kubeadm configuration and refuses an unknown field in it, naming it")
+  void pkiReadsKubeadmConfig() {
+    String config = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nlocalAPIEndpoint:\n"
+        + "  advertiseAddress: 10.0.0.7\nnodeRegistration:\n  name: cp7\n---\n"
+        + "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: "
+        + tmp.resolve("fromconfig") + "\nencryptionAlgorithm: ECDSA-P256\n";
+    HttpResponse<Buffer> ok = post("/v1/pki", new JsonObject().put("kubeadm_config", config)).await();
+    assertThat(ok.statusCode()).as(ok.bodyAsString()).isEqualTo(200);
+    assertThat(ok.bodyAsString()).contains("10.0.0.7").contains("cp7");
+    HttpResponse<Buffer> bad = post("/v1/pki", new JsonObject().put("kubeadm_config", config + "networkin: {}\n")).await();
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.bodyAsJsonObject().getJsonObject("error").getString("field")).contains("networkin");
+  }
+
+  @Test
+  @DisplayName("the OpenAPI document describes exactly the calls the worker serves")
+  @SuppressWarnings("unchecked")
+  void openapiMatchesTheCatalog() throws Exception {
+    try (var in = CapabilitiesTest.class.getResourceAsStream("/openapi.yaml")) {
+      Map<String, Object> doc = new org.yaml.snakeyaml.Yaml(
+          new org.yaml.snakeyaml.constructor.SafeConstructor(new org.yaml.snakeyaml.LoaderOptions())).load(in);
+      Map<String, Object> paths = (Map<String, Object>) doc.get("paths");
+      java.util.Set<String> posts = new java.util.TreeSet<>();
+      paths.forEach((path, ops) -> {
+        if (((Map<String, Object>) ops).containsKey("post")) {
+          posts.add(path);
+        }
+      });
+      java.util.Set<String> served = new java.util.TreeSet<>();
+      Capabilities.all().keySet().forEach(name -> served.add("/v1/" + name));
+      assertThat(posts).isEqualTo(served);
+    }
   }
 }

@@ -19,6 +19,9 @@ random or time-bound by nature (key material, serial numbers, absolute dates) is
   every file  present on both sides, permission bits
 
 Prints one line per difference (MISSING / EXTRA / DIFF) and "N differences". Exit 0 when none.
+With --allow FILE --config NAME (allowed-differences.yaml): each line is EXPLAINED (with its reason)
+or UNEXPLAINED, an entry of FILE for NAME that matched nothing is STALE; exit 0 when no line is
+unexplained and no entry is stale.
 Needs openssl and PyYAML (conformance/requirements.txt).
 """
 from __future__ import annotations
@@ -36,7 +39,7 @@ from pathlib import Path
 
 import yaml
 
-SKIP = {".kubeadm", "kubeadm.log", "kubeadm-config.yaml"}
+SKIP = {".kubeadm", "kubeadm.log", "kubeadm-config.yaml", ".kubeforge"}  # the generators' own logs
 CAS = {"ca": "pki/ca.crt", "front-proxy-ca": "pki/front-proxy-ca.crt", "etcd-ca": "pki/etcd/ca.crt"}
 
 
@@ -99,6 +102,13 @@ class Tree:
                     found.append("self" if ca.strip() == pem.strip() else name)
             return ",".join(found) or "none of ca/front-proxy-ca/etcd-ca"
 
+    def ca_not_before(self, verified_by: str):
+        pem = self.ca_pems.get(verified_by)
+        if pem is None:
+            return None
+        v = openssl("x509", "-noout", "-startdate", stdin=pem).strip().split("=", 1)[1]
+        return datetime.strptime(v.replace("  ", " "), "%b %d %H:%M:%S %Y GMT")
+
     def cert(self, pem: bytes) -> dict:
         t = openssl("x509", "-noout", "-subject", "-issuer", "-startdate", "-enddate", "-nameopt", "RFC2253",
                     "-ext", "subjectAltName,keyUsage,extendedKeyUsage,basicConstraints", stdin=pem)
@@ -125,10 +135,20 @@ class Tree:
         for k in ("Key Usage", "Extended Key Usage"):
             if k in d:
                 d[k] = sorted(x.strip() for x in d[k].split(","))
-        d["validity minutes"] = int((d.pop("notAfter") - d.pop("notBefore")).total_seconds() // 60)
+        d["validity minutes"] = int((d["notAfter"] - d["notBefore"]).total_seconds() // 60)
         d["public key"] = key_desc(pubkey_of_cert(pem).encode())
         d["signature"] = sorted(set(re.findall(r"Signature Algorithm: (\S+)", full)))
         d["verified by"] = self.verified_by(pem)
+        nb = d.pop("notBefore")
+        d.pop("notAfter")
+        # which X.509v3 extensions are present (SKI/AKI included), and which are critical
+        d["extensions"] = sorted(m.group(1) + (" (critical)" if m.group(2) else "") for m in
+                                 re.finditer(r"^ +X509v3 ([^:]+): ?(critical)? *$", full, re.M)
+                                 if m.group(1) != "extensions")
+        # kubeadm: leaves of `certs` are backdated from their own creation time; kubeconfig client
+        # certificates take the CA's NotBefore (pkiutil.NewSignedCert). Compared as "same as the CA or not".
+        issuer_nb = self.ca_not_before(d["verified by"])
+        d["notBefore = issuing CA's notBefore"] = None if issuer_nb is None else nb == issuer_nb
         return d
 
 
@@ -208,8 +228,26 @@ def diff_trees(ref: Path, cand: Path, ignore: list[str]) -> list[str]:
         da, db = describe(a, rel), describe(b, rel)
         for k in sorted(set(da) | set(db), key=str):
             va, vb = da.get(k, "<absent>"), db.get(k, "<absent>")
+            if str(k).endswith(" (order)") and isinstance(va, list) and isinstance(vb, list):
+                # the order of the flags both sides have; a flag only one side has is its own line
+                va, vb = [x for x in va if x in vb], [x for x in vb if x in va]
             if va != vb:
                 out.append(f"DIFF {rel}: {k}: reference={va!r} candidate={vb!r}")
+    return out
+
+
+def load_allowed(path: Path, config: str) -> list[dict]:
+    """Allow-list entries that apply to `config`: {configs: [names] | "*", line: pattern, reason}.
+    `line` is one whole output line; `*` is the only wildcard (matches anything)."""
+    entries = yaml.safe_load(path.read_text()) or []
+    out = []
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict) or not {"configs", "line", "reason"} <= set(e) or not str(e["reason"]).strip():
+            raise SystemExit(f"{path}: entry {i}: needs configs, line and a non-empty reason")
+        cfgs = e["configs"]
+        if cfgs == "*" or config in cfgs:
+            rx = re.compile(".*".join(re.escape(part) for part in str(e["line"]).split("*")), re.S)
+            out.append({**e, "index": i, "rx": rx, "used": 0})
     return out
 
 
@@ -218,12 +256,33 @@ def main() -> int:
     ap.add_argument("reference", type=Path)
     ap.add_argument("candidate", type=Path)
     ap.add_argument("--ignore", action="append", default=[], help="glob of tree-relative paths to skip")
+    ap.add_argument("--allow", type=Path, help="allow-list (YAML) of explained differences")
+    ap.add_argument("--config", help="config name the allow-list entries are selected by")
     a = ap.parse_args()
     lines = diff_trees(a.reference.resolve(), a.candidate.resolve(), a.ignore)
+    if not a.allow:
+        for line in lines:
+            print(line)
+        print(f"{len(lines)} differences")
+        return 0 if not lines else 1
+    if not a.config:
+        ap.error("--allow needs --config")
+    allowed = load_allowed(a.allow, a.config)
+    unexplained = []
     for line in lines:
-        print(line)
-    print(f"{len(lines)} differences")
-    return 0 if not lines else 1
+        hit = next((e for e in allowed if e["rx"].fullmatch(line)), None)
+        if hit:
+            hit["used"] += 1
+            print(f"EXPLAINED {line}\n    reason: {' '.join(str(hit['reason']).split())}")
+        else:
+            unexplained.append(line)
+            print(f"UNEXPLAINED {line}")
+    stale = [e for e in allowed if not e["used"]]
+    for e in stale:  # a difference that went away must leave the list (and the README) too
+        print(f"STALE allow-list entry {e['index']} ({a.allow.name}) matched nothing for {a.config}: {e['line']}")
+    print(f"{len(lines)} differences: {len(lines) - len(unexplained)} explained, {len(unexplained)} unexplained, "
+          f"{len(stale)} stale allow-list entries")
+    return 0 if not unexplained and not stale else 1
 
 
 if __name__ == "__main__":

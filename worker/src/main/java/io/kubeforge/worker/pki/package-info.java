@@ -21,7 +21,6 @@
  *       {@code etcd/healthcheck-client.*}; {@code apiserver-etcd-client.*} (local etcd only)</li>
  *   <li>{@code sa.key}, {@code sa.pub} — service-account signing key pair</li>
  *   <li>{@code <file>.<yyyyMMddTHHmmssZ>.bak} — copy of every replaced file (unless backup=false)</li>
- *   <li>{@code .kubeforge.lock} — empty lock file serialising writers</li>
  * </ul>
  * And as data: per certificate its subject, issuer, SANs, expiry and what was done (created,
  * kept, reissued with a reason, external), the CA pin ({@code ca_cert_hash}) and a

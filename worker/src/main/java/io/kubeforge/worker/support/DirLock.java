@@ -16,14 +16,30 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * DirLock serialises work on one directory: inside this JVM with a lock per directory path,
  * and, when the caller is going to write, across processes with an exclusive
- * {@link FileLock} on {@code <dir>/.kubeforge.lock} (mode 0600, left in place; it never holds
- * data). A dry run takes only the in-JVM lock so it creates nothing on disk.
+ * {@link FileLock} on a file in the worker's own lock folder, named by the SHA-256 of the
+ * directory's real path. The locked directory itself gets no extra file, so a tree holds
+ * exactly what kubeadm would write. A dry run takes only the in-JVM lock.
  */
 public final class DirLock implements AutoCloseable {
-  /** Name of the lock file kept in a locked directory. */
-  public static final String LOCK_FILE = ".kubeforge.lock";
-
   private static final ConcurrentHashMap<Path, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
+  private static volatile Path lockFolder = Path.of(System.getProperty("java.io.tmpdir"),
+      "kubeforge-locks-" + System.getProperty("user.name"));
+
+  /** Sets the folder that holds the lock files (the worker uses {@code <home>/locks}). */
+  public static void useLockFolder(Path folder) {
+    lockFolder = folder.toAbsolutePath().normalize();
+  }
+
+  /** Returns the lock file that stands for {@code dir}. */
+  static Path lockFileFor(Path dir) {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(realKey(dir).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return lockFolder.resolve(java.util.HexFormat.of().formatHex(digest) + ".lock");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 missing from the JVM", e);
+    }
+  }
 
   private final ReentrantLock jvmLock;
   private final FileChannel channel;
@@ -74,12 +90,20 @@ public final class DirLock implements AutoCloseable {
   }
 
   /**
-   * Adds the cross-process file lock to an in-JVM lock; {@code dir} must exist. Returns a new
-   * handle that releases both.
+   * Adds the cross-process file lock to an in-JVM lock. Returns a new handle that releases both.
+   * The lock folder is created 0700 if absent and refused if it is a symbolic link.
    */
   public DirLock withFileLock(Path dir) {
-    Path file = dir.resolve(LOCK_FILE);
+    Path file = lockFileFor(dir);
     try {
+      Path folder = file.getParent();
+      if (java.nio.file.Files.isSymbolicLink(folder)) {
+        throw new IOException("lock folder " + folder + " is a symbolic link");
+      }
+      if (!java.nio.file.Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
+        java.nio.file.Files.createDirectories(folder,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
       FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
           LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(SafeFiles.PRIVATE));
       try {

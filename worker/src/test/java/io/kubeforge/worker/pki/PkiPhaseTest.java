@@ -76,7 +76,7 @@ class PkiPhaseTest {
     assertThat(r.result().get("backups")).isEqualTo(List.of());
     try (Stream<Path> s = Files.walk(pki())) {
       assertThat(s.filter(Files::isRegularFile).map(p -> pki().relativize(p).toString()))
-          .containsExactlyInAnyOrderElementsOf(concat(ALL_FILES, ".kubeforge.lock"));
+          .containsExactlyInAnyOrderElementsOf(ALL_FILES);
     }
   }
 
@@ -521,11 +521,6 @@ class PkiPhaseTest {
     return (List<String>) r.result().get("backups");
   }
 
-  private static List<String> concat(List<String> a, String b) {
-    List<String> out = new ArrayList<>(a);
-    out.add(b);
-    return out;
-  }
 
   private Map<String, FileTime> mtimes() throws IOException {
     Map<String, FileTime> out = new TreeMap<>();

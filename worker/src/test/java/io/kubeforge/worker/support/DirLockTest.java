@@ -35,23 +35,43 @@ class DirLockTest {
   }
 
   @Test
-  void theFileLockCreatesAPrivateLockFileOnce() throws Exception {
-    try (DirLock jvm = DirLock.inJvm(tmp, 1, "t"); DirLock file = jvm.withFileLock(tmp)) {
+  void theFileLockLivesInThePrivateLockFolderAndLeavesTheLockedDirectoryAlone() throws Exception {
+    Path work = Files.createDirectory(tmp.resolve("work"));
+    DirLock.useLockFolder(tmp.resolve("locks"));
+    try (DirLock jvm = DirLock.inJvm(work, 1, "t"); DirLock file = jvm.withFileLock(work)) {
       assertThat(file).isNotNull();
     }
-    Path lock = tmp.resolve(DirLock.LOCK_FILE);
+    Path lock = DirLock.lockFileFor(work);
+    assertThat(lock.getParent()).isEqualTo(tmp.resolve("locks"));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(lock.getParent()))).isEqualTo("rwx------");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(lock))).isEqualTo("rw-------");
     assertThat(Files.size(lock)).isZero();
+    try (var files = Files.list(work)) {
+      assertThat(files).isEmpty();
+    }
   }
 
   @Test
   void theLockFileIsNotFollowedWhenItIsASymlink() throws Exception {
+    Path work = Files.createDirectory(tmp.resolve("work"));
+    DirLock.useLockFolder(tmp.resolve("locks"));
+    Files.createDirectory(tmp.resolve("locks"));
     Path target = tmp.resolve("elsewhere");
-    Files.createSymbolicLink(tmp.resolve(DirLock.LOCK_FILE), target);
-    try (DirLock jvm = DirLock.inJvm(tmp, 1, "t")) {
-      assertThatThrownBy(() -> jvm.withFileLock(tmp)).isInstanceOf(RuntimeException.class);
+    Files.createSymbolicLink(DirLock.lockFileFor(work), target);
+    try (DirLock jvm = DirLock.inJvm(work, 1, "t")) {
+      assertThatThrownBy(() -> jvm.withFileLock(work)).isInstanceOf(RuntimeException.class);
     }
     assertThat(target).doesNotExist();
+  }
+
+  @Test
+  void aSymlinkedLockFolderIsRefused() throws Exception {
+    Path work = Files.createDirectory(tmp.resolve("work"));
+    Path real = Files.createDirectory(tmp.resolve("real-locks"));
+    DirLock.useLockFolder(Files.createSymbolicLink(tmp.resolve("locks"), real));
+    try (DirLock jvm = DirLock.inJvm(work, 1, "t")) {
+      assertThatThrownBy(() -> jvm.withFileLock(work)).isInstanceOf(RuntimeException.class);
+    }
   }
 
   @Test

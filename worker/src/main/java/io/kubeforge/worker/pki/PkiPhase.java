@@ -315,6 +315,8 @@ public final class PkiPhase {
     }
 
     Materialized materialize(KeyPairs.KeySource source) {
+      long needed = planned.values().stream().filter(Planned::writes).count() + (sa.action() == Action.CREATED ? 1 : 0);
+      java.util.Iterator<KeyPair> fresh = source.next(options.keyAlgorithm(), (int) needed).iterator();
       Map<String, KeyPair> newKeys = new LinkedHashMap<>();
       Map<String, X509Certificate> certs = new LinkedHashMap<>();
       Map<String, PrivateKey> caKeys = new LinkedHashMap<>();
@@ -329,7 +331,7 @@ public final class PkiPhase {
           }
           continue;
         }
-        KeyPair kp = source.next(options.keyAlgorithm());
+        KeyPair kp = fresh.next();
         newKeys.put(spec.name(), kp);
         if (spec.isCa()) {
           certs.put(spec.name(), CertificateFactory.selfSignedCa(spec, kp, validity(spec)));
@@ -339,7 +341,7 @@ public final class PkiPhase {
               caKeys.get(spec.caName()), validity(spec)));
         }
       }
-      KeyPair saKey = sa.action() == Action.CREATED ? source.next(options.keyAlgorithm()) : null;
+      KeyPair saKey = sa.action() == Action.CREATED ? fresh.next() : null;
       return new Materialized(newKeys, certs, saKey);
     }
 

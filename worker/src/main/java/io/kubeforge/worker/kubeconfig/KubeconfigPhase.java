@@ -121,6 +121,10 @@ public final class KubeconfigPhase {
     StringBuilder before = new StringBuilder();
     StringBuilder after = new StringBuilder();
     boolean changed = false;
+    // 1. plan: what each file needs; 2. one batch of keys for all that change (generated on
+    // every core at once); 3. render everything in memory; 4. only then back up and write.
+    List<KubeconfigSpec> toIssue = new ArrayList<>();
+    Map<String, Boolean> exists = new LinkedHashMap<>();
     for (KubeconfigSpec spec : specs) {
       String server = KubeconfigCatalog.serverUrl(spec, m);
       String user = spec.clientName().apply(m);
@@ -143,24 +147,33 @@ public final class KubeconfigPhase {
               + (reason == null ? "" : " (" + reason + ")"));
         }
         changed = true;
+        toIssue.add(spec);
+        exists.put(spec.fileName(), existing != null);
         r.put("not_after", DateTimeFormatter.ISO_INSTANT.format(validity.notAfter()));
         before.append(summary(spec, existing == null ? null : "existing file (" + reason + ")"));
         after.append(summary(spec, "server " + server + ", user " + user + ", context " + user + "@"
             + m.clusterName() + ", new " + algorithm.id() + " key, client certificate valid until "
             + DateTimeFormatter.ISO_INSTANT.format(validity.notAfter())));
-        if (!dryRun) {
-          String content = issue(spec, m, user, server, ca, caKey, caText, validity, algorithm);
-          if (existing != null && backup) {
-            out.backup(spec.fileName(), start, SafeFiles.PRIVATE).ifPresent(p -> backups.add(p.toString()));
-          }
-          out.write(spec.fileName(), content.getBytes(StandardCharsets.UTF_8), SafeFiles.PRIVATE);
-        }
       }
       r.put("action", action);
       if (reason != null) {
         r.put("reason", reason);
       }
       results.add(r);
+    }
+    if (!dryRun && !toIssue.isEmpty()) {
+      java.util.Iterator<KeyPair> fresh = keys.next(algorithm, toIssue.size()).iterator();
+      Map<String, String> rendered = new LinkedHashMap<>();
+      for (KubeconfigSpec spec : toIssue) {
+        rendered.put(spec.fileName(), issue(spec, m, spec.clientName().apply(m), KubeconfigCatalog.serverUrl(spec, m),
+            ca, caKey, caText, validity, fresh.next()));
+      }
+      for (Map.Entry<String, String> e : rendered.entrySet()) {
+        if (exists.get(e.getKey()) && backup) {
+          out.backup(e.getKey(), start, SafeFiles.PRIVATE).ifPresent(p -> backups.add(p.toString()));
+        }
+        out.write(e.getKey(), e.getValue().getBytes(StandardCharsets.UTF_8), SafeFiles.PRIVATE);
+      }
     }
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("kubeconfig_dir", m.kubeconfigDir().toString());
@@ -171,9 +184,8 @@ public final class KubeconfigPhase {
   }
 
   /** Renders one kubeconfig with a fresh key and client certificate. */
-  String issue(KubeconfigSpec spec, ClusterModel m, String user, String server, X509Certificate ca,
-               PrivateKey caKey, String caPem, Validity validity, KeyAlgorithm algorithm) {
-    KeyPair kp = keys.next(algorithm);
+  static String issue(KubeconfigSpec spec, ClusterModel m, String user, String server, X509Certificate ca,
+                      PrivateKey caKey, String caPem, Validity validity, KeyPair kp) {
     CertSpec cert = CertSpec.client(spec.fileName(), "ca", user, spec.organizations());
     X509Certificate leaf = CertificateFactory.issue(cert, kp.getPublic(), ca, caKey, validity);
     return KubeconfigRenderer.render(m.clusterName(), server, user, caPem,

@@ -23,11 +23,15 @@ description:
   - External CA mode as in kubeadm - with C(ca.crt) present and C(ca.key) absent nothing is signed;
     existing leaves are checked against the CA and reported with action C(external).
   - Where kubeadm skips an invalid SAN with a warning, this module fails and names the entry.
+  - Reads the cluster model - O(kubeadm_config) and/or the options of the C(kubeforge.cluster.cluster)
+    fragment (O(cert_dir), O(advertise_address), O(apiserver_cert_sans), ...); one of
+    O(advertise_address) and O(kubeadm_config) is required.
   - All the work is done by the kubeforge worker on the managed host (C(POST /v1/pki)); this module
     only passes the options on.
 author:
   - kubeforge developers
 extends_documentation_fragment:
+  - kubeforge.cluster.cluster
   - kubeforge.cluster.worker
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
@@ -44,85 +48,6 @@ attributes:
     support: full
     membership: [kubeforge.cluster.worker]
 options:
-  cert_dir:
-    description:
-      - Folder of the certificate tree. A relative path is made absolute against the module's
-        working directory (for a local connection, the directory Ansible was started from).
-    type: path
-    default: /etc/kubernetes/pki
-  node_name:
-    description:
-      - The node's name (RFC 1123), used as a SAN of C(apiserver), C(etcd/server) and C(etcd/peer)
-        and as the CN of the etcd server and peer certificates.
-      - Defaults to the host name, lower-cased.
-    type: str
-  advertise_address:
-    description:
-      - The IP address the API server advertises; a SAN of C(apiserver) and of the etcd certificates.
-    type: str
-    required: true
-  bind_port:
-    description:
-      - The API server port, used only when O(control_plane_endpoint) has no port.
-    type: int
-    default: 6443
-  control_plane_endpoint:
-    description:
-      - A stable C(host) or C(host:port) for the control plane (load balancer); its host becomes a
-        SAN of C(apiserver).
-    type: str
-  service_subnet:
-    description:
-      - The Service CIDR, or two comma-separated CIDRs for dual-stack; the first address of each
-        becomes a SAN of C(apiserver).
-    type: str
-    default: 10.96.0.0/12
-  dns_domain:
-    description:
-      - The cluster's DNS domain; C(kubernetes.default.svc.<dns_domain>) becomes a SAN of C(apiserver).
-    type: str
-    default: cluster.local
-  apiserver_cert_sans:
-    description:
-      - Extra SANs for C(apiserver) - IP addresses, DNS names or C(*.wildcard) names. An entry
-        that is none of these fails the task and is named in the message.
-    type: list
-    elements: str
-    default: []
-  etcd_server_cert_sans:
-    description:
-      - Extra SANs for C(etcd/server), with the same rules as O(apiserver_cert_sans).
-    type: list
-    elements: str
-    default: []
-  etcd_peer_cert_sans:
-    description:
-      - Extra SANs for C(etcd/peer), with the same rules as O(apiserver_cert_sans).
-    type: list
-    elements: str
-    default: []
-  etcd:
-    description:
-      - V(local) produces the etcd CA and certificates; V(external) leaves them out.
-    type: str
-    choices: [local, external]
-    default: local
-  key_algorithm:
-    description:
-      - Algorithm of every new private key (existing keys are kept).
-    type: str
-    choices: [RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384]
-    default: RSA-2048
-  certificate_validity:
-    description:
-      - Validity of leaf certificates, as a Go duration (V(8760h), V(90m), V(1h30m)).
-    type: str
-    default: 8760h
-  ca_certificate_validity:
-    description:
-      - Validity of the CA certificates, as a Go duration; V(876000h) gives 100 years.
-    type: str
-    default: 87600h
   backup:
     description:
       - Copy a file that is about to be replaced to C(<file>.<UTC timestamp>.bak) first.
@@ -156,6 +81,10 @@ EXAMPLES = r"""
     key_algorithm: ECDSA-P256
     certificate_validity: 876000h
     ca_certificate_validity: 876000h
+
+- name: The same tree from kubeadm's own configuration file on the host
+  kubeforge.cluster.pki:
+    kubeadm_config: /etc/kubeadm/kubeadm.yaml
 """
 
 RETURN = r"""
@@ -238,47 +167,24 @@ backups:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubeforge.cluster.plugins.module_utils.cluster import (
+    cluster_argument_spec,
+    cluster_request,
+)
 from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client import (
     WorkerClient,
     WorkerError,
-    request_from_params,
-    worker_argument_spec,
 )
-
-REQUEST_FIELDS = (
-    "cert_dir", "node_name", "advertise_address", "bind_port", "control_plane_endpoint",
-    "service_subnet", "dns_domain", "apiserver_cert_sans", "etcd_server_cert_sans",
-    "etcd_peer_cert_sans", "etcd", "key_algorithm", "certificate_validity",
-    "ca_certificate_validity", "backup",
-)
-SANS = dict(type="list", elements="str", default=[])
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=worker_argument_spec(
-            cert_dir=dict(type="path", default="/etc/kubernetes/pki"),
-            node_name=dict(type="str"),
-            advertise_address=dict(type="str", required=True),
-            bind_port=dict(type="int", default=6443),
-            control_plane_endpoint=dict(type="str"),
-            service_subnet=dict(type="str", default="10.96.0.0/12"),
-            dns_domain=dict(type="str", default="cluster.local"),
-            apiserver_cert_sans=dict(SANS),
-            etcd_server_cert_sans=dict(SANS),
-            etcd_peer_cert_sans=dict(SANS),
-            etcd=dict(type="str", choices=["local", "external"], default="local"),
-            key_algorithm=dict(type="str", default="RSA-2048",
-                               choices=["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384"]),
-            certificate_validity=dict(type="str", default="8760h"),
-            ca_certificate_validity=dict(type="str", default="87600h"),
-            backup=dict(type="bool", default=True),
-        ),
+        argument_spec=cluster_argument_spec(backup=dict(type="bool", default=True)),
+        required_one_of=[("advertise_address", "kubeadm_config")],
         supports_check_mode=True,
     )
     try:
-        response = WorkerClient(module).post(
-            "/v1/pki", request_from_params(module.params, REQUEST_FIELDS, paths=("cert_dir",)))
+        response = WorkerClient(module).post("/v1/pki", cluster_request(module.params, ("backup",)))
     except WorkerError as e:
         e.fail(module)
     for warning in response.warnings:

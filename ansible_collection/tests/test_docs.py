@@ -7,9 +7,12 @@ import sys
 
 import pytest
 
-from conftest import BIN, COLLECTIONS
+from conftest import BIN, COLLECTIONS, REPO
 
-MODULES = ["pki", "cert_info", "worker"]
+MODULES = ["pki", "cert_info", "worker", "kubeconfig", "static_pods", "encryption_config", "kubelet_config"]
+# modules that read the cluster model (doc fragment kubeforge.cluster.cluster)
+CLUSTER_MODULES = ["pki", "kubeconfig", "static_pods", "encryption_config", "kubelet_config"]
+OPENAPI = REPO / "worker" / "src" / "main" / "resources" / "openapi.yaml"
 
 
 class Captured(Exception):
@@ -68,3 +71,49 @@ def test_no_module_option_can_carry_the_token(monkeypatch):
     for name in MODULES:
         options = argument_spec(name, monkeypatch)["argument_spec"]
         assert not [o for o in options if "token" in o or "password" in o or "secret" in o], name
+
+
+def cluster_module_utils(monkeypatch):
+    monkeypatch.syspath_prepend(str(COLLECTIONS))
+    return importlib.import_module("ansible_collections.kubeforge.cluster.plugins.module_utils.cluster")
+
+
+def cluster_options_schema():
+    import yaml
+
+    schema = yaml.safe_load(OPENAPI.read_text())["components"]["schemas"]["ClusterOptions"]["properties"]
+    schema.pop("dry_run")
+    return schema
+
+
+def test_the_cluster_options_are_exactly_the_openapi_cluster_options_schema(monkeypatch):
+    cluster = cluster_module_utils(monkeypatch)
+    assert sorted(cluster.CLUSTER_OPTIONS) == sorted(cluster_options_schema())
+
+
+def test_every_cluster_option_default_is_the_one_the_worker_applies(monkeypatch):
+    cluster = cluster_module_utils(monkeypatch)
+    schema = cluster_options_schema()
+    want = {name: prop["default"] for name, prop in schema.items() if "default" in prop}
+    assert {k: v for k, v in cluster.CLUSTER_DEFAULTS.items() if k in want} == want
+    assert set(cluster.CLUSTER_DEFAULTS) >= set(want)
+
+
+@pytest.mark.parametrize("name", CLUSTER_MODULES)
+def test_cluster_options_have_no_argspec_default_and_document_the_workers_default(name, monkeypatch):
+    """An option with a module default would override kubeadm_config; the default is stated in words."""
+    cluster = cluster_module_utils(monkeypatch)
+    spec = argument_spec(name, monkeypatch)["argument_spec"]
+    options = rendered_doc(name)["doc"]["options"]
+    for option in cluster.CLUSTER_OPTIONS:
+        assert spec[option].get("default") is None, option
+        assert options[option].get("default") is None, option
+        if option in cluster.CLUSTER_DEFAULTS:
+            text = " ".join(options[option]["description"])
+            assert "Default V(%s)" % cluster.CLUSTER_DEFAULTS[option] in text \
+                or "Default C(%s)" % cluster.CLUSTER_DEFAULTS[option] in text, (option, text)
+
+
+@pytest.mark.parametrize("name", CLUSTER_MODULES)
+def test_kubeadm_config_is_never_logged(name, monkeypatch):
+    assert argument_spec(name, monkeypatch)["argument_spec"]["kubeadm_config"]["no_log"] is True

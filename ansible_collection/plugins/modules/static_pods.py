@@ -1,0 +1,150 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kubeforge developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: static_pods
+short_description: Write the static Pod manifests that C(kubeadm init phase control-plane all) and C(etcd local) write
+version_added: 0.2.0
+description:
+  - Writes C(kube-apiserver.yaml), C(kube-controller-manager.yaml), C(kube-scheduler.yaml) and, for
+    local etcd, C(etcd.yaml) under O(manifest_dir), as kubeadm renders them for O(kubernetes_version)
+    and O(image_repository) - kubeadm's full default flag set, hostPath volumes, probes, priority
+    class, labels and annotations, with C(*_extra_args), C(*_extra_volumes) and C(*_extra_envs) merged
+    as kubeadm merges them. External etcd (O(etcd_external_endpoints) and its CA, certificate and key
+    files) replaces the local one.
+  - With O(encryption_config_path) set, the API server gets C(--encryption-provider-config) and a
+    read-only mount of that file's folder (see M(kubeforge.cluster.encryption_config)).
+  - Rendering is deterministic - the same model gives byte-identical files - so a second run keeps
+    every file. A file that differs is rewritten (action V(updated), with RV(manifests[].reason)); the
+    old one is backed up under C(<kubeconfig_dir>/tmp/kubeforge-backup-manifests/), never in the
+    folder the kubelet watches.
+  - Reads the cluster model - O(kubeadm_config) and/or the options of the C(kubeforge.cluster.cluster)
+    fragment; one of O(advertise_address) and O(kubeadm_config) is required.
+  - The kubeforge worker on the managed host does the work (C(POST /v1/static-pods)); this module only
+    passes the options on.
+author:
+  - kubeforge developers
+extends_documentation_fragment:
+  - kubeforge.cluster.cluster
+  - kubeforge.cluster.worker
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+attributes:
+  check_mode:
+    support: full
+    details: The worker renders everything with C(dry_run) and writes nothing.
+  diff_mode:
+    support: full
+    details: The manifests' text before and after.
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [kubeforge.cluster.worker]
+options:
+  backup:
+    description:
+      - Copy a manifest that is about to be replaced to C(<kubeconfig_dir>/tmp/kubeforge-backup-manifests/) first.
+    type: bool
+    default: true
+seealso:
+  - module: kubeforge.cluster.pki
+  - module: kubeforge.cluster.kubeconfig
+  - module: kubeforge.cluster.encryption_config
+  - module: kubeforge.cluster.kubelet_config
+"""
+
+EXAMPLES = r"""
+- name: Write the control-plane manifests as kubeadm init would
+  kubeforge.cluster.static_pods:
+    advertise_address: 192.0.2.10
+    pod_subnet: 10.244.0.0/16
+    apiserver_extra_args:
+      audit-log-path: /var/log/kubernetes/audit/audit.log
+    apiserver_extra_volumes:
+      - name: audit
+        host_path: /var/log/kubernetes/audit
+        mount_path: /var/log/kubernetes/audit
+        path_type: DirectoryOrCreate
+
+- name: External etcd, from kubeadm's configuration text
+  kubeforge.cluster.static_pods:
+    kubeadm_config: "{{ lookup('ansible.builtin.file', 'kubeadm.yaml') }}"
+"""
+
+RETURN = r"""
+manifest_dir:
+  description: Absolute path of the manifest folder.
+  returned: success
+  type: str
+  sample: /etc/kubernetes/manifests
+manifests:
+  description: One entry per manifest (C(etcd) only with local etcd).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The component (C(etcd), C(kube-apiserver), C(kube-controller-manager), C(kube-scheduler)).
+      type: str
+      sample: kube-apiserver
+    path:
+      description: Absolute path of the manifest.
+      type: str
+      sample: /etc/kubernetes/manifests/kube-apiserver.yaml
+    image:
+      description: The container image.
+      type: str
+      sample: registry.k8s.io/kube-apiserver:v1.34.10
+    action:
+      description: What happened (or, in check mode, would happen) - V(created), V(kept) or V(updated).
+      type: str
+      sample: kept
+    reason:
+      description: Why a manifest was updated.
+      type: str
+backups:
+  description: Backup files written before replacing manifests.
+  returned: success
+  type: list
+  elements: str
+  sample: ["/etc/kubernetes/tmp/kubeforge-backup-manifests/kube-apiserver.yaml.20261123T120000Z.bak"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kubeforge.cluster.plugins.module_utils.cluster import (
+    cluster_argument_spec,
+    cluster_request,
+)
+from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client import (
+    WorkerClient,
+    WorkerError,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=cluster_argument_spec(backup=dict(type="bool", default=True)),
+        required_one_of=[("advertise_address", "kubeadm_config")],
+        supports_check_mode=True,
+    )
+    try:
+        response = WorkerClient(module).post("/v1/static-pods", cluster_request(module.params, ("backup",)))
+    except WorkerError as e:
+        e.fail(module)
+    for warning in response.warnings:
+        module.warn(warning)
+    if module._diff and response.diff is not None:
+        response.result["diff"] = response.diff
+    module.exit_json(changed=response.changed, **response.result)
+
+
+if __name__ == "__main__":
+    main()

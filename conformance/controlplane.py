@@ -442,6 +442,9 @@ class Harness:
             if (self.work / "etc-kubernetes" / conf).exists():
                 c(f"{conf} authenticates as {user} {sorted(groups)}",
                   lambda conf=conf, user=user, groups=groups: self.chk_identity(conf, user, groups))
+        if (self.pki / "apiserver-kubelet-client.crt").exists():
+            c("apiserver-kubelet-client authenticates as kube-apiserver-kubelet-client, no group (as kubeadm 1.34)",
+              self.chk_kubelet_client)
         c("super-admin.conf is authorized (system:masters): list namespaces", self.chk_super_admin_authz)
         c("kube-controller-manager holds its lease", lambda: self.chk_lease("kube-controller-manager"))
         c("kube-scheduler holds its lease", lambda: self.chk_lease("kube-scheduler"))
@@ -482,6 +485,17 @@ class Harness:
         want = groups | {"system:authenticated"}
         assert want <= got, f"groups {sorted(got)}, want at least {sorted(want)}"
         return f"user={ui['username']} groups={sorted(got)}"
+
+    def chk_kubelet_client(self) -> str:
+        # kubeadm 1.34 (certlist.go KubeadmCertKubeletClient) gives it no Organization; the user is
+        # bound to system:kubelet-api-admin by the ClusterRoleBinding kubeadm:apiserver-kubelet-client.
+        # A group such as kubeadm:cluster-admins would make the kubelet client cert cluster-admin.
+        ui = self_subject_review(self.api(cert=(str(self.pki / "apiserver-kubelet-client.crt"),
+                                                str(self.pki / "apiserver-kubelet-client.key"))))
+        got = sorted(ui.get("groups") or [])
+        assert ui.get("username") == "kube-apiserver-kubelet-client", ui
+        assert got == ["system:authenticated"], f"groups {got}, want only system:authenticated"
+        return f"user={ui['username']} groups={got}"
 
     def chk_super_admin_authz(self) -> str:
         r = self.ident("super-admin.conf").client().json("GET", "/api/v1/namespaces")
@@ -610,10 +624,19 @@ class Harness:
         assert raw.startswith(b"k8s:enc:"), f"not encrypted: {raw[:40]!r}"
         assert marker.encode() not in raw, "plaintext visible in the encrypted value"
         provider = raw.split(b":")[2].decode(errors="replace")
+        # the provider and key are the first ones of the config for secrets (the write key)
+        enc = yaml.safe_load(Path(self.rw.path(cfg)).read_text())
+        first = next(r["providers"][0] for r in enc["resources"] if "secrets" in r["resources"])
+        (want_provider, spec), = first.items()
+        if want_provider in ("aescbc", "aesgcm", "secretbox"):
+            want = f"k8s:enc:{want_provider}:v1:{spec['keys'][0]['name']}:".encode()
+            assert raw.startswith(want), f"stored with {raw[:60]!r}, config wants {want!r}"
+        else:
+            assert provider == want_provider, f"provider {provider!r}, config wants {want_provider!r}"
         # and the apiserver still reads it back
         got = c.json("GET", f"/api/v1/namespaces/default/secrets/{name}")
         assert base64.b64decode(got["data"]["probe"]).decode() == marker
-        return f"stored as k8s:enc:{provider}:..., read back through the apiserver"
+        return f"stored as {b':'.join(raw.split(b':')[:5]).decode(errors='replace')}:... (first provider and key of the config), read back"
 
     def chk_dual_stack(self) -> str:
         c = self.ident("super-admin.conf").client()

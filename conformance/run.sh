@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
-# `make conformance`: build the pinned Kubernetes/etcd binaries (cached), let kubeadm write its
-# reference tree for every config in conformance/configs/, and boot + check a real control plane
-# from each tree inside a private network namespace.
+# `make conformance`: build the pinned Kubernetes/etcd binaries (cached) and the worker jar; for every
+# config in conformance/configs/:
+#   1. kubeadm writes its reference tree (twice: kubeadm_diff.py's own baseline must be empty),
+#   2. the real worker jar writes our tree over HTTP (worker_tree.py, private mount namespace),
+#   3. kubeadm_diff.py reference vs ours: every difference must be explained in allowed-differences.yaml,
+#   4. a real control plane boots from the kubeadm tree AND from ours, every check must pass;
+# plus the worker's *IT Java classes against the same binaries (a skipped IT is a failure here).
 #
 # Env:
-#   CONFORMANCE_CONFIGS  space-separated config names (default: all configs/*.yaml but *.fixture.yaml)
-#   CONFORMANCE_OUT      output folder (default <repo>/_out/conformance; wiped first)
-#   KUBEFORGE_CACHE      binary cache root, see build.sh
-#   PYTHON               python with PyYAML (default: <repo>/.venv/bin/python if it has it, else a
-#                        venv made from conformance/requirements.txt under the cache)
-# Needs root (unshare --net), openssl, iproute2 (ip), util-linux (unshare).
-# Exit 0 only if every config's control plane came up and passed every check.
+#   CONFORMANCE_CONFIGS     space-separated config names (default: all configs/*.yaml but *.fixture.yaml)
+#   CONFORMANCE_ENCRYPTION  config:provider pairs whose worker tree also gets POST /v1/encryption-config
+#                           wired into kube-apiserver (default "single-stack:secretbox")
+#   CONFORMANCE_OUT         output folder (default <repo>/_out/conformance; wiped first)
+#   CONFORMANCE_BUILD_DIR   maven build dir of the worker, relative to worker/ (default target-conf)
+#   CONFORMANCE_JAR         use this worker jar instead of building one (then the ITs are not run)
+#   CONFORMANCE_SKIP_IT=1   do not run the *IT classes (counted as nothing, said loudly)
+#   KUBEFORGE_CACHE         binary cache root, see build.sh
+#   PYTHON                  python with PyYAML (default: <repo>/.venv/bin/python if it has it, else a
+#                           venv made from conformance/requirements.txt under the cache)
+# Needs root (unshare --net / --mount), openssl, iproute2 (ip), util-linux (unshare, mount), java, mvn.
+# Exit 0 only if every step passed. Last line: `conformance: N passed, N failed`.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 t0=$(date +%s)
+stamp() { echo "[conformance +$(( $(date +%s) - t0 ))s] $*"; }
 
 bin="$("$here/build.sh" | tail -1)"
+stamp "binaries: $bin"
 
 py="${PYTHON:-}"
 if [[ -z "$py" ]]; then
@@ -40,38 +51,138 @@ else
     n="$(basename "$f" .yaml)"; [[ "$n" == *.fixture ]] || configs+=("$n")
   done
 fi
+declare -A encryption=()
+for pair in ${CONFORMANCE_ENCRYPTION-single-stack:secretbox}; do encryption["${pair%%:*}"]="${pair#*:}"; done
 
 out="${CONFORMANCE_OUT:-$repo/_out/conformance}"
 rm -rf "$out"; mkdir -p "$out"
 passed=0; failed=0; status=0
-for c in "${configs[@]}"; do
-  echo "=================== conformance: $c ==================="
-  if ! "$py" "$here/run_kubeadm_reference.py" --kubeadm "$bin/kubeadm" \
-        --config "$here/configs/$c.yaml" --out "$out/$c/tree" >/dev/null; then
-    echo "FAIL $c: kubeadm could not generate the reference tree"; failed=$((failed + 1)); status=1; continue
-  fi
-  # the diff tool's own baseline: a second kubeadm run of the same config differs in nothing it compares
-  if "$py" "$here/run_kubeadm_reference.py" --kubeadm "$bin/kubeadm" --config "$here/configs/$c.yaml" \
-        --out "$out/$c/tree-again" >/dev/null \
-     && "$py" "$here/kubeadm_diff.py" "$out/$c/tree" "$out/$c/tree-again" > "$out/$c/kubeadm_diff.out"; then
-    echo "PASS $c: kubeadm_diff finds no difference between two kubeadm runs"; passed=$((passed + 1))
+pass() { echo "PASS $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); status=1; }
+
+# --- the worker jar, and its *IT classes in the background --------------------------------------
+build_dir="${CONFORMANCE_BUILD_DIR:-target-conf}"
+mvn_it_pid=""
+if [[ -n "${CONFORMANCE_JAR:-}" ]]; then
+  jar="$CONFORMANCE_JAR"
+else
+  jar="$repo/worker/$build_dir/kubeforge-worker.jar"
+  if (cd "$repo/worker" && mvn -B -q -Dkf.buildDir="$build_dir" -DskipTests package) > "$out/mvn-package.log" 2>&1; then
+    pass "worker jar builds ($jar)"
   else
-    echo "FAIL $c: kubeadm_diff between two kubeadm runs:"; cat "$out/$c/kubeadm_diff.out"; failed=$((failed + 1)); status=1
+    fail "worker jar does not build:"; tail -40 "$out/mvn-package.log"
   fi
+  if [[ "${CONFORMANCE_SKIP_IT:-}" != 1 ]]; then
+    rm -rf "$repo/worker/$build_dir/surefire-reports"
+    # TestControlPlane / KubeadmParityIT look for the binaries in <repo>/.cache/kube/v1.34.10/bin
+    # (KubeadmParityIT: or $KUBEADM_BIN); a skipped IT is counted as a failure below.
+    (cd "$repo/worker" && KUBEADM_BIN="$bin/kubeadm" mvn -B -q -Dkf.buildDir="$build_dir" -Dtest='*IT' \
+        -Dsurefire.failIfNoSpecifiedTests=false -Dkubeforge.requireBinaries=true test) > "$out/mvn-it.log" 2>&1 &
+    mvn_it_pid=$!
+  fi
+fi
+stamp "worker jar: $jar"
+
+# --- per config ------------------------------------------------------------------------------------
+boot() {  # boot <label> <tree> <work>
+  local label="$1" tree="$2" work="$3" rc p f
   set +e
-  "$py" "$here/controlplane.py" --bin "$bin" --tree "$out/$c/tree" --work "$out/$c/run" --netns \
-    2>&1 | tee "$out/$c/controlplane.out"
+  "$py" "$here/controlplane.py" --bin "$bin" --tree "$tree" --work "$work" --netns 2>&1 \
+    | tee "$work.out" | sed -u "s/^\(PASS\|FAIL\) /\1 [$label] /"
   rc=${PIPESTATUS[0]}
   set -e
-  p=$(grep -c '^PASS ' "$out/$c/controlplane.out" || true)
-  f=$(grep -c '^FAIL ' "$out/$c/controlplane.out" || true)
+  p=$(grep -c '^PASS ' "$work.out" || true)
+  f=$(grep -c '^FAIL ' "$work.out" || true)
   passed=$((passed + p)); failed=$((failed + f))
   if (( rc != 0 )); then
     status=1
     (( f > 0 )) || failed=$((failed + 1))   # did not come up: count it
-    echo "conformance: $c exited $rc (logs: $out/$c/run/logs)"
+    echo "conformance: [$label] exited $rc (logs: $work/logs)"
+  fi
+}
+
+for c in "${configs[@]}"; do
+  echo "=================== conformance: $c ==================="
+  d="$out/$c"; mkdir -p "$d"
+  cfg="$here/configs/$c.yaml"
+  if ! "$py" "$here/run_kubeadm_reference.py" --kubeadm "$bin/kubeadm" --config "$cfg" --out "$d/kubeadm-tree" >/dev/null; then
+    fail "$c: kubeadm could not generate the reference tree"; continue
+  fi
+  # the diff tool's own baseline: a second kubeadm run of the same config differs in nothing it compares
+  if "$py" "$here/run_kubeadm_reference.py" --kubeadm "$bin/kubeadm" --config "$cfg" --out "$d/kubeadm-tree-again" >/dev/null \
+     && "$py" "$here/kubeadm_diff.py" "$d/kubeadm-tree" "$d/kubeadm-tree-again" > "$d/kubeadm-baseline.diff"; then
+    pass "$c: kubeadm_diff finds no difference between two kubeadm runs"
+  else
+    fail "$c: kubeadm_diff between two kubeadm runs:"; cat "$d/kubeadm-baseline.diff"
+  fi
+  stamp "$c: kubeadm trees"
+
+  enc=()
+  [[ -n "${encryption[$c]:-}" ]] && enc=(--encryption "${encryption[$c]}")
+  worker_ok=0
+  if "$py" "$here/worker_tree.py" --jar "$jar" --config "$cfg" --out "$d/worker-tree" "${enc[@]}" \
+       >/dev/null 2> "$d/worker_tree.err"; then
+    pass "$c: the worker writes its tree (pki, kubeconfigs, static-pods${enc:+, encryption-config ${encryption[$c]}}), nothing outside /etc/kubernetes"
+    worker_ok=1
+  else
+    fail "$c: the worker could not write its tree:"; cat "$d/worker_tree.err"
+  fi
+  stamp "$c: worker tree"
+
+  if (( worker_ok )); then
+    if "$py" "$here/kubeadm_diff.py" "$d/kubeadm-tree" "$d/worker-tree" --allow "$here/allowed-differences.yaml" \
+         --config "$c" > "$d/kubeadm-vs-worker.diff"; then
+      pass "$c: kubeadm tree vs worker tree: $(tail -1 "$d/kubeadm-vs-worker.diff")"
+    else
+      fail "$c: kubeadm tree vs worker tree: $(tail -1 "$d/kubeadm-vs-worker.diff")"
+      grep -E '^(UNEXPLAINED|STALE) ' "$d/kubeadm-vs-worker.diff" || true
+    fi
+  fi
+
+  boot "$c kubeadm" "$d/kubeadm-tree" "$d/kubeadm-run"
+  stamp "$c: kubeadm control plane"
+  if (( worker_ok )); then
+    boot "$c worker" "$d/worker-tree" "$d/worker-run"
+    stamp "$c: worker control plane"
   fi
 done
+
+# --- the worker's *IT classes ------------------------------------------------------------------------
+if [[ -n "$mvn_it_pid" ]]; then
+  echo "=================== conformance: worker *IT ==================="
+  set +e; wait "$mvn_it_pid"; it_rc=$?; set -e
+  reports="$repo/worker/$build_dir/surefire-reports"
+  summary="$("$py" - "$reports" <<'EOF'
+import sys, glob, xml.etree.ElementTree as ET
+files = sorted(glob.glob(f"{sys.argv[1]}/TEST-*IT.xml"))
+if not files:
+    print("FAIL worker *IT: no surefire report (compilation failed or no IT ran)")
+for f in files:
+    for tc in ET.parse(f).getroot().iter("testcase"):
+        name = f"{tc.get('classname').rsplit('.', 1)[-1]}.{tc.get('name')}"
+        bad = next((c for c in tc if c.tag in ("failure", "error")), None)
+        skip = tc.find("skipped")
+        if bad is not None:
+            print(f"FAIL worker IT {name}: {(bad.get('message') or bad.tag).splitlines()[0][:300]}")
+        elif skip is not None:
+            print(f"FAIL worker IT {name} was SKIPPED ({skip.get('message')}): it must run here")
+        else:
+            print(f"PASS worker IT {name} ({tc.get('time')}s)")
+EOF
+)"
+  echo "$summary"
+  passed=$((passed + $(grep -c '^PASS ' <<<"$summary" || true)))
+  nfail=$(grep -c '^FAIL ' <<<"$summary" || true)
+  failed=$((failed + nfail)); (( nfail == 0 )) || status=1
+  if (( it_rc != 0 )); then
+    status=1; (( nfail > 0 )) || { failed=$((failed + 1)); echo "FAIL worker *IT: mvn exited $it_rc"; }
+    echo "mvn log: $out/mvn-it.log"; tail -30 "$out/mvn-it.log"
+  fi
+  stamp "worker *IT"
+elif [[ -z "${CONFORMANCE_JAR:-}" ]]; then
+  echo "conformance: worker *IT NOT RUN (CONFORMANCE_SKIP_IT=1)"
+fi
+
 echo "conformance: ${configs[*]} in $(( $(date +%s) - t0 ))s"
 echo "conformance: $passed passed, $failed failed"
 exit $status

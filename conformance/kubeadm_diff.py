@@ -34,7 +34,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -109,7 +109,7 @@ class Tree:
         v = openssl("x509", "-noout", "-startdate", stdin=pem).strip().split("=", 1)[1]
         return datetime.strptime(v.replace("  ", " "), "%b %d %H:%M:%S %Y GMT")
 
-    def cert(self, pem: bytes) -> dict:
+    def cert(self, pem: bytes, written: datetime | None = None, from_ca: bool = False) -> dict:
         t = openssl("x509", "-noout", "-subject", "-issuer", "-startdate", "-enddate", "-nameopt", "RFC2253",
                     "-ext", "subjectAltName,keyUsage,extendedKeyUsage,basicConstraints", stdin=pem)
         full = openssl("x509", "-noout", "-text", stdin=pem)
@@ -145,10 +145,16 @@ class Tree:
         d["extensions"] = sorted(m.group(1) + (" (critical)" if m.group(2) else "") for m in
                                  re.finditer(r"^ +X509v3 ([^:]+): ?(critical)? *$", full, re.M)
                                  if m.group(1) != "extensions")
-        # kubeadm: leaves of `certs` are backdated from their own creation time; kubeconfig client
-        # certificates take the CA's NotBefore (pkiutil.NewSignedCert). Compared as "same as the CA or not".
-        issuer_nb = self.ca_not_before(d["verified by"])
-        d["notBefore = issuing CA's notBefore"] = None if issuer_nb is None else nb == issuer_nb
+        # kubeadm backdates the certificates of `certs` by 5 minutes from their creation
+        # (CertificateBackdate); kubeconfig client certificates take the CA's NotBefore
+        # (pkiutil.NewSignedCert). Compared: backdating against the file's mtime in whole minutes and,
+        # for kubeconfig certificates only (for `certs` leaves equality depends on the second they
+        # were made in), whether NotBefore is the issuing CA's.
+        if written is not None:
+            d["notBefore backdated (minutes before the file was written)"] = round((written - nb).total_seconds() / 60)
+        if from_ca:
+            issuer_nb = self.ca_not_before(d["verified by"])
+            d["notBefore = issuing CA's notBefore"] = None if issuer_nb is None else nb == issuer_nb
         return d
 
 
@@ -179,10 +185,12 @@ def flatten(prefix: str, obj, out: dict) -> dict:
 
 def describe(tree: Tree, rel: str) -> dict:
     path = tree.root / rel
-    d: dict = {"mode": oct(path.stat().st_mode & 0o777)}
+    st = path.stat()
+    d: dict = {"mode": oct(st.st_mode & 0o777)}
+    written = datetime.fromtimestamp(st.st_mtime, timezone.utc).replace(tzinfo=None)
     data = path.read_bytes()
     if rel.endswith(".crt"):
-        d.update(tree.cert(data))
+        d.update(tree.cert(data, written))
         key = path.with_suffix(".key")
         if key.exists():
             d["key matches"] = pubkey_of_key(key.read_bytes()) == pubkey_of_cert(data)
@@ -206,7 +214,7 @@ def describe(tree: Tree, rel: str) -> dict:
             usr = u["user"]
             pem = base64.b64decode(usr.get("client-certificate-data", ""))
             if pem:
-                d.update({f"user[{u['name']}].cert.{k}": v for k, v in tree.cert(pem).items()})
+                d.update({f"user[{u['name']}].cert.{k}": v for k, v in tree.cert(pem, written, from_ca=True).items()})
                 keyp = base64.b64decode(usr.get("client-key-data", ""))
                 d[f"user[{u['name']}].key matches"] = bool(keyp) and pubkey_of_key(keyp) == pubkey_of_cert(pem)
                 d[f"user[{u['name']}].key"] = key_desc(keyp) if keyp else None

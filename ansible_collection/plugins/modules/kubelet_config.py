@@ -116,6 +116,46 @@ backups:
   type: list
   elements: str
   sample: ["/var/lib/kubelet/config.yaml.20261123T120000Z.bak"]
+owner:
+  description: Owner of the file at RV(path) (Ansible adds the file's attributes to any result with a C(path)).
+  returned: success, when the file exists
+  type: str
+  sample: root
+group:
+  description: Group of the file at RV(path).
+  returned: success, when the file exists
+  type: str
+  sample: root
+uid:
+  description: Owner id of the file at RV(path).
+  returned: success, when the file exists
+  type: int
+  sample: 0
+gid:
+  description: Group id of the file at RV(path).
+  returned: success, when the file exists
+  type: int
+  sample: 0
+mode:
+  description: Permissions of the file at RV(path), in octal.
+  returned: success, when the file exists
+  type: str
+  sample: "0600"
+size:
+  description: Size of the file at RV(path) in bytes.
+  returned: success, when the file exists
+  type: int
+  sample: 412
+state:
+  description: V(file) when the file at RV(path) exists.
+  returned: success, when the file exists
+  type: str
+  sample: file
+secontext:
+  description: SELinux context of the file at RV(path), on hosts with SELinux.
+  returned: success, when the file exists and SELinux is enabled
+  type: str
+  sample: system_u:object_r:etc_t:s0
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -13,7 +13,7 @@
 #                           wired into kube-apiserver (default "single-stack:secretbox")
 #   CONFORMANCE_OUT         output folder (default <repo>/_out/conformance; wiped first)
 #   CONFORMANCE_BUILD_DIR   maven build dir of the worker, relative to worker/ (default target-conf)
-#   CONFORMANCE_JAR         use this worker jar instead of building one (then the ITs are not run)
+#   CONFORMANCE_JAR         use this worker jar instead of building one into worker/<build dir>
 #   CONFORMANCE_SKIP_IT=1   do not run the *IT classes (counted as nothing, said loudly)
 #   KUBEFORGE_CACHE         binary cache root, see build.sh
 #   PYTHON                  python with PyYAML (default: <repo>/.venv/bin/python if it has it, else a
@@ -64,7 +64,7 @@ fail() { echo "FAIL $*"; failed=$((failed + 1)); status=1; }
 build_dir="${CONFORMANCE_BUILD_DIR:-target-conf}"
 mvn_it_pid=""
 if [[ -n "${CONFORMANCE_JAR:-}" ]]; then
-  jar="$CONFORMANCE_JAR"
+  jar="$(cd "$(dirname "$CONFORMANCE_JAR")" && pwd)/$(basename "$CONFORMANCE_JAR")"
 else
   jar="$repo/worker/$build_dir/kubeforge-worker.jar"
   if (cd "$repo/worker" && mvn -B -q -Dkf.buildDir="$build_dir" -DskipTests package) > "$out/mvn-package.log" 2>&1; then
@@ -72,14 +72,16 @@ else
   else
     fail "worker jar does not build:"; tail -40 "$out/mvn-package.log"
   fi
-  if [[ "${CONFORMANCE_SKIP_IT:-}" != 1 ]]; then
-    rm -rf "$repo/worker/$build_dir/surefire-reports"
-    # TestControlPlane / KubeadmParityIT look for the binaries in <repo>/.cache/kube/v1.34.10/bin
-    # (KubeadmParityIT: or $KUBEADM_BIN); a skipped IT is counted as a failure below.
-    (cd "$repo/worker" && KUBEADM_BIN="$bin/kubeadm" mvn -B -q -Dkf.buildDir="$build_dir" -Dtest='*IT' \
-        -Dsurefire.failIfNoSpecifiedTests=false -Dkubeforge.requireBinaries=true test) > "$out/mvn-it.log" 2>&1 &
-    mvn_it_pid=$!
-  fi
+fi
+if [[ "${CONFORMANCE_SKIP_IT:-}" != 1 ]]; then
+  rm -rf "$repo/worker/$build_dir/surefire-reports"
+  # The ITs find the binaries through -Dkubeforge.kubeBin (TestControlPlane; KubeadmParityIT also
+  # $KUBEADM_BIN), else <repo>/.cache/kube/v1.34.10/bin; -Dkubeforge.requireBinaries=true makes missing
+  # binaries a failure instead of a skip. Independently of that, a skipped IT is counted as failed below.
+  (cd "$repo/worker" && KUBEADM_BIN="$bin/kubeadm" mvn -B -q -Dkf.buildDir="$build_dir" -Dtest='*IT' \
+      -Dsurefire.failIfNoSpecifiedTests=false -Dkubeforge.kubeBin="$bin" -Dkubeforge.requireBinaries=true \
+      test) > "$out/mvn-it.log" 2>&1 &
+  mvn_it_pid=$!
 fi
 stamp "worker jar: $jar"
 
@@ -179,7 +181,7 @@ EOF
     echo "mvn log: $out/mvn-it.log"; tail -30 "$out/mvn-it.log"
   fi
   stamp "worker *IT"
-elif [[ -z "${CONFORMANCE_JAR:-}" ]]; then
+else
   echo "conformance: worker *IT NOT RUN (CONFORMANCE_SKIP_IT=1)"
 fi
 

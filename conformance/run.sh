@@ -149,6 +149,27 @@ for c in "${configs[@]}"; do
   fi
 done
 
+# --- an invalid SAN: kubeadm refuses the config, so must the worker (nothing written by either) -----
+d="$out/invalid-san"; mkdir -p "$d"
+sed 's/^    - 192\.0\.2\.20$/    - "bad name!"/' "$here/configs/dual-stack.yaml" > "$d/config.yaml"
+if ! grep -q '"bad name!"' "$d/config.yaml"; then
+  fail "invalid SAN: could not make the config (configs/dual-stack.yaml changed?)"
+else
+  kubeadm_refused=0; worker_refused=0
+  "$py" "$here/run_kubeadm_reference.py" --kubeadm "$bin/kubeadm" --config "$d/config.yaml" --out "$d/kubeadm-tree" \
+      >/dev/null 2>"$d/kubeadm.err" || kubeadm_refused=1
+  "$py" "$here/worker_tree.py" --jar "$jar" --config "$d/config.yaml" --out "$d/worker-tree" >/dev/null 2>"$d/worker.err" \
+    || worker_refused=1
+  written="$(find "$d/kubeadm-tree" "$d/worker-tree" \( -name '*.crt' -o -name '*.key' -o -name '*.conf' \) 2>/dev/null | head -3)"
+  if (( kubeadm_refused && worker_refused )) && [[ -z "$written" ]] && grep -q 'pki.invalid_san' "$d/worker.err"; then
+    pass "invalid SAN \"bad name!\": kubeadm and the worker (400 pki.invalid_san) both refuse, nothing written"
+  else
+    fail "invalid SAN: kubeadm refused=$kubeadm_refused worker refused=$worker_refused written=[$written]"
+    tail -5 "$d/kubeadm.err" "$d/worker.err"
+  fi
+fi
+stamp "invalid SAN"
+
 # --- the worker's *IT classes ------------------------------------------------------------------------
 if [[ -n "$mvn_it_pid" ]]; then
   echo "=================== conformance: worker *IT ==================="
@@ -167,7 +188,7 @@ for f in files:
         if bad is not None:
             print(f"FAIL worker IT {name}: {(bad.get('message') or bad.tag).splitlines()[0][:300]}")
         elif skip is not None:
-            print(f"FAIL worker IT {name} was SKIPPED ({skip.get('message')}): it must run here")
+            print(f"FAIL worker IT {name} was SKIPPED ({skip.get('message') or (skip.text or '').strip()[:200] or 'no reason given'}): it must run here")
         else:
             print(f"PASS worker IT {name} ({tc.get('time')}s)")
 EOF

@@ -51,7 +51,7 @@ test: venv test-java collection test-python test-playbook molecule conformance
 
 # Unit tests, the openssl interop tests and the fat jar in one Maven run.
 test-java:
-	$(MVN) package
+	mvn -B --no-transfer-progress package
 	touch $(JAR)
 
 test-python: venv jar collection

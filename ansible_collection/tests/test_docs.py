@@ -117,3 +117,20 @@ def test_cluster_options_have_no_argspec_default_and_document_the_workers_defaul
 @pytest.mark.parametrize("name", CLUSTER_MODULES)
 def test_kubeadm_config_is_never_logged(name, monkeypatch):
     assert argument_spec(name, monkeypatch)["argument_spec"]["kubeadm_config"]["no_log"] is True
+
+
+@pytest.mark.parametrize("role", ["pki", "control_plane"])
+def test_each_role_has_one_variable_per_cluster_option_defaulting_to_null(role, monkeypatch):
+    """The roles read the same kubeforge_<option> variables; null leaves the field to kubeforge_kubeadm_config."""
+    import yaml
+
+    cluster = cluster_module_utils(monkeypatch)
+    root = COLLECTIONS / "ansible_collections/kubeforge/cluster/roles" / role
+    spec = yaml.safe_load((root / "meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    defaults = yaml.safe_load((root / "defaults/main.yml").read_text())
+    for option, want in cluster.CLUSTER_OPTIONS.items():
+        var = "kubeforge_" + option
+        assert var in spec and var in defaults, var
+        assert defaults[var] is None and "default" not in spec[var], var
+        assert spec[var]["type"] == want["type"] and spec[var].get("elements") == want.get("elements"), var
+    assert sorted(spec) == sorted(defaults), set(spec) ^ set(defaults)

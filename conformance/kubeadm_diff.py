@@ -17,6 +17,7 @@ random or time-bound by nature (key material, serial numbers, absolute dates) is
   manifests/*.yaml, external-etcd/*.yaml
               the whole Pod, field by field; command/args one entry per flag, plus their order
   every file  present on both sides, permission bits
+  every folder below the root: present on both sides, permission bits
 
 Prints one line per difference (MISSING / EXTRA / DIFF) and "N differences". Exit 0 when none.
 With --allow FILE --config NAME (allowed-differences.yaml): each line is EXPLAINED (with its reason)
@@ -87,6 +88,18 @@ class Tree:
                 if f in SKIP or any(fnmatch.fnmatch(rel, g) for g in ignore):
                     continue
                 out.add(rel)
+        return out
+
+    def dir_modes(self, ignore: list[str]) -> dict[str, str]:
+        """Mode of every folder below the root (the root is the caller's, on a node /etc/kubernetes)."""
+        out = {}
+        for dirpath, dirnames, _ in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if d not in SKIP]
+            for d in dirnames:
+                p = Path(dirpath, d)
+                rel = str(p.relative_to(self.root))
+                if not any(fnmatch.fnmatch(rel, g) for g in ignore):
+                    out[rel] = oct(p.stat().st_mode & 0o777)
         return out
 
     def verified_by(self, pem: bytes) -> str:
@@ -232,6 +245,10 @@ def diff_trees(ref: Path, cand: Path, ignore: list[str]) -> list[str]:
     a, b = Tree(ref), Tree(cand)
     fa, fb = a.files(ignore), b.files(ignore)
     out = [f"MISSING {f}" for f in sorted(fa - fb)] + [f"EXTRA {f}" for f in sorted(fb - fa)]
+    ma, mb = a.dir_modes(ignore), b.dir_modes(ignore)
+    for d in sorted(set(ma) | set(mb)):
+        if ma.get(d) != mb.get(d):
+            out.append(f"DIFF {d}/: folder mode: reference={ma.get(d, '<absent>')!r} candidate={mb.get(d, '<absent>')!r}")
     for rel in sorted(fa & fb):
         da, db = describe(a, rel), describe(b, rel)
         for k in sorted(set(da) | set(db), key=str):

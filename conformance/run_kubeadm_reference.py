@@ -71,7 +71,8 @@ def generate(kubeadm_bin: Path, config: Path, out: Path) -> None:
         raise SystemExit(f"{out} exists and is not empty")
     out.mkdir(parents=True, exist_ok=True)
     pki, manifests = out / "pki", out / "manifests"
-    manifests.mkdir()
+    # manifests/ and external-etcd/ are not made here: kubeadm makes them (staticpod.WriteStaticPodToDisk,
+    # MkdirAll 0700), so their modes are kubeadm's
     text = config.read_text(encoding="utf-8")
     shutil.copyfile(config, out / "kubeadm-config.yaml")
     work = out / ".kubeadm"
@@ -93,7 +94,6 @@ def generate(kubeadm_bin: Path, config: Path, out: Path) -> None:
         cfg_fix_real.write_text(ftext, encoding="utf-8")
         for phase in ("etcd-ca", "etcd-server", "etcd-peer", "etcd-healthcheck-client", "apiserver-etcd-client"):
             kubeadm("init", "phase", "certs", phase, "--config", str(cfg_fix_tmp))
-        (out / "external-etcd").mkdir()
         kubeadm("init", "phase", "etcd", "local", "--config", str(cfg_fix_real), "--dry-run",
                 env={"KUBEADM_INIT_DRYRUN_DIR": str(out / "external-etcd")})
     kubeadm("init", "phase", "kubeconfig", "all", "--config", str(cfg_tmp), "--kubeconfig-dir", str(out))

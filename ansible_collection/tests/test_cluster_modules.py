@@ -200,11 +200,15 @@ def test_an_unknown_kubeconfig_name_is_refused_with_the_choices(ansible, layout)
 def test_a_changed_server_reissues_the_kubeconfigs_and_backs_them_up(ansible, layout):
     ansible.module("kubeconfig", layout.args())
     old = (layout.etc / "admin.conf").read_bytes()
-    result = ansible.module("kubeconfig", layout.args(control_plane_endpoint="k8s.example.com:6443"))
+    result = ansible.module("kubeconfig", layout.args(control_plane_endpoint="k8s.example.com:6443"), diff=True)
     admin = {k["name"]: k for k in result["kubeconfigs"]}["admin.conf"]
-    assert admin["action"] == "reissued" and admin["reason"], admin
+    assert admin["action"] == "reissued" and "https://k8s.example.com:6443" in admin["reason"], admin
     assert admin["server"] == "https://k8s.example.com:6443"
     assert any(open(b, "rb").read() == old for b in result["backups"])
+    for name in KUBECONFIGS:  # neither the old nor the new client key is in the result or the diff
+        for conf in [old.decode()] + [(layout.etc / name).read_text()]:
+            key = re.search(r"client-key-data: (\S+)", conf).group(1)
+            assert key[:64] not in json.dumps(result) + ansible.last.stdout
 
 
 def test_static_pods_wire_the_encryption_config_into_the_api_server(ansible, layout):

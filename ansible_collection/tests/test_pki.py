@@ -184,3 +184,27 @@ def test_an_unknown_key_algorithm_is_refused_with_the_choices(ansible, tmp_path)
     result = ansible.module("pki", pki_args(tmp_path / "pki", key_algorithm="DSA-1024"))
     assert_clean_failure(ansible, result, "key_algorithm")
     assert "ECDSA-P256" in result["msg"]
+
+
+KUBEADM_CONFIG = """apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: 192.0.2.20
+nodeRegistration:
+  name: cp2
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+apiServer:
+  certSANs: [from-yaml.example.com]
+"""
+
+
+def test_kubeadm_config_gives_the_sans_and_the_address_and_an_option_overrides_it(ansible, tmp_path):
+    result = ansible.module("pki", {"cert_dir": str(tmp_path / "pki"), "kubeadm_config": KUBEADM_CONFIG,
+                                    "apiserver_cert_sans": ["from-option.example.com"]}, check=True)
+    assert not result.get("failed"), result
+    apiserver = {c["name"]: c for c in result["certificates"]}["apiserver"]
+    assert "192.0.2.20" in apiserver["ip_addresses"] and "cp2" in apiserver["dns_names"]
+    assert "from-option.example.com" in apiserver["dns_names"]
+    assert "from-yaml.example.com" not in apiserver["dns_names"]

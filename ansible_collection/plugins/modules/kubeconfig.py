@@ -18,8 +18,8 @@ description:
     the controller manager and the scheduler), user and context names, the cluster CA and a client
     certificate and key signed by C(<cert_dir>/ca.key) with kubeadm's subjects and organisations,
     embedded.
-  - Idempotent by comparison as kubeadm is - a file with the same CA data and server is kept; any
-    other is reissued (after a backup, see O(backup)) and RV(kubeconfigs[].reason) says why.
+  - Idempotent by comparison as kubeadm is - a file with the same CA data and server is kept (other
+    fields, such as the cluster name, are not compared, as in kubeadm); any other is reissued (after a backup, see O(backup)) and RV(kubeconfigs[].reason) says why.
   - Needs the CA made by M(kubeforge.cluster.pki) under O(cert_dir).
   - Reads the cluster model - O(kubeadm_config) and/or the options of the C(kubeforge.cluster.cluster)
     fragment; one of O(advertise_address) and O(kubeadm_config) is required.
@@ -128,7 +128,7 @@ kubeconfigs:
     reason:
       description: Why a file was reissued, for example a different server or CA.
       type: str
-      sample: "server https://192.0.2.10:6443 is not https://k8s.example.com:6443"
+      sample: "the existing file has an unexpected API server URL: expected https://k8s.example.com:6443, got https://192.0.2.10:6443"
 backups:
   description: Backup files written before replacing files.
   returned: success

@@ -285,3 +285,16 @@ def test_an_unknown_provider_is_refused_with_the_choices(ansible, layout):
     result = ansible.module("encryption_config", layout.args(provider="rot13"))
     assert_clean_failure(ansible, result, "provider")
     assert "secretbox" in result["msg"]
+
+
+def test_retiring_the_active_key_fails_naming_the_entry(ansible, layout):
+    created = ansible.module("encryption_config", layout.args())
+    result = ansible.module("encryption_config", layout.args(retire_keys=[created["active_key"]]))
+    assert_clean_failure(ansible, result, "retire_keys[0]")
+
+
+def test_retiring_a_key_that_is_not_there_is_a_warning_not_a_change(ansible, layout):
+    ansible.module("encryption_config", layout.args())
+    result = ansible.module("encryption_config", layout.args(retire_keys=["gone"]))
+    assert result["changed"] is False
+    assert any("gone" in w for w in result["warnings"]), result

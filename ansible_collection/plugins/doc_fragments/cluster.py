@@ -62,7 +62,8 @@ options:
   advertise_address:
     description:
       - The IP address the API server advertises on this host (C(localAPIEndpoint.advertiseAddress)).
-        Required unless O(kubeadm_config) sets it.
+        M(kubeforge.cluster.pki), M(kubeforge.cluster.kubeconfig) and M(kubeforge.cluster.static_pods)
+        require it unless O(kubeadm_config) sets it.
     type: str
   bind_port:
     description:

@@ -16,8 +16,9 @@ description:
     at O(encryption_config_path) (default C(<kubeconfig_dir>/encryption/encryption-config.yaml)), mode
     0600 - the Secrets resource encrypted with O(provider), then C(identity) so data written before
     encryption stays readable. Keys come from the worker's secure random source.
-  - An existing file with a key of O(provider) is kept. O(rotate=true) puts a new key first and keeps
-    the old ones, so Secrets written with them stay readable; O(retire_keys) removes named old keys once
+  - An existing file whose active key is of O(provider) is kept. A different O(provider) puts a new key
+    of it first and keeps the old provider for decryption (action V(updated)). O(rotate=true) puts a
+    new key first and keeps the old ones, so Secrets written with them stay readable; O(retire_keys) removes named old keys once
     every Secret has been rewritten with the new one (C(kubectl get secrets -A -o json | kubectl replace -f -)).
   - Key material is never returned, logged or shown in a diff - the result names keys only.
   - Pass the same O(encryption_config_path) to M(kubeforge.cluster.static_pods) to wire the file into
@@ -60,7 +61,8 @@ options:
     default: false
   retire_keys:
     description:
-      - Names of old keys to remove (see RV(keys)). The active (first) key cannot be retired.
+      - Names of old keys to remove (see RV(keys)). Retiring the active (first) key fails - rotate
+        first; a name that is not in the file is a warning (already retired).
     type: list
     elements: str
   backup:

@@ -11,18 +11,19 @@ import java.util.function.BiFunction;
  * only known from the request (SANs, the node name as CN of the etcd serving certificates).
  */
 public final class CertCatalog {
-  /** Group of {@code apiserver-kubelet-client} since kubeadm 1.29 (kubernetes PR #121837). */
-  public static final String CLUSTER_ADMINS_GROUP = "kubeadm:cluster-admins";
-
   /** Kubernetes general CA. */
   public static final CertSpec CA = CertSpec.ca("ca", "ca", "kubernetes");
   /** API server serving certificate; SANs from {@link AltNames#apiServer}. */
   public static final CertSpec APISERVER = CertSpec.leaf("apiserver", "apiserver", "ca",
       "kube-apiserver", List.of(), List.of(Usage.SERVER_AUTH));
-  /** Client certificate the API server uses towards kubelets. */
+  /**
+   * Client certificate the API server uses towards kubelets. No Organization, as kubeadm 1.34
+   * (certlist.go KubeadmCertKubeletClient): the user is bound to system:kubelet-api-admin by the
+   * ClusterRoleBinding kubeadm:apiserver-kubelet-client, which the bootstrap phase creates.
+   */
   public static final CertSpec APISERVER_KUBELET_CLIENT = CertSpec.leaf("apiserver-kubelet-client",
       "apiserver-kubelet-client", "ca", "kube-apiserver-kubelet-client",
-      List.of(CLUSTER_ADMINS_GROUP), List.of(Usage.CLIENT_AUTH));
+      List.of(), List.of(Usage.CLIENT_AUTH));
   /** Front proxy CA (aggregation layer). */
   public static final CertSpec FRONT_PROXY_CA = CertSpec.ca("front-proxy-ca", "front-proxy-ca", "front-proxy-ca");
   /** Front proxy client certificate. */

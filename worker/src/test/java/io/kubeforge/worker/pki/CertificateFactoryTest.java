@@ -59,8 +59,8 @@ class CertificateFactoryTest {
         Arguments.of("ca is CN=kubernetes, a CA", "ca.crt", "CN=kubernetes", "CN=kubernetes", List.of(), true),
         Arguments.of("apiserver is CN=kube-apiserver with serverAuth", "apiserver.crt", "CN=kube-apiserver",
             "CN=kubernetes", List.of(SERVER), false),
-        Arguments.of("apiserver-kubelet-client is in kubeadm:cluster-admins with clientAuth",
-            "apiserver-kubelet-client.crt", "CN=kube-apiserver-kubelet-client,O=kubeadm:cluster-admins",
+        Arguments.of("apiserver-kubelet-client is CN=kube-apiserver-kubelet-client, no O, with clientAuth",
+            "apiserver-kubelet-client.crt", "CN=kube-apiserver-kubelet-client",
             "CN=kubernetes", List.of(CLIENT), false),
         Arguments.of("front-proxy-ca is CN=front-proxy-ca, a CA", "front-proxy-ca.crt", "CN=front-proxy-ca",
             "CN=front-proxy-ca", List.of(), true),
@@ -136,7 +136,14 @@ class CertificateFactoryTest {
 
   @Test
   void subjectHasOrganizationBeforeCommonNameAsPrintableStrings() throws Exception {
-    X509CertificateHolder h = new X509CertificateHolder(read("apiserver-kubelet-client.crt").getEncoded());
+    // no certificate of the certs phase has an O since kubeadm dropped it from apiserver-kubelet-client;
+    // admin.conf's client certificate (kubeadm:cluster-admins) is the one that has
+    KeyPair caKey = FixtureKeys.rsa2048(1);
+    Validity v = Validity.startingAt(START, Duration.ofHours(1));
+    X509Certificate ca = CertificateFactory.selfSignedCa(CertCatalog.CA, caKey, v);
+    X509Certificate admin = CertificateFactory.issue(CertSpec.client("admin", "ca", "kubernetes-admin",
+        List.of("kubeadm:cluster-admins")), FixtureKeys.rsa2048(3).getPublic(), ca, caKey.getPrivate(), v);
+    X509CertificateHolder h = new X509CertificateHolder(admin.getEncoded());
     ASN1Sequence rdns = ASN1Sequence.getInstance(h.getSubject().toASN1Primitive());
     assertThat(rdns.size()).isEqualTo(2);
     AttributeTypeAndValue first = AttributeTypeAndValue.getInstance(ASN1Set.getInstance(rdns.getObjectAt(0)).getObjectAt(0));

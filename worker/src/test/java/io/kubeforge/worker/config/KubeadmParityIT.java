@@ -44,8 +44,8 @@ class KubeadmParityIT {
 
   private static Path kubeadm() {
     String env = System.getenv("KUBEADM_BIN");
-    Path p = env != null ? Path.of(env) : Path.of("..", ".cache", "kube", "v1.34.10", "bin", "kubeadm").toAbsolutePath().normalize();
-    return Files.isExecutable(p) ? p : null;
+    Path p = env != null ? Path.of(env) : TestControlPlane.BIN.resolve("kubeadm");
+    return TestControlPlane.require(Files.isExecutable(p), "kubeadm is not executable at " + p) ? p : null;
   }
 
   private static void kubeadm(Path bin, Path root, String... args) throws Exception {
@@ -66,7 +66,8 @@ class KubeadmParityIT {
   void filesMatchRealKubeadm(String cluster, @TempDir Path root) throws Exception {
     Path bin = kubeadm();
     assumeTrue(bin != null, "kubeadm binary not built (conformance/build.sh)");
-    assumeTrue("root".equals(System.getProperty("user.name")), "kubeadm --rootfs needs root");
+    assumeTrue(TestControlPlane.require("root".equals(System.getProperty("user.name")), "kubeadm --rootfs needs root"),
+        "kubeadm --rootfs needs root");
     String yaml = switch (cluster) {
       case "single-stack" -> SINGLE;
       case "dual-stack" -> Fixtures.resource("config/kubeadm/dual-stack-v1beta4.yaml");

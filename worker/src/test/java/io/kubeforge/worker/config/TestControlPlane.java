@@ -25,8 +25,17 @@ import javax.net.ssl.X509TrustManager;
  * ports below a scratch directory, for integration tests. It stops only the processes it started.
  */
 public final class TestControlPlane implements AutoCloseable {
-  /** Where the conformance harness puts the binaries. */
-  public static final Path BIN = Path.of("..", ".cache", "kube", "v1.34.10", "bin").toAbsolutePath().normalize();
+  /**
+   * Where the conformance harness puts the binaries: {@code -Dkubeforge.kubeBin} or
+   * {@code $KUBEFORGE_KUBE_BIN} if set, else {@code <repo>/.cache/kube/v1.34.10/bin}.
+   */
+  public static final Path BIN = binDir();
+  /**
+   * With {@code -Dkubeforge.requireBinaries=true} (set by {@code make conformance}), missing
+   * binaries (or, for kubeadm --rootfs, not being root) fail the integration tests instead of
+   * skipping them.
+   */
+  public static final boolean REQUIRED = Boolean.getBoolean("kubeforge.requireBinaries");
   /** A static bearer token of a system:masters user. */
   public static final String TOKEN = "kubeforge-it-token";
 
@@ -49,9 +58,27 @@ public final class TestControlPlane implements AutoCloseable {
         "--initial-cluster", "it=http://127.0.0.1:" + peer);
   }
 
-  /** Tells whether the binaries exist. */
+  private static Path binDir() {
+    String p = System.getProperty("kubeforge.kubeBin", System.getenv("KUBEFORGE_KUBE_BIN"));
+    return (p != null && !p.isBlank() ? Path.of(p) : Path.of("..", ".cache", "kube", "v1.34.10", "bin"))
+        .toAbsolutePath().normalize();
+  }
+
+  /**
+   * Tells whether the binaries exist; when they do not and {@link #REQUIRED} is set, throws
+   * instead, so a test guarded by {@code assumeTrue(available())} fails rather than skips.
+   */
   public static boolean available() {
-    return Files.isExecutable(BIN.resolve("etcd")) && Files.isExecutable(BIN.resolve("kube-apiserver"));
+    return require(Files.isExecutable(BIN.resolve("etcd")) && Files.isExecutable(BIN.resolve("kube-apiserver")),
+        "etcd and kube-apiserver are not executable in " + BIN);
+  }
+
+  /** Returns {@code ok}; throws if it is false and {@link #REQUIRED} is set. */
+  public static boolean require(boolean ok, String what) {
+    if (!ok && REQUIRED) {
+      throw new AssertionError(what + " (kubeforge.requireBinaries=true: not skipping)");
+    }
+    return ok;
   }
 
   /** Starts etcd; call {@link #startApiServer} next. */

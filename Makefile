@@ -69,7 +69,7 @@ molecule: full-venv jar collection
 # Needs root (private network and mount namespaces) and Go; the first build of the Kubernetes
 # binaries takes 6-14 minutes on 2 cores, later ones seconds (.cache/kube, Go's build cache).
 conformance: venv jar
-	PYTHON=$(abspath $(PY)) conformance/run.sh
+	PYTHON=$(abspath $(PY)) CONFORMANCE_JAR=$(abspath $(JAR)) conformance/run.sh
 
 clean:
 	rm -rf _out _build worker/target

@@ -368,3 +368,19 @@ def _signal(pid, sig):
     except OSError as e:
         if e.errno != errno.ESRCH:
             raise
+
+
+def call_and_exit(module, path, payload):
+    """Posts one worker call and ends the module with its answer: the worker's warnings become
+    module warnings, its diff is returned in diff mode, its result keys become the module's
+    return values, and a worker error becomes fail_json with its structured fields."""
+    try:
+        response = WorkerClient(module).post(path, payload)
+    except WorkerError as e:
+        e.fail(module)
+    for warning in response.warnings:
+        module.warn(warning)
+    if module._diff and response.diff is not None:
+        response.result["diff"] = response.diff
+    module.exit_json(changed=response.changed, **response.result)
+

@@ -112,8 +112,7 @@ certificate_authorities:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client import (
-    WorkerClient,
-    WorkerError,
+    call_and_exit,
     request_from_params,
     worker_argument_spec,
 )
@@ -129,13 +128,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        response = WorkerClient(module).post("/v1/cert-info", request_from_params(module.params, PATHS, paths=PATHS))
-    except WorkerError as e:
-        e.fail(module)
-    for warning in response.warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, **response.result)
+    # The worker answers changed=false and no diff for this read-only call.
+    call_and_exit(module, "/v1/cert-info", request_from_params(module.params, PATHS, paths=PATHS))
 
 
 if __name__ == "__main__":

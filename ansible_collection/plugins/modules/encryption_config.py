@@ -205,8 +205,7 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.cluster import (
     cluster_request,
 )
 from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client import (
-    WorkerClient,
-    WorkerError,
+    call_and_exit,
 )
 
 OWN_FIELDS = ("provider", "rotate", "retire_keys", "backup")
@@ -222,15 +221,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        response = WorkerClient(module).post("/v1/encryption-config", cluster_request(module.params, OWN_FIELDS))
-    except WorkerError as e:
-        e.fail(module)
-    for warning in response.warnings:
-        module.warn(warning)
-    if module._diff and response.diff is not None:
-        response.result["diff"] = response.diff
-    module.exit_json(changed=response.changed, **response.result)
+    call_and_exit(module, "/v1/encryption-config", cluster_request(module.params, OWN_FIELDS))
 
 
 if __name__ == "__main__":

@@ -165,8 +165,7 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.cluster import (
     cluster_request,
 )
 from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client import (
-    WorkerClient,
-    WorkerError,
+    call_and_exit,
 )
 
 
@@ -175,15 +174,7 @@ def main():
         argument_spec=cluster_argument_spec(backup=dict(type="bool", default=True)),
         supports_check_mode=True,
     )
-    try:
-        response = WorkerClient(module).post("/v1/kubelet-config", cluster_request(module.params, ("backup",)))
-    except WorkerError as e:
-        e.fail(module)
-    for warning in response.warnings:
-        module.warn(warning)
-    if module._diff and response.diff is not None:
-        response.result["diff"] = response.diff
-    module.exit_json(changed=response.changed, **response.result)
+    call_and_exit(module, "/v1/kubelet-config", cluster_request(module.params, ("backup",)))
 
 
 if __name__ == "__main__":

@@ -133,28 +133,19 @@ public final class RequestOptions {
   }
 
   private static List<Arg> args(Object v, String field) {
-    List<Arg> out = new ArrayList<>();
-    if (v instanceof Map<?, ?> m) {
-      for (Map.Entry<String, String> e : stringMap(m, field).entrySet()) {
-        out.add(new Arg(e.getKey(), e.getValue()));
-      }
-      return out;
-    }
-    List<Map<String, Object>> items = objects(v, field);
-    for (int i = 0; i < items.size(); i++) {
-      Map<String, Object> item = items.get(i);
-      String f = field + "[" + i + "]";
-      only(item, Set.of("name", "value"), f);
-      out.add(new Arg(str(item, "name", f, true), str(item, "value", f, false)));
-    }
-    return out;
+    return nameValues(v, field, Arg::new);
   }
 
   private static List<EnvVar> envs(Object v, String field) {
-    List<EnvVar> out = new ArrayList<>();
+    return nameValues(v, field, EnvVar::new);
+  }
+
+  /** Reads a map {@code name: value} (sorted by name) or a list of {@code {name, value}} (order kept). */
+  private static <T> List<T> nameValues(Object v, String field, java.util.function.BiFunction<String, String, T> make) {
+    List<T> out = new ArrayList<>();
     if (v instanceof Map<?, ?> m) {
       for (Map.Entry<String, String> e : stringMap(m, field).entrySet()) {
-        out.add(new EnvVar(e.getKey(), e.getValue()));
+        out.add(make.apply(e.getKey(), e.getValue()));
       }
       return out;
     }
@@ -163,7 +154,7 @@ public final class RequestOptions {
       Map<String, Object> item = items.get(i);
       String f = field + "[" + i + "]";
       only(item, Set.of("name", "value"), f);
-      out.add(new EnvVar(str(item, "name", f, true), str(item, "value", f, false)));
+      out.add(make.apply(str(item, "name", f, true), str(item, "value", f, false)));
     }
     return out;
   }

@@ -105,3 +105,16 @@ def test_a_stale_endpoint_of_a_dead_worker_is_ignored_and_a_new_worker_started(f
     result = info(fresh_ansible)
     assert not result.get("failed"), result
     assert fresh_home.endpoint()["pid"] != old["pid"]
+
+
+def test_an_endpoint_whose_port_refuses_is_replaced_by_a_new_worker(fresh_ansible, fresh_home):
+    assert not info(fresh_ansible).get("failed")
+    old = fresh_home.endpoint()
+    fresh_home.stop()
+    # the published process is alive (this test's own) but nothing listens on the port any more:
+    # the direct POST is refused, so the client probes, starts a worker and sends again
+    (fresh_home.path / "endpoint").write_text('{"url": "%s", "pid": %d}' % (old["url"], os.getpid()))
+    result = info(fresh_ansible)
+    assert not result.get("failed"), result
+    new = fresh_home.endpoint()
+    assert new["pid"] not in (old["pid"], os.getpid()) and pid_alive(new["pid"])

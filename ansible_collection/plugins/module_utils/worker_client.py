@@ -173,24 +173,21 @@ class WorkerClient:
     # ---- requests -------------------------------------------------------------------------
 
     def post(self, path, payload):
-        """POSTs ``payload`` (plus ``dry_run`` = check mode) to ``path``; returns a WorkerResponse."""
+        """POSTs ``payload`` (plus ``dry_run`` = check mode) to ``path``; returns a WorkerResponse.
+
+        One round trip when the worker is up: the request goes straight to the published endpoint
+        of a live worker process. Only when that connection is refused (the request reached no one,
+        so even a non-idempotent call is safe to send again) does the client probe, start a worker
+        if needed, and send once more."""
         body = dict(payload)
         body["dry_run"] = bool(self.module.check_mode)
-        url = self.ensure_running()["url"].rstrip("/") + path
-        headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "Authorization": "Bearer %s" % self.home.token(),
-        }
         data = json.dumps(body)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            resp, info = fetch_url(self.module, url, data=data, headers=headers, method="POST",
-                                   use_proxy=False, force=True, timeout=self.timeout, use_netrc=False)
-            status = info.get("status", -1)
-            if status in RETRY_STATUS_CODES and attempt < MAX_ATTEMPTS:
-                time.sleep(_retry_after(info, attempt))
-                continue
-            break
+        endpoint = self._endpoint or self._published() or self.ensure_running()
+        url = endpoint["url"].rstrip("/") + path
+        resp, info, status = self._send(url, data)
+        if status == -1 and "refused" in to_native(info.get("msg", "")).lower() and self._endpoint is None:
+            url = self.ensure_running()["url"].rstrip("/") + path
+            resp, info, status = self._send(url, data)
         if status == -1:
             raise WorkerError("could not reach the kubeforge worker at %s: %s (see %s)"
                               % (url, info.get("msg"), self.home.log), http_url=url)
@@ -204,15 +201,37 @@ class WorkerClient:
                               http_status=status, http_url=url)
         return WorkerResponse(decoded)
 
+    def _send(self, url, data):
+        """Sends one POST, retrying 408/429/503 with a clamped Retry-After; returns (resp, info, status)."""
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": "Bearer %s" % self.home.token(),
+        }
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            resp, info = fetch_url(self.module, url, data=data, headers=headers, method="POST",
+                                   use_proxy=False, force=True, timeout=self.timeout, use_netrc=False)
+            status = info.get("status", -1)
+            if status in RETRY_STATUS_CODES and attempt < MAX_ATTEMPTS:
+                time.sleep(_retry_after(info, attempt))
+                continue
+            return resp, info, status
+        return resp, info, status
+
+    def _published(self):
+        """Returns the endpoint a live worker published, without a round trip; None when there is none
+        or its process is gone (a stale endpoint: never send the token to whatever took its port)."""
+        endpoint = self.home.endpoint()
+        if endpoint is None or not endpoint.get("pid") or not _alive(int(endpoint["pid"])):
+            return None
+        return endpoint
+
     # ---- lifecycle -------------------------------------------------------------------------
 
     def probe(self):
         """Returns the endpoint dict (with ``version``) of a worker that answers /healthz, else None."""
-        endpoint = self.home.endpoint()
+        endpoint = self._published()
         if endpoint is None:
-            return None
-        if endpoint.get("pid") and not _alive(int(endpoint["pid"])):
-            # a crashed worker's stale endpoint: never send the token to whatever took its port
             return None
         health = self._healthz(endpoint["url"])
         if health is None:

@@ -7,7 +7,8 @@
 ``cluster_argument_spec(**own)`` is the one argument spec of the ``ClusterOptions`` schema, matched
 by the doc fragment ``kubeforge.cluster.cluster``. No option has an argument-spec default: an unset
 option is left out of the request, so a field of ``kubeadm_config`` wins unless the user sets the
-option, and the worker fills the rest with kubeadm's defaults (``CLUSTER_DEFAULTS``, documented).
+option, and the worker fills the rest with kubeadm's defaults (its OpenAPI document states them;
+the doc fragment repeats them in words, checked by tests/test_docs.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,28 +24,6 @@ KEY_ALGORITHMS = ["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384"
 COMPONENTS_WITH_VOLUMES = ("apiserver", "controller_manager", "scheduler")
 COMPONENTS_WITH_ENVS = ("apiserver", "controller_manager", "scheduler", "etcd")
 COMPONENTS_WITH_ARGS = ("apiserver", "controller_manager", "scheduler", "etcd", "kubelet")
-
-# What the worker applies when neither the option nor kubeadm_config sets a field; the doc
-# fragment states each of these (tests/test_docs.py checks both against the OpenAPI document).
-CLUSTER_DEFAULTS = dict(
-    cert_dir="/etc/kubernetes/pki",
-    kubeconfig_dir="/etc/kubernetes",
-    manifest_dir="/etc/kubernetes/manifests",
-    kubelet_config_path="/var/lib/kubelet/config.yaml",
-    bind_port=6443,
-    service_subnet="10.96.0.0/12",
-    dns_domain="cluster.local",
-    cluster_name="kubernetes",
-    kubernetes_version="v1.34.10",
-    image_repository="registry.k8s.io",
-    etcd="local",
-    etcd_data_dir="/var/lib/etcd",
-    key_algorithm="RSA-2048",
-    certificate_validity="8760h",
-    ca_certificate_validity="87600h",
-    control_plane_component_health_check="4m0s",
-)
-
 
 def _cluster_options():
     names = dict(type="list", elements="str")

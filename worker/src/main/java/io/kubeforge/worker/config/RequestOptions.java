@@ -69,10 +69,18 @@ public final class RequestOptions {
 
   private RequestOptions() {}
 
-  static ClusterModel toModel(Map<String, Object> body, Set<String> ownFields) {
+  /**
+   * Returns a reader over a request made of the model's options and a capability's own fields;
+   * any other field is refused as unknown.
+   */
+  public static RequestFields fields(Map<String, Object> body, Set<String> ownFields) {
     Set<String> allowed = new HashSet<>(MODEL_FIELDS);
     allowed.addAll(ownFields);
-    RequestFields req = RequestFields.of(body, allowed);
+    return RequestFields.of(body, allowed);
+  }
+
+  static ClusterModel toModel(Map<String, Object> body, Set<String> ownFields) {
+    RequestFields req = fields(body, ownFields);
     Map<String, Object> safe = body == null ? Map.of() : body;
     ModelBuilder b = new ModelBuilder();
     req.string(KUBEADM_CONFIG).ifPresent(text -> KubeadmConfigReader.read(configText(text), KUBEADM_CONFIG, b));

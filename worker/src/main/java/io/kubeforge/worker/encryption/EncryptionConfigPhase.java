@@ -81,13 +81,11 @@ public final class EncryptionConfigPhase {
    * {@code <kubeconfig_dir>/encryption/encryption-config.yaml}) plus {@code provider} (default
    * {@code secretbox}: the Kubernetes documentation rates aescbc weak, padding-oracle prone, and
    * aesgcm needs a key rotation every 200k writes), {@code rotate}, {@code retire_keys},
-   * {@code dry_run}, {@code backup}.
+   * {@code backup}; {@code dryRun} comes from the envelope.
    */
-  public static Request fromMap(Map<String, Object> body) {
+  public static Request fromMap(Map<String, Object> body, boolean dryRun) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
-    Set<String> allowed = new HashSet<>(RequestOptions.MODEL_FIELDS);
-    allowed.addAll(OWN_FIELDS);
-    RequestFields f = RequestFields.of(body, allowed);
+    RequestFields f = RequestOptions.fields(body, OWN_FIELDS);
     String provider = f.string("provider").orElse(DEFAULT_PROVIDER);
     if (!PROVIDERS.contains(provider)) {
       throw WorkerException.badInput("encryption.invalid_provider", "provider",
@@ -95,18 +93,12 @@ public final class EncryptionConfigPhase {
     }
     Path path = m.encryptionConfigPath() != null ? m.encryptionConfigPath() : m.kubeconfigDir().resolve(DEFAULT_FILE);
     return new Request(path, provider, f.bool("rotate", false), f.stringList("retire_keys"),
-        f.bool("dry_run", false), f.bool("backup", true));
-  }
-
-  /** Decodes and runs. */
-  public PhaseResult run(Map<String, Object> body) {
-    return run(fromMap(body));
+        dryRun, f.bool("backup", true));
   }
 
   /** Decodes and runs for the worker's {@code Capability} contract ({@code dryRun} from the envelope). */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
-    Request r = fromMap(body);
-    return run(new Request(r.path(), r.provider(), r.rotate(), r.retireKeys(), dryRun, r.backup()));
+    return run(fromMap(body, dryRun));
   }
 
   /** Runs the phase; see the class comment. Concurrent calls for one file are serialised. */

@@ -55,21 +55,13 @@ public final class KubeconfigPhase {
     this.clock = clock;
   }
 
-  /** Decodes a request body ({@code dry_run}, {@code backup}, {@code kubeconfigs}) and runs the phase. */
-  public PhaseResult run(Map<String, Object> body) {
-    Object dry = body == null ? null : body.get("dry_run");
-    return run(body, Boolean.TRUE.equals(dry));
-  }
-
   /**
    * Runs the phase for the worker's {@code Capability} contract: {@code dryRun} comes from the
    * envelope; the body holds the model's options, {@code backup} and {@code kubeconfigs}.
    */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
-    Set<String> allowed = new HashSet<>(RequestOptions.MODEL_FIELDS);
-    allowed.addAll(OWN_FIELDS);
-    RequestFields f = RequestFields.of(body, allowed);
+    RequestFields f = RequestOptions.fields(body, OWN_FIELDS);
     List<String> names = f.stringList("kubeconfigs");
     List<KubeconfigSpec> specs = new ArrayList<>();
     for (int i = 0; i < names.size(); i++) {

@@ -47,18 +47,10 @@ public final class KubeletConfigPhase {
     this.clock = clock;
   }
 
-  /** Decodes a request body ({@code dry_run}, {@code backup}) and runs the phase. */
-  public PhaseResult run(Map<String, Object> body) {
-    Object dry = body == null ? null : body.get("dry_run");
-    return run(body, Boolean.TRUE.equals(dry));
-  }
-
   /** Decodes a request body and runs for the worker's {@code Capability} contract ({@code dryRun} from the envelope). */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
-    Set<String> allowed = new HashSet<>(RequestOptions.MODEL_FIELDS);
-    allowed.addAll(OWN_FIELDS);
-    return run(m, dryRun, RequestFields.of(body, allowed).bool("backup", true));
+    return run(m, dryRun, RequestOptions.fields(body, OWN_FIELDS).bool("backup", true));
   }
 
   /** Runs the phase with backups on. */

@@ -55,13 +55,6 @@ public final class ManifestsPhase {
     this.clock = clock;
   }
 
-  /** Decodes a request body and runs the phase ({@code dry_run}, {@code backup} default false/true). */
-  public PhaseResult run(Map<String, Object> body) {
-    ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
-    var f = io.kubeforge.worker.support.RequestFields.of(body, allowed());
-    return run(m, f.bool("dry_run", false), f.bool("backup", true));
-  }
-
   /**
    * Runs the phase for the worker's {@code Capability} contract: {@code body} holds the model's
    * options and {@code backup}; {@code dryRun} comes from the envelope (a {@code dry_run} left in
@@ -69,13 +62,7 @@ public final class ManifestsPhase {
    */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
-    return run(m, dryRun, io.kubeforge.worker.support.RequestFields.of(body, allowed()).bool("backup", true));
-  }
-
-  static Set<String> allowed() {
-    Set<String> s = new java.util.HashSet<>(io.kubeforge.worker.config.RequestOptions.MODEL_FIELDS);
-    s.addAll(OWN_FIELDS);
-    return s;
+    return run(m, dryRun, io.kubeforge.worker.config.RequestOptions.fields(body, OWN_FIELDS).bool("backup", true));
   }
 
   /** Renders every manifest of the model to bytes, keyed by file name (catalog order). */

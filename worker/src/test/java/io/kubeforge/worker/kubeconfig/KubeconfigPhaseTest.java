@@ -34,7 +34,7 @@ class KubeconfigPhaseTest {
   private static PhaseResult runIn(Path root, Map<String, Object> cluster) {
     Map<String, Object> body = Fixtures.under(cluster, root);
     Fixtures.installCa(root.resolve("pki"), false);
-    return new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body);
+    return new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body, false);
   }
 
   static Stream<Arguments> files() {
@@ -131,8 +131,7 @@ class KubeconfigPhaseTest {
   void dryRunWritesNothing(@TempDir Path root) {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
     Fixtures.installCa(root.resolve("pki"), false);
-    body.put("dry_run", true);
-    PhaseResult r = new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body);
+    PhaseResult r = new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body, true);
     assertThat(r.changed()).isTrue();
     assertThat(actions(r)).containsOnly("created");
     assertThat(root.resolve("etc/admin.conf")).doesNotExist();
@@ -142,9 +141,9 @@ class KubeconfigPhaseTest {
   void aFileSignedByAnotherCaIsReissuedAfterABackup(@TempDir Path root) throws Exception {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
     Fixtures.installCa(root.resolve("pki"), true);
-    new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body);
+    new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body, false);
     Fixtures.installCa(root.resolve("pki"), false);
-    PhaseResult r = new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body);
+    PhaseResult r = new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body, false);
     assertThat(actions(r)).containsOnly("reissued");
     assertThat(reasons(r)).allMatch(s -> s.contains("wrong CA"));
     @SuppressWarnings("unchecked")
@@ -187,9 +186,9 @@ class KubeconfigPhaseTest {
     runIn(root, Fixtures.singleStack());
     Files.delete(root.resolve("pki/ca.key"));
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
-    assertThat(new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body).changed()).isFalse();
+    assertThat(new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body, false).changed()).isFalse();
     Files.delete(root.resolve("etc/admin.conf"));
-    assertThatThrownBy(() -> new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body))
+    assertThatThrownBy(() -> new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body, false))
         .isInstanceOfSatisfying(WorkerException.class, e -> {
           assertThat(e.status()).isEqualTo(409);
           assertThat(e.code()).isEqualTo("kubeconfig.external_ca");
@@ -209,7 +208,7 @@ class KubeconfigPhaseTest {
   @Test
   void aMissingCaIsAConflictThatSaysToCreateThePkiFirst(@TempDir Path root) {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
-    assertThatThrownBy(() -> new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body))
+    assertThatThrownBy(() -> new KubeconfigPhase(Fixtures.clientKeys(), Fixtures.CLOCK).run(body, false))
         .isInstanceOfSatisfying(WorkerException.class, e -> assertThat(e.code()).isEqualTo("kubeconfig.ca_missing"))
         .hasMessageContaining("create the PKI first");
   }

@@ -102,15 +102,15 @@ class KubeletConfigPhaseTest {
   void writesOnceThenKeepsAndUpdatesWithABackupWhenTheModelChanges(@TempDir Path root) throws Exception {
     KubeletConfigPhase phase = new KubeletConfigPhase(Fixtures.BARE_HOST, Fixtures.CLOCK);
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
-    assertThat(phase.run(body).changed()).isTrue();
+    assertThat(phase.run(body, false).changed()).isTrue();
     Path file = root.resolve("kubelet/config.yaml");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-r--r--");
     assertThat(root.resolve("kubelet/kubeadm-flags.env")).exists();
     assertThat(root.resolve("kubelet/instance-config.yaml")).exists();
     assertThat(SafeYaml.load(Files.readString(file), "x")).isInstanceOf(Map.class);
-    assertThat(phase.run(body).changed()).isFalse();
+    assertThat(phase.run(body, false).changed()).isFalse();
     body.put("dns_domain", "corp.local");
-    PhaseResult r = phase.run(body);
+    PhaseResult r = phase.run(body, false);
     assertThat(r.result().get("action")).isEqualTo("updated");
     assertThat(r.result().get("backups").toString()).contains("config.yaml.20261123T120000Z.bak");
     assertThat(Files.readString(file)).contains("clusterDomain: corp.local");
@@ -129,8 +129,7 @@ class KubeletConfigPhaseTest {
   @Test
   void dryRunWritesNothing(@TempDir Path root) {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
-    body.put("dry_run", true);
-    assertThat(new KubeletConfigPhase(Fixtures.BARE_HOST, Fixtures.CLOCK).run(body).changed()).isTrue();
+    assertThat(new KubeletConfigPhase(Fixtures.BARE_HOST, Fixtures.CLOCK).run(body, true).changed()).isTrue();
     assertThat(root.resolve("kubelet/config.yaml")).doesNotExist();
   }
 }

@@ -55,7 +55,7 @@ class ManifestsPhaseTest {
   @Test
   void firstRunCreatesPrivateFilesInAPrivateDirectoryAndSecondRunKeepsThem(@TempDir Path root) throws Exception {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
-    PhaseResult first = phase.run(body);
+    PhaseResult first = phase.run(body, false);
     assertThat(first.changed()).isTrue();
     Path dir = root.resolve("etc/manifests");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
@@ -65,7 +65,7 @@ class ManifestsPhaseTest {
     }
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("kube-apiserver.yaml"))))
         .isEqualTo("rw-------");
-    PhaseResult second = phase.run(body);
+    PhaseResult second = phase.run(body, false);
     assertThat(second.changed()).isFalse();
     assertThat(second.diff()).isNull();
     assertThat(actions(second)).containsOnly("kept");
@@ -74,8 +74,7 @@ class ManifestsPhaseTest {
   @Test
   void dryRunReportsWhatWouldChangeAndWritesNothing(@TempDir Path root) {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
-    body.put("dry_run", true);
-    PhaseResult r = phase.run(body);
+    PhaseResult r = phase.run(body, true);
     assertThat(r.changed()).isTrue();
     assertThat(actions(r)).containsOnly("created");
     assertThat(r.diff().get("after").toString()).contains("kube-apiserver");
@@ -94,12 +93,12 @@ class ManifestsPhaseTest {
   @Test
   void aManifestThatOnlyDiffersInFormattingIsKept(@TempDir Path root) throws Exception {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
-    phase.run(body);
+    phase.run(body, false);
     Path file = root.resolve("etc/manifests/kube-scheduler.yaml");
     // same object, other layout: flow style and different key order
     Object parsed = SafeYaml.load(Files.readString(file), "x");
     Files.writeString(file, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(parsed));
-    PhaseResult r = phase.run(body);
+    PhaseResult r = phase.run(body, false);
     assertThat(r.changed()).isFalse();
   }
 
@@ -107,9 +106,9 @@ class ManifestsPhaseTest {
   void aChangedOptionUpdatesTheManifestAndBacksUpTheOldOneOutsideTheManifestDirectory(@TempDir Path root)
       throws Exception {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
-    phase.run(body);
+    phase.run(body, false);
     body.put("scheduler_extra_args", Map.of("v", "4"));
-    PhaseResult r = phase.run(body);
+    PhaseResult r = phase.run(body, false);
     assertThat(r.changed()).isTrue();
     @SuppressWarnings("unchecked")
     List<String> backups = (List<String>) r.result().get("backups");
@@ -130,7 +129,7 @@ class ManifestsPhaseTest {
     Files.createDirectories(root.resolve("etc"));
     Files.createSymbolicLink(root.resolve("etc/manifests"), elsewhere);
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> phase.run(body))
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> phase.run(body, false))
         .isInstanceOfSatisfying(io.kubeforge.worker.support.WorkerException.class, e -> {
           assertThat(e.status()).isEqualTo(409);
           assertThat(e.code()).isEqualTo("manifests.symlink_in_path");
@@ -145,7 +144,7 @@ class ManifestsPhaseTest {
     Map<String, Object> body = Fixtures.under(Fixtures.singleStack(), root);
     body.put("etcd", "external");
     body.put("etcd_external_endpoints", List.of("https://10.0.0.5:2379"));
-    phase.run(body);
+    phase.run(body, false);
     assertThat(root.resolve("etc/manifests/etcd.yaml")).doesNotExist();
     assertThat(root.resolve("etc/manifests/kube-apiserver.yaml")).exists();
   }

@@ -28,6 +28,17 @@ public final class KubeYaml {
       "", "~", "null", "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF",
       "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<");
 
+  /**
+   * An explicit {@code null} value: kept in a mapping and written as {@code null}, as Go writes
+   * a nil pointer field without {@code omitempty} (a Java null is dropped instead).
+   */
+  public static final Object NULL = new Object() {
+    @Override
+    public String toString() {
+      return "null";
+    }
+  };
+
   private final StringBuilder out = new StringBuilder();
 
   private KubeYaml() {}
@@ -143,7 +154,7 @@ public final class KubeYaml {
   }
 
   private void value(Object v, int contIndent) {
-    if (v == null) {
+    if (v == null || v == NULL) {
       out.append("null");
     } else if (v instanceof Map<?, ?>) {
       out.append("{}");

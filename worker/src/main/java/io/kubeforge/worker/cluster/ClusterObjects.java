@@ -1,0 +1,275 @@
+package io.kubeforge.worker.cluster;
+
+import io.kubeforge.worker.config.Arg;
+import io.kubeforge.worker.config.ClusterModel;
+import io.kubeforge.worker.config.ComponentExtras;
+import io.kubeforge.worker.config.EnvVar;
+import io.kubeforge.worker.config.Endpoints;
+import io.kubeforge.worker.config.HostPathMount;
+import io.kubeforge.worker.config.KubeYaml;
+import io.kubeforge.worker.config.LocalEtcd;
+import io.kubeforge.worker.support.GoDuration;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * ClusterObjects renders every object kubeadm v1.34's {@code init} creates once the API server is
+ * up (except the bootstrap token Secret and {@code kubeadm-certs}), step by step in kubeadm's
+ * order, from the one {@link ClusterModel}. The objects come from the templates under
+ * {@code cluster/}; what kubeadm computes (the uploaded ClusterConfiguration, the component
+ * configs, the config hash, images, the DNS address) is computed here.
+ */
+public final class ClusterObjects {
+  /** The ConfigMap annotation kubeadm puts on component configs it generated. */
+  public static final String HASH_ANNOTATION = "kubeadm.kubernetes.io/component-config.hash";
+  /** kubeadm 1.34's CoreDNS version ({@code constants.CoreDNSVersion}). */
+  static final String COREDNS_VERSION = "v1.12.1";
+  static final String DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io";
+  /** kubeadm's default CoreDNS replica count, kept from an existing Deployment otherwise. */
+  public static final int DEFAULT_DNS_REPLICAS = 2;
+
+  /** The steps, named as kubeadm's phases, in the order kubeadm init runs them. */
+  public enum Step {
+    UPLOAD_CONFIG_KUBEADM("upload-config/kubeadm", "upload-config-kubeadm.yaml"),
+    UPLOAD_CONFIG_KUBELET("upload-config/kubelet", "upload-config-kubelet.yaml"),
+    BOOTSTRAP_TOKEN("bootstrap-token", "bootstrap-token.yaml"),
+    ADDON_COREDNS("addon/coredns", "addon-coredns.yaml"),
+    ADDON_KUBE_PROXY("addon/kube-proxy", "addon-kube-proxy.yaml");
+
+    private final String phase;
+    private final String template;
+
+    Step(String phase, String template) {
+      this.phase = phase;
+      this.template = template;
+    }
+
+    /** kubeadm's phase name, as {@code --skip-phases} takes it. */
+    public String phase() {
+      return phase;
+    }
+  }
+
+  /** The objects of one step. */
+  public record Rendered(Step step, List<Map<String, Object>> objects) {}
+
+  private ClusterObjects() {}
+
+  /**
+   * Renders the objects of every step not in {@code skip} (kubeadm phase names).
+   *
+   * @param caCertPem the cluster CA certificate, PEM, as in {@code <certificatesDir>/ca.crt}
+   * @param dnsReplicas CoreDNS replicas ({@link #DEFAULT_DNS_REPLICAS} unless a Deployment exists)
+   */
+  public static List<Rendered> render(ClusterModel m, String caCertPem, Set<String> skip, int dnsReplicas) {
+    Map<String, Object> v = values(m, caCertPem, dnsReplicas);
+    List<Rendered> out = new ArrayList<>();
+    for (Step step : Step.values()) {
+      if (skip.contains(step.phase)) {
+        continue;
+      }
+      List<Map<String, Object>> objects = Templates.objects(step.template, v);
+      if (step == Step.UPLOAD_CONFIG_KUBELET && m.kubeletConfiguration().isEmpty()) {
+        sign(objects.get(0));
+      } else if (step == Step.ADDON_KUBE_PROXY) {
+        sign(objects.get(0));
+      }
+      out.add(new Rendered(step, objects));
+    }
+    return out;
+  }
+
+  private static Map<String, Object> values(ClusterModel m, String caCertPem, int dnsReplicas) {
+    Map<String, Object> v = new LinkedHashMap<>();
+    String server = Endpoints.controlPlaneUrl(m);
+    v.put("Server", server);
+    v.put("ControlPlaneEndpoint", server);
+    v.put("CACertData", Base64.getEncoder().encodeToString(caCertPem.getBytes(StandardCharsets.US_ASCII)));
+    v.put("DNSIP", m.clusterDnsIp());
+    v.put("DNSDomain", m.dnsDomain());
+    v.put("DNSReplicas", dnsReplicas);
+    v.put("ClientCAFile", m.certDir().resolve("ca.crt").toString());
+    v.put("BindAddress", m.advertiseIpv6() ? "::" : "0.0.0.0");
+    v.put("ClusterCIDR", m.podSubnet() == null ? "" : m.podSubnet());
+    v.put("ProxyImage", m.imageRepository() + "/kube-proxy:" + m.kubernetesVersion().replace('+', '_'));
+    v.put("DNSImage", dnsImage(m.imageRepository()));
+    v.put("ClusterInfoKubeconfig", Templates.filledText("cluster-info-kubeconfig.yaml", v));
+    v.put("ClusterConfiguration", KubeYaml.render(clusterConfiguration(m)));
+    v.put("KubeletConfiguration", KubeYaml.render(kubeletConfiguration(m, v)));
+    v.put("ProxyConfig", stripFinalNewline(KubeYaml.render(Templates.tree("kube-proxy-configuration.yaml", v))));
+    v.put("ProxyKubeconfig", stripFinalNewline(Templates.filledText("kube-proxy-kubeconfig.conf", v)));
+    v.put("Corefile", Templates.filledText("coredns-corefile", v));
+    return v;
+  }
+
+  /** kubeadm's {@code images.GetDNSImage}: the official repository keeps CoreDNS under {@code coredns/}. */
+  static String dnsImage(String imageRepository) {
+    String repo = DEFAULT_IMAGE_REPOSITORY.equals(imageRepository) ? imageRepository + "/coredns" : imageRepository;
+    return repo + "/coredns:" + COREDNS_VERSION;
+  }
+
+  /** Adds kubeadm's hash annotation ({@code componentconfigs.SignConfigMap}) to a ConfigMap. */
+  @SuppressWarnings("unchecked")
+  static void sign(Map<String, Object> configMap) {
+    Map<String, Object> meta = (Map<String, Object>) configMap.get("metadata");
+    Map<String, Object> annotations = new LinkedHashMap<>();
+    annotations.put(HASH_ANNOTATION, checksum((Map<String, Object>) configMap.get("data")));
+    Map<String, Object> withAnnotations = new LinkedHashMap<>();
+    withAnnotations.put("annotations", annotations);
+    withAnnotations.putAll(meta);
+    configMap.put("metadata", withAnnotations);
+  }
+
+  /** kubeadm's {@code ChecksumForConfigMap}: SHA-256 over the data values in key order. */
+  static String checksum(Map<String, Object> data) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      for (Object value : new TreeMap<>(data).values()) {
+        sha.update(String.valueOf(value).getBytes(StandardCharsets.UTF_8));
+      }
+      return "sha256:" + HexFormat.of().formatHex(sha.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String stripFinalNewline(String s) {
+    return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
+  }
+
+  /** The uploaded KubeletConfiguration: the template, the user's document over it, rotateCertificates forced. */
+  static Map<String, Object> kubeletConfiguration(ClusterModel m, Map<String, Object> v) {
+    Map<String, Object> c = Templates.tree("kubelet-configuration.yaml", v);
+    deepMerge(c, m.kubeletConfiguration());
+    c.put("rotateCertificates", true);
+    return c;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void deepMerge(Map<String, Object> base, Map<String, ?> over) {
+    over.forEach((k, val) -> {
+      if (val instanceof Map<?, ?> vm && base.get(k) instanceof Map<?, ?> bm) {
+        deepMerge((Map<String, Object>) bm, (Map<String, Object>) vm);
+      } else {
+        base.put(k, val);
+      }
+    });
+  }
+
+  /**
+   * The ClusterConfiguration as kubeadm's upload-config marshals it (v1beta4, defaulted, no
+   * component configs): JSON field names, omitempty fields left out, keys sorted on output.
+   */
+  static Map<String, Object> clusterConfiguration(ClusterModel m) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("apiServer", component(m.apiServer(), m.apiServerCertSans()));
+    c.put("apiVersion", "kubeadm.k8s.io/v1beta4");
+    c.put("caCertificateValidityPeriod", GoDuration.format(m.caCertificateValidity()));
+    c.put("certificateValidityPeriod", GoDuration.format(m.certificateValidity()));
+    c.put("certificatesDir", m.certDir().toString());
+    c.put("clusterName", m.clusterName());
+    c.put("controlPlaneEndpoint", m.controlPlaneEndpoint());
+    c.put("controllerManager", component(m.controllerManager(), List.of()));
+    c.put("dns", Map.of());
+    c.put("encryptionAlgorithm", m.keyAlgorithm());
+    c.put("etcd", etcd(m));
+    c.put("featureGates", m.featureGates().isEmpty() ? null : new TreeMap<>(m.featureGates()));
+    c.put("imageRepository", m.imageRepository());
+    c.put("kind", "ClusterConfiguration");
+    c.put("kubernetesVersion", m.kubernetesVersion());
+    Map<String, Object> net = new LinkedHashMap<>();
+    net.put("dnsDomain", m.dnsDomain());
+    net.put("podSubnet", m.podSubnet());
+    net.put("serviceSubnet", m.serviceSubnet());
+    c.put("networking", net);
+    c.put("proxy", Map.of());
+    c.put("scheduler", component(m.scheduler(), List.of()));
+    return c;
+  }
+
+  private static Map<String, Object> component(ComponentExtras x, List<String> certSans) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    if (!certSans.isEmpty()) {
+      c.put("certSANs", certSans);
+    }
+    putExtras(c, x);
+    if (!x.extraVolumes().isEmpty()) {
+      List<Object> vols = new ArrayList<>();
+      for (HostPathMount h : x.extraVolumes()) {
+        Map<String, Object> vol = new LinkedHashMap<>();
+        vol.put("hostPath", h.hostPath());
+        vol.put("mountPath", h.mountPath());
+        vol.put("name", h.name());
+        vol.put("pathType", h.pathType() == null || h.pathType().isEmpty() ? null : h.pathType());
+        vol.put("readOnly", h.readOnly() ? Boolean.TRUE : null);
+        vols.add(vol);
+      }
+      c.put("extraVolumes", vols);
+    }
+    return c;
+  }
+
+  private static void putExtras(Map<String, Object> c, ComponentExtras x) {
+    if (!x.extraArgs().isEmpty()) {
+      List<Object> args = new ArrayList<>();
+      for (Arg a : x.extraArgs()) {
+        args.add(nameValue(a.name(), a.value()));
+      }
+      c.put("extraArgs", args);
+    }
+    if (!x.extraEnvs().isEmpty()) {
+      List<Object> envs = new ArrayList<>();
+      for (EnvVar e : x.extraEnvs()) {
+        envs.add(nameValue(e.name(), e.value()));
+      }
+      c.put("extraEnvs", envs);
+    }
+  }
+
+  private static Map<String, Object> nameValue(String name, String value) {
+    Map<String, Object> nv = new LinkedHashMap<>();
+    nv.put("name", name);
+    nv.put("value", value);
+    return nv;
+  }
+
+  private static Map<String, Object> etcd(ClusterModel m) {
+    Map<String, Object> e = new LinkedHashMap<>();
+    if (m.etcd().isExternal()) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("caFile", m.etcd().external().caFile());
+      x.put("certFile", m.etcd().external().certFile());
+      x.put("endpoints", m.etcd().external().endpoints());
+      x.put("keyFile", m.etcd().external().keyFile());
+      e.put("external", x);
+      return e;
+    }
+    LocalEtcd l = m.etcd().local();
+    Map<String, Object> local = new LinkedHashMap<>();
+    local.put("dataDir", l.dataDir());
+    putExtras(local, l.extra());
+    local.put("imageRepository", emptyToNull(l.imageRepository()));
+    local.put("imageTag", emptyToNull(l.imageTag()));
+    if (!l.peerCertSans().isEmpty()) {
+      local.put("peerCertSANs", l.peerCertSans());
+    }
+    if (!l.serverCertSans().isEmpty()) {
+      local.put("serverCertSANs", l.serverCertSans());
+    }
+    e.put("local", local);
+    return e;
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+}

@@ -2,6 +2,7 @@ package io.kubeforge.worker.api;
 
 import io.kubeforge.worker.certinfo.CertInfoOptions;
 import io.kubeforge.worker.certinfo.CertInfoPhase;
+import io.kubeforge.worker.cluster.ClusterBootstrapPhase;
 import io.kubeforge.worker.config.PkiAdapter;
 import io.kubeforge.worker.encryption.EncryptionConfigPhase;
 import io.kubeforge.worker.kubeconfig.KubeconfigPhase;
@@ -29,6 +30,7 @@ public final class Capabilities {
     all.put("static-pods", new ManifestsPhase()::run);
     all.put("encryption-config", new EncryptionConfigPhase()::run);
     all.put("kubelet-config", new KubeletConfigPhase()::run);
+    all.put("cluster-bootstrap", new ClusterBootstrapPhase()::run);
     return all;
   }
 }

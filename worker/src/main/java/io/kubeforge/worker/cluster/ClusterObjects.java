@@ -62,16 +62,29 @@ public final class ClusterObjects {
   /** The objects of one step. */
   public record Rendered(Step step, List<Map<String, Object>> objects) {}
 
+  /**
+   * The cluster entry cluster-info publishes: kubeadm copies admin.conf's current cluster.
+   *
+   * @param server the API server URL
+   * @param caPem the CA certificate(s), PEM
+   */
+  public record AdminCluster(String server, String caPem) {
+    /** The entry admin.conf holds for this model: the control-plane endpoint and the given CA. */
+    public static AdminCluster of(ClusterModel m, String caPem) {
+      return new AdminCluster(Endpoints.controlPlaneUrl(m), caPem);
+    }
+  }
+
   private ClusterObjects() {}
 
   /**
    * Renders the objects of every step not in {@code skip} (kubeadm phase names).
    *
-   * @param caCertPem the cluster CA certificate, PEM, as in {@code <certificatesDir>/ca.crt}
+   * @param admin the cluster entry of the admin kubeconfig, published in cluster-info
    * @param dnsReplicas CoreDNS replicas ({@link #DEFAULT_DNS_REPLICAS} unless a Deployment exists)
    */
-  public static List<Rendered> render(ClusterModel m, String caCertPem, Set<String> skip, int dnsReplicas) {
-    Map<String, Object> v = values(m, caCertPem, dnsReplicas);
+  public static List<Rendered> render(ClusterModel m, AdminCluster admin, Set<String> skip, int dnsReplicas) {
+    Map<String, Object> v = values(m, admin, dnsReplicas);
     List<Rendered> out = new ArrayList<>();
     for (Step step : Step.values()) {
       if (skip.contains(step.phase)) {
@@ -88,12 +101,11 @@ public final class ClusterObjects {
     return out;
   }
 
-  private static Map<String, Object> values(ClusterModel m, String caCertPem, int dnsReplicas) {
+  private static Map<String, Object> values(ClusterModel m, AdminCluster admin, int dnsReplicas) {
     Map<String, Object> v = new LinkedHashMap<>();
-    String server = Endpoints.controlPlaneUrl(m);
-    v.put("Server", server);
-    v.put("ControlPlaneEndpoint", server);
-    v.put("CACertData", Base64.getEncoder().encodeToString(caCertPem.getBytes(StandardCharsets.US_ASCII)));
+    v.put("Server", admin.server());
+    v.put("ControlPlaneEndpoint", Endpoints.controlPlaneUrl(m));
+    v.put("CACertData", Base64.getEncoder().encodeToString(admin.caPem().getBytes(StandardCharsets.US_ASCII)));
     v.put("DNSIP", m.clusterDnsIp());
     v.put("DNSDomain", m.dnsDomain());
     v.put("DNSReplicas", dnsReplicas);
@@ -102,7 +114,7 @@ public final class ClusterObjects {
     v.put("ClusterCIDR", m.podSubnet() == null ? "" : m.podSubnet());
     v.put("ProxyImage", m.imageRepository() + "/kube-proxy:" + m.kubernetesVersion().replace('+', '_'));
     v.put("DNSImage", dnsImage(m.imageRepository()));
-    v.put("ClusterInfoKubeconfig", Templates.filledText("cluster-info-kubeconfig.yaml", v));
+    v.put("ClusterInfoKubeconfig", KubeYaml.render(Templates.tree("cluster-info-kubeconfig.yaml", v)));
     v.put("ClusterConfiguration", KubeYaml.render(clusterConfiguration(m)));
     v.put("KubeletConfiguration", KubeYaml.render(kubeletConfiguration(m, v)));
     v.put("ProxyConfig", stripFinalNewline(KubeYaml.render(Templates.tree("kube-proxy-configuration.yaml", v))));

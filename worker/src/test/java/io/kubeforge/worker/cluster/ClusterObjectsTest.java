@@ -78,8 +78,8 @@ class ClusterObjectsTest {
     return ClusterModel.fromRequest(Map.of("kubeadm_config", read(GOLDEN.resolve(config).resolve("kubeadm-config.yaml"))));
   }
 
-  static String ca(String config) throws IOException {
-    return read(GOLDEN.resolve(config).resolve("ca.crt"));
+  static ClusterObjects.AdminCluster ca(String config) throws IOException {
+    return ClusterObjects.AdminCluster.of(model(config), read(GOLDEN.resolve(config).resolve("ca.crt")));
   }
 
   private static List<Map<String, Object>> flatten(List<ClusterObjects.Rendered> rendered) {

@@ -1,0 +1,207 @@
+package io.kubeforge.worker.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kubeforge.worker.config.ClusterModel;
+import io.kubeforge.worker.config.RequestOptions;
+import io.kubeforge.worker.kube.Action;
+import io.kubeforge.worker.kube.Applied;
+import io.kubeforge.worker.kube.KubeClient;
+import io.kubeforge.worker.support.PhaseResult;
+import io.kubeforge.worker.support.RequestFields;
+import io.kubeforge.worker.support.WorkerException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * ClusterBootstrapPhase applies, through the {@code kube} client, what kubeadm v1.34's init
+ * creates once the API server is up (kubeadm.md §5; not the bootstrap token Secret and not
+ * kubeadm-certs): upload-config, mark-control-plane, the bootstrap-token RBAC and cluster-info,
+ * and the CoreDNS and kube-proxy addons. Every object is server-side applied (field manager
+ * {@code kubeforge}, forced where kubeadm overwrites), so a second run changes no resourceVersion;
+ * kubeadm's exceptions are kept: an existing Corefile that is not kubeadm's is retained, an
+ * existing CoreDNS Deployment keeps its replica count, and a Node that is not registered yet is
+ * reported, not waited for. A dry run sends {@code dryRun=All} and writes nothing.
+ */
+public final class ClusterBootstrapPhase {
+  /** The request fields of this capability besides the model's. */
+  public static final Set<String> OWN_FIELDS = Set.of("kubeconfig", "skip_phases", "timeout", "taints",
+      "sign_cluster_info");
+  /** kubeadm's phase names accepted by {@code skip_phases}. */
+  public static final List<String> PHASES = List.of("upload-config/kubeadm", "upload-config/kubelet",
+      "mark-control-plane", "bootstrap-token", "addon/coredns", "addon/kube-proxy");
+  static final String LABEL_CONTROL_PLANE = "node-role.kubernetes.io/control-plane";
+  static final String LABEL_EXCLUDE_LB = "node.kubernetes.io/exclude-from-external-load-balancers";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String BAD_OPTION = "cluster.invalid_option";
+
+  /** Decodes a request body and runs for the worker's {@code Capability} contract. */
+  public PhaseResult run(Map<String, Object> body, boolean dryRun) {
+    ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
+    RequestFields f = RequestOptions.fields(body, OWN_FIELDS);
+    Path kubeconfig = f.absolutePath("kubeconfig", m.kubeconfigDir().resolve("admin.conf").toString(), BAD_OPTION);
+    Duration timeout = f.positiveDuration("timeout", "30s", Duration.ofMinutes(10), BAD_OPTION);
+    Set<String> skip = new HashSet<>();
+    List<String> given = f.stringList("skip_phases");
+    for (int i = 0; i < given.size(); i++) {
+      String p = given.get(i);
+      if (p.equals("addon/all") || p.equals("upload-config/all") || p.equals("upload-config") || p.equals("addon")) {
+        PHASES.stream().filter(x -> x.startsWith(p.replace("/all", "") + "/")).forEach(skip::add);
+      } else if (PHASES.contains(p)) {
+        skip.add(p);
+      } else {
+        throw WorkerException.badInput(BAD_OPTION, "skip_phases[" + i + "]",
+            "'" + p + "' is not one of " + PHASES + " (or upload-config/all, addon/all)");
+      }
+    }
+    List<Map<String, Object>> taints = Taints.fromRequest(body.get("taints"));
+    String sign = f.string("sign_cluster_info").orElse("auto");
+    if (!List.of("auto", "always", "never").contains(sign)) {
+      throw WorkerException.badInput(BAD_OPTION, "sign_cluster_info", "must be auto, always or never, got '" + sign + "'");
+    }
+    try (KubeClient client = KubeClient.fromKubeconfig(kubeconfig, timeout)) {
+      return apply(client, m, skip, taints, dryRun);
+    }
+  }
+
+  /** Applies every step not skipped; see the class comment. */
+  public PhaseResult apply(KubeClient client, ClusterModel m, Set<String> skip, List<Map<String, Object>> taints,
+                           boolean dryRun) {
+    List<String> warnings = new ArrayList<>();
+    List<Applied> applied = new ArrayList<>();
+    ClusterObjects.AdminCluster admin = new ClusterObjects.AdminCluster(client.kubeconfig().server().toString(),
+        new String(client.kubeconfig().caPem(), StandardCharsets.US_ASCII));
+    int replicas = dnsReplicas(client, skip);
+    Map<String, Object> node = null;
+    for (ClusterObjects.Rendered r : ClusterObjects.render(m, admin, skip, replicas)) {
+      if (r.step() == ClusterObjects.Step.BOOTSTRAP_TOKEN && !skip.contains("mark-control-plane")) {
+        node = markControlPlane(client, m.nodeName(), taints, dryRun, applied);
+      }
+      for (Map<String, Object> o : r.objects()) {
+        ObjectNode obj = JSON.valueToTree(o);
+        if (r.step() == ClusterObjects.Step.ADDON_COREDNS && "ConfigMap".equals(o.get("kind"))
+            && keepsCorefile(client, obj, warnings, applied)) {
+          continue;
+        }
+        applied.add(applyOne(client, obj, dryRun, applied));
+      }
+    }
+    if (node == null && !skip.contains("mark-control-plane") && skip.contains("bootstrap-token")) {
+      node = markControlPlane(client, m.nodeName(), taints, dryRun, applied);
+    }
+    Map<String, Object> result = new LinkedHashMap<>();
+    List<Object> objects = new ArrayList<>();
+    boolean changed = false;
+    for (Applied a : applied) {
+      objects.add(a.fact());
+      changed |= a.changed();
+    }
+    result.put("objects", objects);
+    result.put("node", node == null ? Map.of("name", m.nodeName(), "skipped", true) : node);
+    result.put("skipped_phases", PHASES.stream().filter(skip::contains).toList());
+    return new PhaseResult(changed, warnings, result, null);
+  }
+
+  private static Applied applyOne(KubeClient client, ObjectNode obj, boolean dryRun, List<Applied> done) {
+    try {
+      return client.apply(obj, true, dryRun);
+    } catch (WorkerException e) {
+      throw new AppliedBeforeFailure(e, obj.path("kind").asText() + " " + obj.path("metadata").path("name").asText(),
+          done);
+    }
+  }
+
+  /** kubeadm keeps the replica count of an existing CoreDNS Deployment. */
+  private static int dnsReplicas(KubeClient client, Set<String> skip) {
+    if (skip.contains("addon/coredns")) {
+      return ClusterObjects.DEFAULT_DNS_REPLICAS;
+    }
+    List<ObjectNode> found = client.list("apps/v1", "Deployment", "kube-system", "k8s-app=kube-dns");
+    if (found.size() > 1) {
+      throw WorkerException.conflict("cluster.multiple_dns_deployments",
+          "more than one Deployment with label k8s-app=kube-dns in kube-system; kubeadm refuses this too");
+    }
+    return found.isEmpty() ? ClusterObjects.DEFAULT_DNS_REPLICAS
+        : found.get(0).path("spec").path("replicas").asInt(ClusterObjects.DEFAULT_DNS_REPLICAS);
+  }
+
+  /**
+   * kubeadm retains a Corefile that is not its own default (CreateOrRetain; it would migrate an
+   * older default, which does not apply to a cluster made by this version).
+   */
+  private static boolean keepsCorefile(KubeClient client, ObjectNode ours, List<String> warnings, List<Applied> applied) {
+    Optional<ObjectNode> existing = client.get("v1", "ConfigMap", "kube-system", "coredns");
+    if (existing.isEmpty()) {
+      return false;
+    }
+    JsonNode theirs = existing.get().path("data").path("Corefile");
+    if (theirs.isMissingNode() || theirs.asText().isEmpty() || theirs.equals(ours.path("data").path("Corefile"))) {
+      return false;
+    }
+    warnings.add("kept the existing Corefile of kube-system/coredns (it is not kubeadm's default; kubeadm retains it too)");
+    applied.add(new Applied("ConfigMap", "kube-system", "coredns", Action.UNCHANGED, existing.get(), existing.get()));
+    return true;
+  }
+
+  /**
+   * kubeadm's mark-control-plane: the two labels (value "") and the taints, merged into the
+   * Node's own (a taint is present when one with the same key and effect is). Nothing is written
+   * when the Node already has them; a Node that has not registered yet is reported.
+   */
+  private static Map<String, Object> markControlPlane(KubeClient client, String nodeName,
+                                                      List<Map<String, Object>> taints, boolean dryRun,
+                                                      List<Applied> applied) {
+    Map<String, Object> fact = new LinkedHashMap<>();
+    fact.put("name", nodeName);
+    Optional<ObjectNode> found = client.get("v1", "Node", null, nodeName);
+    if (found.isEmpty()) {
+      fact.put("registered", false);
+      fact.put("message", "Node " + nodeName + " is not registered yet (its kubelet has not joined): "
+          + "labels and taints not applied; run again once it is");
+      return fact;
+    }
+    fact.put("registered", true);
+    ObjectNode current = found.get();
+    JsonNode labels = current.path("metadata").path("labels");
+    boolean labelled = "".equals(labels.path(LABEL_CONTROL_PLANE).asText(null))
+        && "".equals(labels.path(LABEL_EXCLUDE_LB).asText(null));
+    ArrayNode merged = JSON.createArrayNode();
+    current.path("spec").path("taints").forEach(t -> merged.add(t.deepCopy()));
+    boolean tainted = true;
+    for (Map<String, Object> t : taints) {
+      boolean present = false;
+      for (JsonNode e : merged) {
+        present |= e.path("key").asText().equals(t.get("key")) && e.path("effect").asText().equals(t.get("effect"));
+      }
+      if (!present) {
+        merged.add(JSON.valueToTree(t));
+        tainted = false;
+      }
+    }
+    List<String> taintFacts = new ArrayList<>();
+    merged.forEach(t -> taintFacts.add(t.path("key").asText()
+        + (t.path("value").asText("").isEmpty() ? "" : "=" + t.path("value").asText()) + ":" + t.path("effect").asText()));
+    fact.put("labels", List.of(LABEL_CONTROL_PLANE, LABEL_EXCLUDE_LB));
+    fact.put("taints", taintFacts);
+    if (labelled && tainted) {
+      applied.add(new Applied("Node", null, nodeName, Action.UNCHANGED, current, current));
+      return fact;
+    }
+    ObjectNode patch = JSON.createObjectNode().put("apiVersion", "v1").put("kind", "Node");
+    ObjectNode meta = patch.putObject("metadata").put("name", nodeName);
+    meta.putObject("labels").put(LABEL_CONTROL_PLANE, "").put(LABEL_EXCLUDE_LB, "");
+    patch.putObject("spec").set("taints", merged);
+    applied.add(applyOne(client, patch, dryRun, applied));
+    return fact;
+  }
+}

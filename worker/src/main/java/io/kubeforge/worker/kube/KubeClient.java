@@ -154,10 +154,15 @@ public final class KubeClient implements AutoCloseable {
    * manager owns (only where kubeadm overwrites); {@code dryRun} sends {@code dryRun=All}.
    */
   public Applied apply(ObjectNode object, boolean force, boolean dryRun) {
+    return apply(object, force, dryRun, FIELD_MANAGER);
+  }
+
+  /** {@link #apply(ObjectNode, boolean, boolean)} under another field manager. */
+  public Applied apply(ObjectNode object, boolean force, boolean dryRun, String fieldManager) {
     Ref ref = Ref.of(object);
     Optional<ObjectNode> before = get(ref.apiVersion, ref.kind.kind(), ref.namespace, ref.name);
     Map<String, String> query = new LinkedHashMap<>();
-    query.put("fieldManager", FIELD_MANAGER);
+    query.put("fieldManager", fieldManager);
     if (force) {
       query.put("force", "true");
     }

@@ -51,6 +51,7 @@ public final class Main {
     }
     io.kubeforge.worker.support.DirLock.useLockFolder(dir.resolve("locks"));
     Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(4));
+    io.kubeforge.worker.kube.KubeClient.useVertx(vertx);
     WorkerServer server = new WorkerServer(vertx, workerHome.token(), Capabilities.all(), version());
     int actualPort = server.listen(host, port).await().actualPort();
     String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + actualPort;

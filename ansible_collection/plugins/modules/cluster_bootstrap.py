@@ -143,6 +143,24 @@ node:
       type: list
       elements: str
       sample: ["node-role.kubernetes.io/control-plane:NoSchedule"]
+cluster_info_signatures:
+  description: The C(jws-kubeconfig-<token id>) signature of cluster-info per signing token.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    token_id:
+      description: The token's id.
+      type: str
+      sample: abcdef
+    signed_by:
+      description: V(signer) (the controller-manager signed it), V(kubeforge) (signed here) or V(none).
+      type: str
+      sample: signer
+    changed:
+      description: Whether kubeforge wrote the signature.
+      type: bool
+      sample: false
 skipped_phases:
   description: The phases left out.
   returned: success

@@ -8,6 +8,8 @@ import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.config.RequestOptions;
 import io.kubeforge.worker.kube.Action;
 import io.kubeforge.worker.kube.Applied;
+import io.kubeforge.worker.kube.ClusterAdmins;
+import io.kubeforge.worker.kube.ClusterInfoSigner;
 import io.kubeforge.worker.kube.KubeClient;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.RequestFields;
@@ -44,6 +46,8 @@ public final class ClusterBootstrapPhase {
   static final String LABEL_EXCLUDE_LB = "node.kubernetes.io/exclude-from-external-load-balancers";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String BAD_OPTION = "cluster.invalid_option";
+  /** How long {@code sign_cluster_info: auto} waits for the controller-manager's bootstrap signer. */
+  private static final Duration SIGNER_WAIT = Duration.ofSeconds(10);
 
   /** Decodes a request body and runs for the worker's {@code Capability} contract. */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
@@ -65,20 +69,22 @@ public final class ClusterBootstrapPhase {
       }
     }
     List<Map<String, Object>> taints = Taints.fromRequest(body.get("taints"));
-    String sign = f.string("sign_cluster_info").orElse("auto");
-    if (!List.of("auto", "always", "never").contains(sign)) {
-      throw WorkerException.badInput(BAD_OPTION, "sign_cluster_info", "must be auto, always or never, got '" + sign + "'");
-    }
+    ClusterInfoSigner.Mode sign = ClusterInfoSigner.Mode.parse(f.string("sign_cluster_info").orElse("auto"),
+        "sign_cluster_info");
     try (KubeClient client = KubeClient.fromKubeconfig(kubeconfig, timeout)) {
-      return apply(client, m, skip, taints, dryRun);
+      List<Applied> applied = new ArrayList<>();
+      applied.add(ClusterAdmins.ensure(client, m.kubeconfigDir().resolve("super-admin.conf"), timeout, dryRun).applied());
+      return apply(client, m, skip, taints, sign, dryRun, applied);
     }
   }
 
-  /** Applies every step not skipped; see the class comment. */
+  /**
+   * Applies every step not skipped, after {@code applied} (the kubeadm:cluster-admins binding);
+   * see the class comment.
+   */
   public PhaseResult apply(KubeClient client, ClusterModel m, Set<String> skip, List<Map<String, Object>> taints,
-                           boolean dryRun) {
+                           ClusterInfoSigner.Mode sign, boolean dryRun, List<Applied> applied) {
     List<String> warnings = new ArrayList<>();
-    List<Applied> applied = new ArrayList<>();
     ClusterObjects.AdminCluster admin = new ClusterObjects.AdminCluster(client.kubeconfig().server().toString(),
         new String(client.kubeconfig().caPem(), StandardCharsets.US_ASCII));
     int replicas = dnsReplicas(client, skip);
@@ -99,15 +105,23 @@ public final class ClusterBootstrapPhase {
     if (node == null && !skip.contains("mark-control-plane") && skip.contains("bootstrap-token")) {
       node = markControlPlane(client, m.nodeName(), taints, dryRun, applied);
     }
+    List<Object> signatures = new ArrayList<>();
+    boolean changed = false;
+    if (!skip.contains("bootstrap-token")) {
+      for (ClusterInfoSigner.Signature sig : ClusterInfoSigner.ensure(client, sign, SIGNER_WAIT, dryRun)) {
+        signatures.add(sig.fact());
+        changed |= sig.changed();
+      }
+    }
     Map<String, Object> result = new LinkedHashMap<>();
     List<Object> objects = new ArrayList<>();
-    boolean changed = false;
     for (Applied a : applied) {
       objects.add(a.fact());
       changed |= a.changed();
     }
     result.put("objects", objects);
     result.put("node", node == null ? Map.of("name", m.nodeName(), "skipped", true) : node);
+    result.put("cluster_info_signatures", signatures);
     result.put("skipped_phases", PHASES.stream().filter(skip::contains).toList());
     return new PhaseResult(changed, warnings, result, null);
   }

@@ -697,6 +697,8 @@ def main() -> int:
     ap.add_argument("--in-netns", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--hold", type=float, default=0,
                     help="keep the control plane up this many seconds after the checks (debugging; Ctrl-C ends it)")
+    ap.add_argument("--then", help="a shell command run after the checks, with KF_ETC (the rewritten kubeconfigs) "
+                    "and KF_PKI set; its PASS/FAIL lines count like the checks'")
     ap.add_argument("--extra-lo-address", action="append", default=[],
                     help="also put this address on lo inside the namespace")
     a = ap.parse_args()
@@ -753,6 +755,15 @@ def main() -> int:
             print(f"control plane did not come up: {e}", flush=True)
             return 2
         h.run_checks()
+        if a.then:
+            env = dict(os.environ, KF_ETC=str(work / "etc-kubernetes"), KF_PKI=str(tree / "pki"))
+            then = subprocess.run(["sh", "-c", a.then], env=env, stdout=subprocess.PIPE, text=True)
+            for line in then.stdout.splitlines():
+                print(line, flush=True)
+                if line.startswith(("PASS ", "FAIL ")):
+                    h.results.append((line[5:], line.startswith("PASS"), ""))
+            if then.returncode != 0 and not any(not ok for _, ok, _ in h.results):
+                h.results.append((f"--then exited {then.returncode}", False, ""))
         rc = h.summary()
         if a.hold > 0:
             log(f"holding the control plane for {a.hold:.0f}s: KUBECONFIG={work}/etc-kubernetes/super-admin.conf")

@@ -86,10 +86,11 @@ fi
 stamp "worker jar: $jar"
 
 # --- per config ------------------------------------------------------------------------------------
-boot() {  # boot <label> <tree> <work>
+boot() {  # boot <label> <tree> <work> [controlplane.py options]
   local label="$1" tree="$2" work="$3" rc p f
+  shift 3
   set +e
-  "$py" "$here/controlplane.py" --bin "$bin" --tree "$tree" --work "$work" --netns 2>&1 \
+  "$py" "$here/controlplane.py" --bin "$bin" --tree "$tree" --work "$work" --netns "$@" 2>&1 \
     | tee "$work.out" | sed -u "s/^\(PASS\|FAIL\) /\1 [$label] /"
   rc=${PIPESTATUS[0]}
   set -e
@@ -141,11 +142,27 @@ for c in "${configs[@]}"; do
     fi
   fi
 
-  boot "$c kubeadm" "$d/kubeadm-tree" "$d/kubeadm-run"
+  # cluster half (issue 8): kubeadm's init phases on the kubeadm control plane, POST
+  # /v1/cluster-bootstrap on the worker's, then the objects of both diffed (cluster_phase.py)
+  kthen=(); wthen=()
+  if [[ -d "$repo/worker/src/test/resources/golden/cluster/$c" ]]; then
+    kthen=(--then "'$py' '$here/cluster_phase.py' kubeadm --bin '$bin' --config '$cfg' --dump '$d/cluster-kubeadm.json'")
+    wthen=(--then "'$py' '$here/cluster_phase.py' worker --jar '$jar' --config '$cfg' --dump '$d/cluster-worker.json'")
+  fi
+  boot "$c kubeadm" "$d/kubeadm-tree" "$d/kubeadm-run" "${kthen[@]}"
   stamp "$c: kubeadm control plane"
   if (( worker_ok )); then
-    boot "$c worker" "$d/worker-tree" "$d/worker-run"
+    boot "$c worker" "$d/worker-tree" "$d/worker-run" "${wthen[@]}"
     stamp "$c: worker control plane"
+    if (( ${#kthen[@]} )); then
+      if "$py" "$here/cluster_phase.py" diff "$d/cluster-kubeadm.json" "$d/cluster-worker.json" \
+           --allow "$here/cluster-allowed-differences.yaml" --config "$c" > "$d/cluster-objects.diff"; then
+        pass "$c: cluster objects, kubeadm vs cluster-bootstrap: $(tail -1 "$d/cluster-objects.diff")"
+      else
+        fail "$c: cluster objects, kubeadm vs cluster-bootstrap: $(tail -1 "$d/cluster-objects.diff")"
+        grep -E '^(UNEXPLAINED|STALE) ' "$d/cluster-objects.diff" || true
+      fi
+    fi
   fi
 done
 

@@ -30,6 +30,8 @@ public final class Capabilities {
     all.put("static-pods", new ManifestsPhase()::run);
     all.put("encryption-config", new EncryptionConfigPhase()::run);
     all.put("kubelet-config", new KubeletConfigPhase()::run);
+    all.put("bootstrap-token", new io.kubeforge.worker.bootstraptoken.BootstrapTokenPhase()::run);
+    all.put("upload-certs", new io.kubeforge.worker.uploadcerts.UploadCertsPhase()::run);
     all.put("cluster-bootstrap", new ClusterBootstrapPhase()::run);
     return all;
   }

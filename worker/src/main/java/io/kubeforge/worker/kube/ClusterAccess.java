@@ -1,0 +1,77 @@
+package io.kubeforge.worker.kube;
+
+import io.kubeforge.worker.support.RequestFields;
+import io.kubeforge.worker.support.WorkerException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * ClusterAccess reads the options every cluster call shares and opens its client:
+ * {@code kubeconfig} (default {@code <kubeconfig_dir>/admin.conf}), {@code kubeconfig_dir}
+ * (default {@code /etc/kubernetes}) and {@code timeout} (seconds per API operation, retries
+ * included; default 30). When the kubeconfig is an {@code admin.conf}, the
+ * {@code kubeadm:cluster-admins} binding is ensured first ({@link ClusterAdmins}), with the
+ * {@code super-admin.conf} beside it as the fallback, so admin.conf has its rights.
+ */
+public final class ClusterAccess {
+  /** The option names this reads. */
+  public static final Set<String> FIELDS = Set.of("kubeconfig", "kubeconfig_dir", "timeout");
+  /** Default of {@code kubeconfig_dir}. */
+  public static final String DEFAULT_KUBECONFIG_DIR = "/etc/kubernetes";
+  /** Default of {@code timeout}, in seconds. */
+  public static final long DEFAULT_TIMEOUT_SECONDS = 30;
+
+  private ClusterAccess() {}
+
+  /**
+   * An open client.
+   *
+   * @param client the client (close it)
+   * @param clusterAdmins the binding step's outcome, or null when the kubeconfig is not an admin.conf
+   */
+  public record Opened(KubeClient client, ClusterAdmins.Result clusterAdmins) implements AutoCloseable {
+    /** The binding's fact ({@code kind, name, action, via}), or null. */
+    public Map<String, Object> clusterAdminsFact() {
+      if (clusterAdmins == null) {
+        return null;
+      }
+      Map<String, Object> fact = new java.util.LinkedHashMap<>(clusterAdmins.applied().fact());
+      fact.put("via", clusterAdmins.via().getFileName().toString());
+      return fact;
+    }
+
+    @Override
+    public void close() {
+      client.close();
+    }
+  }
+
+  /** Reads the shared options (already checked for unknown fields) and opens the client. */
+  public static Opened open(RequestFields f, boolean dryRun) {
+    Path dir = f.absolutePath("kubeconfig_dir", DEFAULT_KUBECONFIG_DIR, Kubeconfig.INVALID);
+    Path kubeconfig = f.absolutePath("kubeconfig", dir.resolve("admin.conf").toString(), Kubeconfig.INVALID);
+    long seconds = f.integer("timeout", DEFAULT_TIMEOUT_SECONDS);
+    if (seconds < 1 || seconds > 3600) {
+      throw WorkerException.badInput("request.invalid_value", "timeout", "must be between 1 and 3600 seconds");
+    }
+    Duration timeout = Duration.ofSeconds(seconds);
+    KubeClient client = KubeClient.fromKubeconfig(kubeconfig, timeout);
+    if (!kubeconfig.getFileName().toString().equals("admin.conf")) {
+      return new Opened(client, null);
+    }
+    try {
+      ClusterAdmins.Result r = ClusterAdmins.ensure(client, kubeconfig.resolveSibling("super-admin.conf"), timeout, dryRun);
+      if (dryRun && r.applied().action() == Action.CREATED && !r.via().equals(kubeconfig)) {
+        // check mode on a fresh cluster: admin.conf has no rights yet; read with super-admin.conf
+        client.close();
+        return new Opened(KubeClient.fromKubeconfig(r.via(), timeout), r);
+      }
+      return new Opened(client, r);
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
+    }
+  }
+}

@@ -100,7 +100,8 @@ def normalise(kind: str, obj: dict, ca_b64: str) -> dict:
     if kind == "ConfigMap" and meta.get("name") == "cluster-info":
         data = obj.get("data", {})
         for k in [k for k in data if k.startswith("jws-kubeconfig-")]:
-            data[k] = "<JWS of a generated token>"
+            data.pop(k)
+            data["jws-kubeconfig-<token id>"] = "<JWS of a generated token>"
         data["kubeconfig"] = re.sub(r"(server: https://[^\n]*):\d+\n", r"\1:<harness port>\n",
                                     data.get("kubeconfig", "").replace(ca_b64, "<CA>"))
     return obj
@@ -179,6 +180,9 @@ def run_worker(a, etc: Path, sup: Client, config: str, pki: Path, scratch: Path)
     calls: list = []
     body = {"kubeadm_config": Path(a.config).read_text(), "kubeconfig_dir": str(etc)}
     try:
+        # the token Secret is bootstrap_token's (kubeadm's bootstrap-token phase makes one too)
+        token_body = {k: v for k, v in body.items()}
+        w.post("/v1/bootstrap-token", token_body, calls)
         t0 = time.monotonic()
         first = w.post("/v1/cluster-bootstrap", body, calls)
         t1 = time.monotonic()

@@ -181,7 +181,7 @@ def run_worker(a, etc: Path, sup: Client, config: str, pki: Path, scratch: Path)
     body = {"kubeadm_config": Path(a.config).read_text(), "kubeconfig_dir": str(etc)}
     try:
         # the token Secret is bootstrap_token's (kubeadm's bootstrap-token phase makes one too)
-        token_body = {k: v for k, v in body.items()}
+        token_body = {"kubeconfig_dir": str(etc)}
         w.post("/v1/bootstrap-token", token_body, calls)
         t0 = time.monotonic()
         first = w.post("/v1/cluster-bootstrap", body, calls)

@@ -180,18 +180,9 @@ cluster_admins:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client import (
-    call_and_exit,
-    request_from_params,
-    worker_argument_spec,
-)
+from ansible_collections.kubeforge.cluster.plugins.module_utils.kube import run_kube_module
 
-KUBE_OPTIONS = dict(
-    kubeconfig=dict(type="path"),
-    kubeconfig_dir=dict(type="path"),
-    timeout=dict(type="int"),
-)
-OWN = dict(
+OPTIONS = dict(
     state=dict(type="str", choices=["present", "absent", "list"], default="present"),
     token=dict(type="str", no_log=True),
     token_id=dict(type="str"),
@@ -204,11 +195,7 @@ OWN = dict(
 
 
 def main():
-    spec = dict(KUBE_OPTIONS)
-    spec.update(OWN)
-    module = AnsibleModule(argument_spec=worker_argument_spec(**spec), supports_check_mode=True)
-    body = request_from_params(module.params, list(spec), paths=("kubeconfig", "kubeconfig_dir"))
-    call_and_exit(module, "/v1/bootstrap-token", body)
+    run_kube_module("/v1/bootstrap-token", OPTIONS, AnsibleModule)
 
 
 if __name__ == "__main__":

@@ -122,29 +122,19 @@ cluster_admins:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client import (
-    call_and_exit,
-    request_from_params,
-    worker_argument_spec,
-)
+from ansible_collections.kubeforge.cluster.plugins.module_utils.kube import run_kube_module
 
 OPTIONS = dict(
-    kubeconfig=dict(type="path"),
-    kubeconfig_dir=dict(type="path"),
-    timeout=dict(type="int"),
     cert_dir=dict(type="path"),
     certificate_key=dict(type="str", no_log=True),
     etcd_external_ca_file=dict(type="path"),
     etcd_external_cert_file=dict(type="path"),
     etcd_external_key_file=dict(type="path"),
 )
-PATHS = ("kubeconfig", "kubeconfig_dir", "cert_dir", "etcd_external_ca_file", "etcd_external_cert_file",
-         "etcd_external_key_file")
 
 
 def main():
-    module = AnsibleModule(argument_spec=worker_argument_spec(**OPTIONS), supports_check_mode=True)
-    call_and_exit(module, "/v1/upload-certs", request_from_params(module.params, list(OPTIONS), paths=PATHS))
+    run_kube_module("/v1/upload-certs", OPTIONS, AnsibleModule)
 
 
 if __name__ == "__main__":

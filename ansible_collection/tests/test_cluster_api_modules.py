@@ -1,0 +1,132 @@
+"""bootstrap_token and upload_certs through ansible-playbook, the real worker jar and a real
+kube-apiserver v1.34.10 (etcd and kube-apiserver from $KUBEFORGE_KUBE_BIN, else
+<repo>/.cache/kube/v1.34.10/bin; skipped when they are missing unless KUBEFORGE_REQUIRE_BINARIES=1).
+The PKI and kubeconfigs are the worker's own, so TLS is verified against our CA."""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+import ssl
+
+import pytest
+
+from conftest import Ansible, REPO
+
+BIN = os.environ.get("KUBEFORGE_KUBE_BIN", str(REPO / ".cache" / "kube" / "v1.34.10" / "bin"))
+TOKEN = "abcdef.0123456789abcdef"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster(shared_home, tmp_path_factory):
+    if not all(os.access(os.path.join(BIN, b), os.X_OK) for b in ("etcd", "kube-apiserver")):
+        if os.environ.get("KUBEFORGE_REQUIRE_BINARIES") == "1":
+            pytest.fail("etcd/kube-apiserver missing in %s" % BIN)
+        pytest.skip("etcd/kube-apiserver not built in %s (conformance/build.sh)" % BIN)
+    root = tmp_path_factory.mktemp("apicluster")
+    ansible = Ansible(shared_home, root)
+    etc, pki = root / "etc", root / "etc" / "pki"
+    port, etcd_port, peer = free_port(), free_port(), free_port()
+    opts = {"cert_dir": str(pki), "kubeconfig_dir": str(etc), "node_name": "cp-1", "advertise_address": "127.0.0.1",
+            "control_plane_endpoint": "127.0.0.1:%d" % port, "bind_port": port}
+    assert not ansible.module("pki", opts).get("failed")
+    assert not ansible.module("kubeconfig", opts).get("failed")
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    procs = []
+    with open(root / "etcd.log", "wb") as log:
+        procs.append(subprocess.Popen([os.path.join(BIN, "etcd"), "--name", "t", "--data-dir", str(root / "etcd"),
+                                       "--listen-client-urls", "http://127.0.0.1:%d" % etcd_port,
+                                       "--advertise-client-urls", "http://127.0.0.1:%d" % etcd_port,
+                                       "--listen-peer-urls", "http://127.0.0.1:%d" % peer,
+                                       "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % peer,
+                                       "--initial-cluster", "t=http://127.0.0.1:%d" % peer],
+                                      stdout=log, stderr=log, env=env))
+    with open(root / "apiserver.log", "wb") as log:
+        procs.append(subprocess.Popen([os.path.join(BIN, "kube-apiserver"), "--etcd-servers=http://127.0.0.1:%d" % etcd_port,
+                                       "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+                                       "--secure-port=%d" % port, "--tls-cert-file=%s" % (pki / "apiserver.crt"),
+                                       "--tls-private-key-file=%s" % (pki / "apiserver.key"),
+                                       "--client-ca-file=%s" % (pki / "ca.crt"),
+                                       "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                                       "--service-account-key-file=%s" % (pki / "sa.pub"),
+                                       "--service-account-signing-key-file=%s" % (pki / "sa.key"),
+                                       "--authorization-mode=Node,RBAC", "--enable-bootstrap-token-auth",
+                                       "--service-cluster-ip-range=10.96.0.0/12"],
+                                      stdout=log, stderr=log, env=env))
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen("https://127.0.0.1:%d/livez" % port, context=ctx, timeout=2)
+            break
+        except Exception:  # noqa: BLE001 - not up yet
+            if time.time() > deadline:
+                raise AssertionError((root / "apiserver.log").read_text()[-3000:])
+            time.sleep(0.5)
+    yield ansible, root
+    for p in reversed(procs):
+        p.terminate()
+        p.wait(timeout=30)
+    shutil.rmtree(root / "etcd", ignore_errors=True)
+
+
+def kube_args(root, **extra):
+    args = {"kubeconfig_dir": str(root / "etc")}
+    args.update(extra)
+    return args
+
+
+def test_bootstrap_token_check_mode_creates_nothing_then_creates_then_keeps(cluster):
+    ansible, root = cluster
+    check = ansible.module("bootstrap_token", kube_args(root, token=TOKEN), check=True, diff=True)
+    assert check["changed"] is True and not check.get("failed"), check
+    listed = ansible.module("bootstrap_token", kube_args(root, state="list"))
+    assert "abcdef" not in [t["token_id"] for t in listed["tokens"]]
+    created = ansible.module("bootstrap_token", kube_args(root, token=TOKEN, description="join"))
+    assert created["changed"] is True and created["token_id"] == "abcdef", created
+    assert created["join_command"].startswith("kubeadm join 127.0.0.1:")
+    assert created["ca_cert_hash"].startswith("sha256:")
+    again = ansible.module("bootstrap_token", kube_args(root, token=TOKEN, description="join"))
+    assert again["changed"] is False and again["expires"] == created["expires"], again
+
+
+def test_bad_input_fails_naming_the_option(cluster):
+    ansible, root = cluster
+    for args, field in (({"ttl": "-5m"}, "ttl"), ({"groups": ["system:masters"]}, "groups[0]"),
+                        ({"usages": ["everything"]}, "usages[0]")):
+        r = ansible.module("bootstrap_token", kube_args(root, **args))
+        assert r["failed"] is True and r["field"] == field and r["http_status"] == 400, r
+        assert "Traceback" not in str(r)
+
+
+def test_upload_certs_generates_a_key_and_is_idempotent_with_it(cluster):
+    ansible, root = cluster
+    first = ansible.module("upload_certs", kube_args(root, cert_dir=str(root / "etc" / "pki")))
+    assert first["changed"] is True and first["certificate_key_generated"] is True, first
+    key = first["certificate_key"]
+    assert len(key) == 64
+    second = ansible.module("upload_certs", kube_args(root, cert_dir=str(root / "etc" / "pki"), certificate_key=key))
+    assert second["changed"] is False, second
+    bad = ansible.module("upload_certs", kube_args(root, cert_dir=str(root / "etc" / "pki"), certificate_key="ab" * 16))
+    assert bad["failed"] is True and bad["field"] == "certificate_key", bad
+    assert "ab" * 16 not in bad["msg"]
+
+
+def test_a_kubeconfig_whose_server_is_down_fails_within_the_timeout(cluster):
+    ansible, root = cluster
+    down = root / "down.conf"
+    text = (root / "etc" / "super-admin.conf").read_text()
+    import re
+    down.write_text(re.sub(r"server: \S+", "server: https://127.0.0.1:%d" % free_port(), text))
+    start = time.time()
+    r = ansible.module("bootstrap_token", kube_args(root, kubeconfig=str(down), timeout=2, state="list"))
+    assert r["failed"] is True and r["http_status"] == 504 and r["code"] == "kube.unreachable", r
+    assert time.time() - start < 30  # ansible-playbook start-up included; KubeClientIT bounds the 2 s precisely

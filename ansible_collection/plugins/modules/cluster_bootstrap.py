@@ -52,9 +52,8 @@ options:
     type: path
   timeout:
     description:
-      - How long one API call may take, retries included (a Go duration).
-    type: str
-    default: 30s
+      - Seconds one API operation may take, retries included (the worker's default is 30).
+    type: int
   skip_phases:
     description:
       - kubeadm's phase names to leave out, as C(kubeadm init --skip-phases) takes them.
@@ -188,7 +187,7 @@ def main():
     module = AnsibleModule(
         argument_spec=cluster_argument_spec(
             kubeconfig=dict(type="path"),
-            timeout=dict(type="str", default="30s"),
+            timeout=dict(type="int"),
             skip_phases=dict(type="list", elements="str", choices=PHASES, default=[]),
             taints=dict(type="list", elements="dict"),
             sign_cluster_info=dict(type="str", choices=["auto", "always", "never"], default="auto"),

@@ -54,7 +54,11 @@ public final class ClusterBootstrapPhase {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
     RequestFields f = RequestOptions.fields(body, OWN_FIELDS);
     Path kubeconfig = f.absolutePath("kubeconfig", m.kubeconfigDir().resolve("admin.conf").toString(), BAD_OPTION);
-    Duration timeout = f.positiveDuration("timeout", "30s", Duration.ofMinutes(10), BAD_OPTION);
+    long seconds = f.integer("timeout", 30);
+    if (seconds < 1 || seconds > 600) {
+      throw WorkerException.badInput(BAD_OPTION, "timeout", "must be between 1 and 600 seconds, got " + seconds);
+    }
+    Duration timeout = Duration.ofSeconds(seconds);
     Set<String> skip = new HashSet<>();
     List<String> given = f.stringList("skip_phases");
     for (int i = 0; i < given.size(); i++) {

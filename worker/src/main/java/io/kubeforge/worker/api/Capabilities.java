@@ -8,6 +8,7 @@ import io.kubeforge.worker.kubeconfig.KubeconfigPhase;
 import io.kubeforge.worker.kubelet.KubeletConfigPhase;
 import io.kubeforge.worker.manifests.ManifestsPhase;
 import io.kubeforge.worker.pki.PkiPhase;
+import io.kubeforge.worker.preflight.PreflightPhase;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -29,6 +30,7 @@ public final class Capabilities {
     all.put("static-pods", new ManifestsPhase()::run);
     all.put("encryption-config", new EncryptionConfigPhase()::run);
     all.put("kubelet-config", new KubeletConfigPhase()::run);
+    all.put("preflight", new PreflightPhase()::run);
     return all;
   }
 }

@@ -9,9 +9,9 @@ import pytest
 
 from conftest import BIN, COLLECTIONS, REPO
 
-MODULES = ["pki", "cert_info", "worker", "kubeconfig", "static_pods", "encryption_config", "kubelet_config"]
+MODULES = ["pki", "cert_info", "worker", "kubeconfig", "static_pods", "encryption_config", "kubelet_config", "preflight"]
 # modules that read the cluster model (doc fragment kubeforge.cluster.cluster)
-CLUSTER_MODULES = ["pki", "kubeconfig", "static_pods", "encryption_config", "kubelet_config"]
+CLUSTER_MODULES = ["pki", "kubeconfig", "static_pods", "encryption_config", "kubelet_config", "preflight"]
 OPENAPI = REPO / "worker" / "src" / "main" / "resources" / "openapi.yaml"
 
 

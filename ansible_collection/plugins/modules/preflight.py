@@ -151,11 +151,19 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.cluster import (
     cluster_request,
 )
 from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client import (
-    WorkerClient,
-    WorkerError,
+    call_and_exit,
 )
 
 OWN = ("mode", "ignore", "certificate_key", "api_server_endpoint")
+
+
+def failing_errors(result):
+    """kubeadm's fatal list: every failing error that was not ignored, in one message."""
+    errors = [c for c in result["checks"] if not c["passed"] and c["severity"] == "error"]
+    if not errors:
+        return None
+    return "preflight: %d check(s) failed: %s" % (
+        len(errors), "; ".join("[ERROR %s]: %s" % (c["name"], c["message"]) for c in errors))
 
 
 def main():
@@ -168,20 +176,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        response = WorkerClient(module).post("/v1/preflight", cluster_request(module.params, OWN))
-    except WorkerError as e:
-        e.fail(module)
-    for warning in response.warnings:
-        module.warn(warning)
-    result = response.result
-    errors = [c for c in result["checks"] if not c["passed"] and c["severity"] == "error"]
-    if errors:
-        module.fail_json(
-            msg="preflight: %d check(s) failed: %s" % (
-                len(errors), "; ".join("[ERROR %s]: %s" % (c["name"], c["message"]) for c in errors)),
-            changed=False, **result)
-    module.exit_json(changed=False, **result)
+    call_and_exit(module, "/v1/preflight", cluster_request(module.params, OWN), failure=failing_errors)
 
 
 if __name__ == "__main__":

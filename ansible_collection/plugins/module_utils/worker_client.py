@@ -389,10 +389,12 @@ def _signal(pid, sig):
             raise
 
 
-def call_and_exit(module, path, payload):
+def call_and_exit(module, path, payload, failure=None):
     """Posts one worker call and ends the module with its answer: the worker's warnings become
     module warnings, its diff is returned in diff mode, its result keys become the module's
-    return values, and a worker error becomes fail_json with its structured fields."""
+    return values, and a worker error becomes fail_json with its structured fields. ``failure``,
+    if given, maps the result to a failure message (or None): then the module fails with the
+    result's keys still returned."""
     try:
         response = WorkerClient(module).post(path, payload)
     except WorkerError as e:
@@ -401,5 +403,8 @@ def call_and_exit(module, path, payload):
         module.warn(warning)
     if module._diff and response.diff is not None:
         response.result["diff"] = response.diff
+    msg = failure(response.result) if failure else None
+    if msg:
+        module.fail_json(msg=msg, changed=response.changed, **response.result)
     module.exit_json(changed=response.changed, **response.result)
 

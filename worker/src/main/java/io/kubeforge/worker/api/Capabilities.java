@@ -9,6 +9,7 @@ import io.kubeforge.worker.kubeconfig.KubeconfigPhase;
 import io.kubeforge.worker.kubelet.KubeletConfigPhase;
 import io.kubeforge.worker.manifests.ManifestsPhase;
 import io.kubeforge.worker.pki.PkiPhase;
+import io.kubeforge.worker.preflight.PreflightPhase;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -33,6 +34,7 @@ public final class Capabilities {
     all.put("bootstrap-token", new io.kubeforge.worker.bootstraptoken.BootstrapTokenPhase()::run);
     all.put("upload-certs", new io.kubeforge.worker.uploadcerts.UploadCertsPhase()::run);
     all.put("cluster-bootstrap", new ClusterBootstrapPhase()::run);
+    all.put("preflight", new PreflightPhase()::run);
     return all;
   }
 }

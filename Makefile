@@ -13,7 +13,8 @@ COLL_DIR  := _build/collections
 FULL_VENV := .cache/bench-venv
 MVN       := mvn -B -q
 
-.PHONY: help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule conformance clean
+.PHONY: help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule conformance clean \
+	ansible-test-pip sanity
 
 help:
 	@echo "make demo   - set up (.venv, worker jar, collection) and run playbooks/site.yml on inventories/local"
@@ -47,7 +48,7 @@ collection: venv
 demo: venv jar collection
 	$(ANSIBLE_PLAYBOOK) -i inventories/local playbooks/site.yml
 
-test: venv test-java collection test-python test-playbook molecule conformance
+test: venv test-java collection sanity test-python test-playbook molecule conformance
 
 # Unit tests, the openssl interop tests and the fat jar in one Maven run.
 test-java:
@@ -70,6 +71,19 @@ molecule: full-venv jar collection
 # binaries takes 6-14 minutes on 2 cores, later ones seconds (.cache/kube, Go's build cache).
 conformance: venv jar
 	PYTHON=$(abspath $(PY)) CONFORMANCE_JAR=$(abspath $(JAR)) conformance/run.sh
+
+# ansible-test sanity on the collection as ansible-test sees it (_build/collections/...; a git repo of
+# its own, since ansible-test lists files with git and _build/ is ignored here), every test in its own venv with ansible-test's pinned linters from PyPI. ansible-test bootstraps pip with a
+# script served only from ci-files.testing.ansible.com; tests/ansible-test/get_pip.py stands in.
+ANSIBLE_TEST_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+ansible-test-pip: $(ANSIBLE_TEST_PIP)
+$(ANSIBLE_TEST_PIP): tests/ansible-test/get_pip.py
+	mkdir -p $(dir $@)
+	cp $< $@
+
+sanity: venv collection ansible-test-pip
+	cd $(COLL_DIR)/ansible_collections/kubeforge/cluster && git init -q . && \
+	  $(abspath $(VENV))/bin/ansible-test sanity --venv --python 3.11 --color no
 
 clean:
 	rm -rf _out _build worker/target

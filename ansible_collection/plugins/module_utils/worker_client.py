@@ -402,4 +402,3 @@ def call_and_exit(module, path, payload):
     if module._diff and response.diff is not None:
         response.result["diff"] = response.diff
     module.exit_json(changed=response.changed, **response.result)
-

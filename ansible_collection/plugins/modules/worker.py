@@ -19,7 +19,7 @@ description:
   - Every other module of this collection starts the worker on its own when none answers; this
     module is for installing it, restarting it on upgrade and stopping it.
 author:
-  - kubeforge developers
+  - kubeforge maintainers (@kubeforge)
 extends_documentation_fragment:
   - kubeforge.cluster.worker
   - ansible.builtin.action_common_attributes

@@ -14,7 +14,7 @@ FULL_VENV := .cache/bench-venv
 MVN       := mvn -B -q
 
 .PHONY: help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule conformance clean \
-	ansible-test-pip sanity
+	ansible-test-pip sanity lint-venv lint changelog
 
 help:
 	@echo "make demo   - set up (.venv, worker jar, collection) and run playbooks/site.yml on inventories/local"
@@ -48,7 +48,7 @@ collection: venv
 demo: venv jar collection
 	$(ANSIBLE_PLAYBOOK) -i inventories/local playbooks/site.yml
 
-test: venv test-java collection sanity test-python test-playbook molecule conformance
+test: venv test-java collection sanity lint test-python test-playbook molecule conformance
 
 # Unit tests, the openssl interop tests and the fat jar in one Maven run.
 test-java:
@@ -84,6 +84,24 @@ $(ANSIBLE_TEST_PIP): tests/ansible-test/get_pip.py
 sanity: venv collection ansible-test-pip
 	cd $(COLL_DIR)/ansible_collections/kubeforge/cluster && git init -q . && \
 	  $(abspath $(VENV))/bin/ansible-test sanity --venv --python 3.11 --color no
+
+# ansible-lint (production profile, .ansible-lint) on roles, playbooks and molecule, and the
+# changelog fragments; tools pinned in tests/lint-requirements.txt, in their own venv.
+LINT_VENV := .cache/lint-venv
+lint-venv: $(LINT_VENV)/.installed
+$(LINT_VENV)/.installed: tests/lint-requirements.txt
+	python3 -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+lint: lint-venv collection
+	ANSIBLE_COLLECTIONS_PATH=$(abspath $(COLL_DIR)) $(LINT_VENV)/bin/ansible-lint --nocolor \
+	  ansible_collection/roles playbooks molecule
+	cd ansible_collection && $(abspath $(LINT_VENV))/bin/antsibull-changelog lint
+
+# Release notes from changelogs/fragments (run when cutting a release).
+changelog: lint-venv
+	cd ansible_collection && $(abspath $(LINT_VENV))/bin/antsibull-changelog release
 
 clean:
 	rm -rf _out _build worker/target

@@ -3,7 +3,6 @@
 import importlib
 import json
 import subprocess
-import sys
 
 import pytest
 

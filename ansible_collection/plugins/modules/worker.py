@@ -173,7 +173,7 @@ def main():
                 client.stop()
                 running = None
             if start:
-                running, _ = client.start()
+                running = client.start()[0]
         result["running"] = state != "stopped" and (start or running is not None)
     except WorkerError as e:
         e.fail(module)

@@ -14,7 +14,7 @@ FULL_VENV := .cache/bench-venv
 MVN       := mvn -B -q
 
 .PHONY: help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule conformance clean \
-	ansible-test-pip sanity lint-venv lint changelog
+	ansible-test-pip sanity lint-venv lint changelog tarball molecule-tarball
 
 help:
 	@echo "make demo   - set up (.venv, worker jar, collection) and run playbooks/site.yml on inventories/local"
@@ -102,6 +102,22 @@ lint: lint-venv collection
 # Release notes from changelogs/fragments (run when cutting a release).
 changelog: lint-venv
 	cd ansible_collection && $(abspath $(LINT_VENV))/bin/antsibull-changelog release
+
+# The collection as users get it: ansible-galaxy collection build, then install into an empty path.
+TARBALL_DIR := _build/tarball
+tarball: venv
+	rm -rf $(TARBALL_DIR) && mkdir -p $(TARBALL_DIR)/collections
+	$(VENV)/bin/ansible-galaxy collection build --output-path $(TARBALL_DIR) ansible_collection
+	cd $(TARBALL_DIR) && $(abspath $(VENV))/bin/ansible-galaxy collection install --offline \
+	  -p collections kubeforge-cluster-*.tar.gz
+
+# A play on a podman host with only the installed tarball (molecule/tarball); the jar through the
+# role's URL source and its pinned SHA-256.
+molecule-tarball: full-venv jar tarball
+	PATH="$(CURDIR)/$(FULL_VENV)/bin:$$PATH" ANSIBLE_NOCOLOR=1 PY_COLORS=0 \
+	  KUBEFORGE_TARBALL_COLLECTIONS=$(abspath $(TARBALL_DIR)/collections) \
+	  KUBEFORGE_JAR_URL=file://$(abspath $(JAR)) KUBEFORGE_JAR_SHA256=$$(sha256sum $(JAR) | cut -d' ' -f1) \
+	  molecule test -s tarball
 
 clean:
 	rm -rf _out _build worker/target

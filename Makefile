@@ -14,7 +14,7 @@ FULL_VENV := .cache/bench-venv
 MVN       := mvn -B -q
 
 .PHONY: help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule conformance clean \
-	ansible-test-pip sanity units integration lint-venv lint changelog tarball molecule-tarball
+	ansible-test-pip sanity units integration oldest-ansible lint-venv lint changelog tarball molecule-tarball
 
 help:
 	@echo "make demo   - set up (.venv, worker jar, collection) and run playbooks/site.yml on inventories/local"
@@ -48,7 +48,7 @@ collection: venv
 demo: venv jar collection
 	$(ANSIBLE_PLAYBOOK) -i inventories/local playbooks/site.yml
 
-test: venv test-java collection sanity units integration lint test-python test-playbook molecule conformance
+test: venv test-java collection sanity units integration oldest-ansible lint test-python test-playbook molecule conformance
 
 # Unit tests, the openssl interop tests and the fat jar in one Maven run.
 test-java:
@@ -84,6 +84,18 @@ $(ANSIBLE_TEST_PIP): tests/ansible-test/get_pip.py
 sanity: venv collection ansible-test-pip
 	cd $(COLL_DIR)/ansible_collections/kubeforge/cluster && git init -q . && \
 	  $(abspath $(VENV))/bin/ansible-test sanity --venv --python 3.11 --color no
+
+# requires_ansible (meta/runtime.yml) claims the oldest line tested here: 2.16, in its own venv.
+OLDEST_VENV := .cache/ansible-2.16
+$(OLDEST_VENV)/.installed: tests/oldest-ansible-requirements.txt
+	python3 -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+oldest-ansible: $(OLDEST_VENV)/.installed collection
+	cd $(COLL_DIR)/ansible_collections/kubeforge/cluster && git init -q . && \
+	  PYTHONPATH=$(abspath $(COLL_DIR)) $(abspath $(OLDEST_VENV))/bin/pytest -q -p no:cacheprovider tests/unit && \
+	  $(abspath $(OLDEST_VENV))/bin/ansible-test integration --local --python 3.11 --color no
 
 # tests/unit (pytest, no worker) and tests/integration (targets on the controller, no worker jar).
 units: venv collection ansible-test-pip

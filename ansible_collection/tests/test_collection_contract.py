@@ -117,5 +117,10 @@ def test_extra_env_values_are_masked_in_results_diffs_and_verbose_output(ansible
     assert "VAULT_TOKEN" in json.dumps(result["diff"]) and secret not in json.dumps(result)
     shutil.rmtree(layout.manifests)
     book = ansible.cwd / "play-static_pods.json"
-    ansible.playbook(book, "-vvv", diff=True)
-    assert secret not in ansible.last.stdout + ansible.last.stderr
+    try:
+        ansible.playbook(book, "-vvv", diff=True)
+    except AssertionError:
+        pass  # -vvv mixes its own lines into the JSON; the output is what is checked
+    verbose = ansible.last.stdout + ansible.last.stderr
+    assert ansible.last.returncode == 0 and "apiserver_extra_envs" in verbose
+    assert secret not in verbose

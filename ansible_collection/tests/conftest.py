@@ -18,6 +18,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 COLLECTIONS = Path(os.environ.get("KUBEFORGE_TEST_COLLECTIONS", REPO / "_build" / "collections"))
+# tests/unit imports ansible_collections.kubeforge.cluster (as under ansible-test units)
+sys.path.insert(0, str(COLLECTIONS))
 
 
 def worker_jar():

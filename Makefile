@@ -19,6 +19,8 @@ MVN       := mvn -B -q
 help:
 	@echo "make demo   - set up (.venv, worker jar, collection) and run playbooks/site.yml on inventories/local"
 	@echo "make test   - every test: Java (unit + openssl), modules against the real jar, playbook idempotence, molecule"
+	@echo "make sanity / units / integration / lint / oldest-ansible - the collection's ansible-test, ansible-lint and ansible-core 2.16 checks"
+	@echo "make tarball / molecule-tarball - build and install the collection tarball; a play with only it on a podman host"
 	@echo "make bench  - kubeforge.cluster.pki against community.crypto tasks, side by side"
 	@echo "make molecule - site.yml on two podman containers (own worker each): converge, idempotence, verify"
 	@echo "make conformance - Kubernetes v1.34 built from source boots from our files; field-by-field diff against kubeadm"

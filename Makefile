@@ -13,11 +13,14 @@ COLL_DIR  := _build/collections
 FULL_VENV := .cache/bench-venv
 MVN       := mvn -B -q
 
-.PHONY: help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule conformance clean
+.PHONY: help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule conformance clean \
+	ansible-test-pip sanity units integration oldest-ansible lint-venv lint changelog tarball molecule-tarball
 
 help:
 	@echo "make demo   - set up (.venv, worker jar, collection) and run playbooks/site.yml on inventories/local"
 	@echo "make test   - every test: Java (unit + openssl), modules against the real jar, playbook idempotence, molecule"
+	@echo "make sanity / units / integration / lint / oldest-ansible - the collection's ansible-test, ansible-lint and ansible-core 2.16 checks"
+	@echo "make tarball / molecule-tarball - build and install the collection tarball; a play with only it on a podman host"
 	@echo "make bench  - kubeforge.cluster.pki against community.crypto tasks, side by side"
 	@echo "make molecule - site.yml on two podman containers (own worker each): converge, idempotence, verify"
 	@echo "make conformance - Kubernetes v1.34 built from source boots from our files; field-by-field diff against kubeadm"
@@ -47,7 +50,7 @@ collection: venv
 demo: venv jar collection
 	$(ANSIBLE_PLAYBOOK) -i inventories/local playbooks/site.yml
 
-test: venv test-java collection test-python test-playbook molecule conformance
+test: venv test-java collection sanity units integration oldest-ansible lint test-python test-playbook molecule conformance
 
 # Unit tests, the openssl interop tests and the fat jar in one Maven run.
 test-java:
@@ -70,6 +73,74 @@ molecule: full-venv jar collection
 # binaries takes 6-14 minutes on 2 cores, later ones seconds (.cache/kube, Go's build cache).
 conformance: venv jar
 	PYTHON=$(abspath $(PY)) CONFORMANCE_JAR=$(abspath $(JAR)) conformance/run.sh
+
+# ansible-test sanity on the collection as ansible-test sees it (_build/collections/...; a git repo of
+# its own, since ansible-test lists files with git and _build/ is ignored here), every test in its own venv with ansible-test's pinned linters from PyPI. ansible-test bootstraps pip with a
+# script served only from ci-files.testing.ansible.com; tests/ansible-test/get_pip.py stands in.
+ANSIBLE_TEST_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+ansible-test-pip: $(ANSIBLE_TEST_PIP)
+$(ANSIBLE_TEST_PIP): tests/ansible-test/get_pip.py
+	mkdir -p $(dir $@)
+	cp $< $@
+
+sanity: venv collection ansible-test-pip
+	cd $(COLL_DIR)/ansible_collections/kubeforge/cluster && git init -q . && \
+	  $(abspath $(VENV))/bin/ansible-test sanity --venv --python 3.11 --color no
+
+# requires_ansible (meta/runtime.yml) claims the oldest line tested here: 2.16, in its own venv.
+OLDEST_VENV := .cache/ansible-2.16
+$(OLDEST_VENV)/.installed: tests/oldest-ansible-requirements.txt
+	python3 -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+oldest-ansible: $(OLDEST_VENV)/.installed collection
+	cd $(COLL_DIR)/ansible_collections/kubeforge/cluster && git init -q . && \
+	  PYTHONPATH=$(abspath $(COLL_DIR)) $(abspath $(OLDEST_VENV))/bin/pytest -q -p no:cacheprovider tests/unit && \
+	  $(abspath $(OLDEST_VENV))/bin/ansible-test integration --local --python 3.11 --color no
+
+# tests/unit (pytest, no worker) and tests/integration (targets on the controller, no worker jar).
+units: venv collection ansible-test-pip
+	cd $(COLL_DIR)/ansible_collections/kubeforge/cluster && git init -q . && \
+	  $(abspath $(VENV))/bin/ansible-test units --venv --python 3.11 --color no
+
+integration: venv collection
+	cd $(COLL_DIR)/ansible_collections/kubeforge/cluster && git init -q . && \
+	  $(abspath $(VENV))/bin/ansible-test integration --local --python 3.11 --color no
+
+# ansible-lint (production profile, .ansible-lint) on roles, playbooks and molecule, and the
+# changelog fragments; tools pinned in tests/lint-requirements.txt, in their own venv.
+LINT_VENV := .cache/lint-venv
+lint-venv: $(LINT_VENV)/.installed
+$(LINT_VENV)/.installed: tests/lint-requirements.txt
+	python3 -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+lint: lint-venv collection
+	ANSIBLE_COLLECTIONS_PATH=$(abspath $(COLL_DIR)) $(LINT_VENV)/bin/ansible-lint --nocolor \
+	  ansible_collection/roles playbooks molecule
+	cd ansible_collection && $(abspath $(LINT_VENV))/bin/antsibull-changelog lint
+
+# Release notes from changelogs/fragments (run when cutting a release).
+changelog: lint-venv
+	cd ansible_collection && $(abspath $(LINT_VENV))/bin/antsibull-changelog release
+
+# The collection as users get it: ansible-galaxy collection build, then install into an empty path.
+TARBALL_DIR := _build/tarball
+tarball: venv
+	rm -rf $(TARBALL_DIR) && mkdir -p $(TARBALL_DIR)/collections
+	$(VENV)/bin/ansible-galaxy collection build --output-path $(TARBALL_DIR) ansible_collection
+	cd $(TARBALL_DIR) && $(abspath $(VENV))/bin/ansible-galaxy collection install --offline \
+	  -p collections kubeforge-cluster-*.tar.gz
+
+# A play on a podman host with only the installed tarball (molecule/tarball); the jar through the
+# role's URL source and its pinned SHA-256.
+molecule-tarball: full-venv jar tarball
+	PATH="$(CURDIR)/$(FULL_VENV)/bin:$$PATH" ANSIBLE_NOCOLOR=1 PY_COLORS=0 \
+	  KUBEFORGE_TARBALL_COLLECTIONS=$(abspath $(TARBALL_DIR)/collections) \
+	  KUBEFORGE_JAR_URL=file://$(abspath $(JAR)) KUBEFORGE_JAR_SHA256=$$(sha256sum $(JAR) | cut -d' ' -f1) \
+	  molecule test -s tarball
 
 clean:
 	rm -rf _out _build worker/target

@@ -3,7 +3,6 @@
 import importlib
 import json
 import subprocess
-import sys
 
 import pytest
 
@@ -69,7 +68,12 @@ def test_the_action_group_lists_every_module():
     import yaml
 
     runtime = yaml.safe_load((COLLECTIONS / "ansible_collections/kubeforge/cluster/meta/runtime.yml").read_text())
-    assert sorted(runtime["action_groups"]["worker"]) == sorted(MODULES)
+    groups = runtime["action_groups"]
+    assert sorted(groups["cluster"]) == sorted(CLUSTER_MODULES)
+    extends = [entry["metadata"]["extend_group"] for entry in groups["worker"] if isinstance(entry, dict)]
+    assert extends == [["kubeforge.cluster.cluster"]]
+    own = [entry for entry in groups["worker"] if not isinstance(entry, dict)]
+    assert sorted(own + groups["cluster"]) == sorted(MODULES)
 
 
 def test_no_module_option_can_carry_the_token(monkeypatch):

@@ -55,7 +55,7 @@ def test_a_first_run_creates_the_kubeadm_tree_and_returns_the_facts(created):
 
 
 def test_every_returned_key_is_documented_in_return(created):
-    _, result = created
+    result = created[1]
     documented = rendered_doc("pki")["return"]
     assert set(result) - ANSIBLE_KEYS <= set(documented), set(result) - ANSIBLE_KEYS - set(documented)
     entry_keys = set(documented["certificates"]["contains"])
@@ -64,7 +64,7 @@ def test_every_returned_key_is_documented_in_return(created):
 
 
 def test_private_keys_are_readable_by_their_owner_only(created):
-    cert_dir, _ = created
+    cert_dir = created[0]
     for name in KEY_FILES:
         assert stat.S_IMODE((cert_dir / name).stat().st_mode) == 0o600, name
 
@@ -79,7 +79,7 @@ def test_ca_cert_hash_is_the_sha256_of_the_ca_public_key_as_openssl_computes_it(
 
 
 def test_a_second_run_reports_no_change_and_touches_no_file(ansible, created):
-    cert_dir, _ = created
+    cert_dir = created[0]
     before = tree(cert_dir)
     result = ansible.module("pki", pki_args(cert_dir))
     assert result["changed"] is False, result
@@ -97,7 +97,7 @@ def test_check_mode_reports_the_change_and_writes_nothing(ansible, tmp_path):
 
 
 def test_check_mode_on_a_converged_tree_reports_no_change(ansible, created):
-    cert_dir, _ = created
+    cert_dir = created[0]
     before = tree(cert_dir)
     result = ansible.module("pki", pki_args(cert_dir), check=True)
     assert result["changed"] is False
@@ -119,7 +119,7 @@ def test_without_diff_mode_no_diff_is_returned(ansible, tmp_path):
 
 
 def test_an_added_san_reissues_the_apiserver_certificate_saying_why_and_backs_up_the_old_one(ansible, created):
-    cert_dir, _ = created
+    cert_dir = created[0]
     old = (cert_dir / "apiserver.crt").read_bytes()
     result = ansible.module("pki", pki_args(cert_dir, apiserver_cert_sans=["k8s.example.com"]))
     assert result["changed"] is True, result

@@ -1,12 +1,9 @@
 """The client's worker lifecycle: auto-start from nothing, reuse, one worker for parallel callers, failures."""
 
 import os
-import subprocess
-import sys
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import BIN, Ansible, Home, pid_alive
+from conftest import Ansible, Home, pid_alive
 
 
 def info(ansible):

@@ -215,7 +215,8 @@ options:
     description:
       - Extra environment variables of kube-apiserver (C(apiServer.extraEnvs)), a dict name to value
         or a list of C({name, value}).
-      - These are logged like any option and written into the manifest in clear; do not pass secrets here.
+      - The values are written into the manifest in clear, but kept out of the task's output -
+        they are C(no_log), so every occurrence of a value in results and diffs is masked.
     type: raw
   controller_manager_extra_envs:
     description:

@@ -35,6 +35,7 @@ options:
 notes:
   - The bearer token is read from C(<worker_home>/token) on the managed host; it is never a module option
     and never returned.
-  - All options of this collection's worker modules can be set once with
-    C(module_defaults) for C(group/kubeforge.cluster.worker).
+  - O(worker_home), O(worker_timeout) and O(java_executable) can be set once for every module of this
+    collection with C(module_defaults) for C(group/kubeforge.cluster.worker); the cluster model's
+    options go to C(group/kubeforge.cluster.cluster) (the modules that take them).
 """

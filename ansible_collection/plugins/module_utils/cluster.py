@@ -25,6 +25,7 @@ COMPONENTS_WITH_VOLUMES = ("apiserver", "controller_manager", "scheduler")
 COMPONENTS_WITH_ENVS = ("apiserver", "controller_manager", "scheduler", "etcd")
 COMPONENTS_WITH_ARGS = ("apiserver", "controller_manager", "scheduler", "etcd", "kubelet")
 
+
 def _cluster_options():
     names = dict(type="list", elements="str")
     spec = dict(
@@ -66,7 +67,8 @@ def _cluster_options():
     for component in COMPONENTS_WITH_VOLUMES:
         spec[component + "_extra_volumes"] = dict(type="list", elements="dict")
     for component in COMPONENTS_WITH_ENVS:
-        spec[component + "_extra_envs"] = dict(type="raw")
+        # environment values often carry secrets: kept out of logs, diffs and results
+        spec[component + "_extra_envs"] = dict(type="raw", no_log=True)
     return spec
 
 

@@ -407,4 +407,3 @@ def call_and_exit(module, path, payload, failure=None):
     if msg:
         module.fail_json(msg=msg, changed=response.changed, **response.result)
     module.exit_json(changed=response.changed, **response.result)
-

@@ -19,7 +19,7 @@ description:
   - Read only - never changes anything, in check mode or not.
   - The kubeforge worker on the managed host does the work (C(POST /v1/cert-info)).
 author:
-  - kubeforge developers
+  - kubeforge maintainers (@kubeforge)
 extends_documentation_fragment:
   - kubeforge.cluster.worker
   - ansible.builtin.action_common_attributes

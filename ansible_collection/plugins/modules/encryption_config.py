@@ -26,7 +26,7 @@ description:
   - The kubeforge worker on the managed host does the work (C(POST /v1/encryption-config)); this module
     only passes the options on.
 author:
-  - kubeforge developers
+  - kubeforge maintainers (@kubeforge)
 extends_documentation_fragment:
   - kubeforge.cluster.cluster
   - kubeforge.cluster.worker
@@ -43,7 +43,7 @@ attributes:
     platforms: posix
   action_group:
     support: full
-    membership: [kubeforge.cluster.worker]
+    membership: [kubeforge.cluster.cluster, kubeforge.cluster.worker]
 options:
   provider:
     description:
@@ -140,8 +140,8 @@ action:
   type: str
   sample: kept
 reason:
-  description: Why the file was changed.
-  returned: when changed
+  description: Why an existing file was (or would be) changed.
+  returned: when RV(action) is V(rotated) or V(updated) (not for V(created) or V(kept))
   type: str
   sample: new key first; old keys kept until retired
 retired:

@@ -19,14 +19,15 @@ description:
     certificate and key signed by C(<cert_dir>/ca.key) with kubeadm's subjects and organisations,
     embedded.
   - Idempotent by comparison as kubeadm is - a file with the same CA data and server is kept (other
-    fields, such as the cluster name, are not compared, as in kubeadm); any other is reissued (after a backup, see O(backup)) and RV(kubeconfigs[].reason) says why.
+    fields, such as the cluster name, are not compared, as in kubeadm); any other is reissued (after a
+    backup, see O(backup)) and RV(kubeconfigs[].reason) says why.
   - Needs the CA made by M(kubeforge.cluster.pki) under O(cert_dir).
   - Reads the cluster model - O(kubeadm_config) and/or the options of the C(kubeforge.cluster.cluster)
     fragment; one of O(advertise_address) and O(kubeadm_config) is required.
   - The kubeforge worker on the managed host does the work (C(POST /v1/kubeconfigs)); this module only
     passes the options on.
 author:
-  - kubeforge developers
+  - kubeforge maintainers (@kubeforge)
 extends_documentation_fragment:
   - kubeforge.cluster.cluster
   - kubeforge.cluster.worker
@@ -43,7 +44,7 @@ attributes:
     platforms: posix
   action_group:
     support: full
-    membership: [kubeforge.cluster.worker]
+    membership: [kubeforge.cluster.cluster, kubeforge.cluster.worker]
 options:
   kubeconfigs:
     description:

@@ -24,7 +24,7 @@ description:
   - The kubeforge worker on the managed host does the work (C(POST /v1/kubelet-config)); this module
     only passes the options on.
 author:
-  - kubeforge developers
+  - kubeforge maintainers (@kubeforge)
 extends_documentation_fragment:
   - kubeforge.cluster.cluster
   - kubeforge.cluster.worker
@@ -41,7 +41,7 @@ attributes:
     platforms: posix
   action_group:
     support: full
-    membership: [kubeforge.cluster.worker]
+    membership: [kubeforge.cluster.cluster, kubeforge.cluster.worker]
 options:
   backup:
     description:

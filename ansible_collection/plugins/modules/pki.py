@@ -29,7 +29,7 @@ description:
   - All the work is done by the kubeforge worker on the managed host (C(POST /v1/pki)); this module
     only passes the options on.
 author:
-  - kubeforge developers
+  - kubeforge maintainers (@kubeforge)
 extends_documentation_fragment:
   - kubeforge.cluster.cluster
   - kubeforge.cluster.worker
@@ -46,7 +46,7 @@ attributes:
     platforms: posix
   action_group:
     support: full
-    membership: [kubeforge.cluster.worker]
+    membership: [kubeforge.cluster.cluster, kubeforge.cluster.worker]
 options:
   backup:
     description:
@@ -148,7 +148,9 @@ service_account_key:
       type: str
   sample: {path: /etc/kubernetes/pki/sa.key, public_path: /etc/kubernetes/pki/sa.pub, action: kept}
 ca_cert_hash:
-  description: C(sha256:<hex>) of the cluster CA's SubjectPublicKeyInfo, the C(--discovery-token-ca-cert-hash) pin.
+  description:
+    - C(sha256:<hex>) of the cluster CA's SubjectPublicKeyInfo, the C(--discovery-token-ca-cert-hash) pin.
+    - Null in check mode when the CA would be created - its key does not exist yet, so neither does the pin.
   returned: success
   type: str
   sample: "sha256:6c3b0b6f3f0b8b3c9a8f2d7e1c0a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b"

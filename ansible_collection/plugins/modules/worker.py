@@ -19,7 +19,7 @@ description:
   - Every other module of this collection starts the worker on its own when none answers; this
     module is for installing it, restarting it on upgrade and stopping it.
 author:
-  - kubeforge developers
+  - kubeforge maintainers (@kubeforge)
 extends_documentation_fragment:
   - kubeforge.cluster.worker
   - ansible.builtin.action_common_attributes
@@ -41,6 +41,12 @@ options:
       - Path of the worker jar on the managed host (copy it there first, for example with M(ansible.builtin.copy)).
       - Required unless a jar is already installed in O(worker_home) or O(state=stopped).
     type: path
+  sha256:
+    description:
+      - The SHA-256 (hex) O(src) must have. When set, the jar is checked before it is installed or
+        used, and the task fails naming both sums when they differ - nothing is installed then.
+      - The worker role passes the pinned sum of a downloaded or staged jar here.
+    type: str
   state:
     description:
       - V(present) installs the jar only; V(started) installs it and makes sure the worker runs
@@ -59,9 +65,10 @@ EXAMPLES = r"""
     dest: /var/tmp/kubeforge-worker.jar
     mode: "0644"
 
-- name: Install and start the worker
+- name: Install and start the worker, checking the jar against its pinned SHA-256 first
   kubeforge.cluster.worker:
     src: /var/tmp/kubeforge-worker.jar
+    sha256: "{{ kubeforge_worker_jar_sha256 }}"
 
 - name: Stop it
   kubeforge.cluster.worker:
@@ -116,9 +123,12 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client im
 )
 
 
-def install(module, client, src):
+def install(module, client, src, expected=None):
     """Copies src over <home>/worker.jar atomically when the SHA-256 differs; returns (changed, sha256)."""
     src_sum = module.sha256(src)
+    if expected and src_sum != expected.strip().lower():
+        module.fail_json(msg="sha256: %s has SHA-256 %s, expected %s; refusing to install it" % (src, src_sum, expected),
+                         field="sha256")
     jar = client.home.jar
     if os.path.isfile(jar) and module.sha256(jar) == src_sum:
         return False, src_sum
@@ -140,6 +150,7 @@ def main():
     module = AnsibleModule(
         argument_spec=worker_argument_spec(
             src=dict(type="path"),
+            sha256=dict(type="str"),
             state=dict(type="str", choices=["present", "started", "stopped"], default="started"),
         ),
         supports_check_mode=True,
@@ -156,7 +167,7 @@ def main():
             result.update(changed=True, installed=True, running=state != "stopped")
             module.exit_json(**result)
         if src is not None and state != "stopped":
-            result["installed"], result["sha256"] = install(module, client, src)
+            result["installed"], result["sha256"] = install(module, client, src, module.params["sha256"])
         elif os.path.isfile(client.home.jar):
             result["sha256"] = module.sha256(client.home.jar)
         elif state != "stopped":
@@ -173,7 +184,7 @@ def main():
                 client.stop()
                 running = None
             if start:
-                running, _ = client.start()
+                running = client.start()[0]
         result["running"] = state != "stopped" and (start or running is not None)
     except WorkerError as e:
         e.fail(module)

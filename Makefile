@@ -12,8 +12,12 @@ COLL_DIR  := _build/collections
 # (the connection) and molecule for the molecule scenario. Kept apart so tests cannot lean on it.
 FULL_VENV := .cache/bench-venv
 MVN       := mvn -B -q
+# The Kubernetes binaries conformance/build.sh makes (v1.34.10 and etcd 3.6.5); module tests that
+# need a real API server use them and fail, not skip, when they are missing.
+KUBE_VERSION := $(shell awk '$$1=="require" && $$2=="k8s.io/kubernetes" {print $$3}' conformance/go.mod)
+KUBE_BIN  ?= $(or $(KUBEFORGE_CACHE),$(CURDIR)/.cache)/kube/$(KUBE_VERSION)/bin
 
-.PHONY: help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule conformance clean \
+.PHONY: kube-bin help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule conformance clean \
 	ansible-test-pip sanity units integration oldest-ansible lint-venv lint changelog tarball molecule-tarball
 
 help:
@@ -50,15 +54,19 @@ collection: venv
 demo: venv jar collection
 	$(ANSIBLE_PLAYBOOK) -i inventories/local playbooks/site.yml
 
-test: venv test-java collection sanity units integration oldest-ansible lint test-python test-playbook molecule conformance
+test: venv test-java collection sanity units integration oldest-ansible lint test-python test-playbook molecule molecule-tarball conformance
 
 # Unit tests, the openssl interop tests and the fat jar in one Maven run.
 test-java:
 	mvn -B --no-transfer-progress package
 	touch $(JAR)
 
-test-python: venv jar collection
-	$(VENV)/bin/pytest -q -p no:cacheprovider ansible_collection/tests
+kube-bin:
+	conformance/build.sh >/dev/null
+
+test-python: venv jar collection kube-bin
+	KUBEFORGE_KUBE_BIN=$(KUBE_BIN) KUBEFORGE_REQUIRE_BINARIES=1 \
+	  $(VENV)/bin/pytest -q -p no:cacheprovider ansible_collection/tests
 
 test-playbook: venv jar collection
 	tests/playbook_idempotence.sh

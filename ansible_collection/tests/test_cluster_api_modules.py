@@ -14,6 +14,7 @@ import ssl
 import pytest
 
 from conftest import Ansible, REPO
+from test_collection_contract import assert_result_matches_return
 
 BIN = os.environ.get("KUBEFORGE_KUBE_BIN", str(REPO / ".cache" / "kube" / "v1.34.10" / "bin"))
 TOKEN = "abcdef.0123456789abcdef"
@@ -96,6 +97,8 @@ def test_bootstrap_token_check_mode_creates_nothing_then_creates_then_keeps(clus
     assert created["ca_cert_hash"].startswith("sha256:")
     again = ansible.module("bootstrap_token", kube_args(root, token=TOKEN, description="join"))
     assert again["changed"] is False and again["expires"] == created["expires"], again
+    for result, check_mode in ((check, True), (created, False), (again, False), (listed, False)):
+        assert_result_matches_return("bootstrap_token", result, check_mode)
 
 
 def test_bad_input_fails_naming_the_option(cluster):
@@ -114,6 +117,8 @@ def test_upload_certs_generates_a_key_and_is_idempotent_with_it(cluster):
     key = first["certificate_key"]
     assert len(key) == 64
     second = ansible.module("upload_certs", kube_args(root, cert_dir=str(root / "etc" / "pki"), certificate_key=key))
+    for result in (first, second):
+        assert_result_matches_return("upload_certs", result, False)
     assert second["changed"] is False, second
     bad = ansible.module("upload_certs", kube_args(root, cert_dir=str(root / "etc" / "pki"), certificate_key="ab" * 16))
     assert bad["failed"] is True and bad["field"] == "certificate_key", bad
@@ -130,3 +135,19 @@ def test_a_kubeconfig_whose_server_is_down_fails_within_the_timeout(cluster):
     r = ansible.module("bootstrap_token", kube_args(root, kubeconfig=str(down), timeout=2, state="list"))
     assert r["failed"] is True and r["http_status"] == 504 and r["code"] == "kube.unreachable", r
     assert time.time() - start < 30  # ansible-playbook start-up included; KubeClientIT bounds the 2 s precisely
+
+
+def test_cluster_bootstrap_applies_kubeadms_objects_once_and_returns_what_it_documents(cluster):
+    ansible, root = cluster
+    args = kube_args(root, cert_dir=str(root / "etc" / "pki"), node_name="cp-1", advertise_address="127.0.0.1",
+                     sign_cluster_info="always")
+    check = ansible.module("cluster_bootstrap", args, check=True)
+    assert check["changed"] is True and not check.get("failed"), check
+    first = ansible.module("cluster_bootstrap", args)
+    assert first["changed"] is True and not first.get("failed"), first
+    assert {"kubeadm-config", "cluster-info", "coredns", "kube-proxy"} <= {o["name"] for o in first["objects"]}
+    assert first["node"]["registered"] is False  # no kubelet here: named, not failed
+    second = ansible.module("cluster_bootstrap", args)
+    assert second["changed"] is False, [o for o in second["objects"] if o["action"] != "unchanged"]
+    for result, check_mode in ((check, True), (first, False), (second, False)):
+        assert_result_matches_return("cluster_bootstrap", result, check_mode)

@@ -6,6 +6,7 @@ import io.kubeforge.worker.config.ComponentExtras;
 import io.kubeforge.worker.config.Endpoints;
 import io.kubeforge.worker.config.EnvVar;
 import io.kubeforge.worker.config.ExternalEtcd;
+import io.kubeforge.worker.config.Flags;
 import io.kubeforge.worker.config.HostProbe;
 import java.nio.file.Path;
 import java.util.ArrayList;

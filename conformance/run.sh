@@ -178,8 +178,8 @@ else
   "$py" "$here/worker_tree.py" --jar "$jar" --config "$d/config.yaml" --out "$d/worker-tree" >/dev/null 2>"$d/worker.err" \
     || worker_refused=1
   written="$(find "$d/kubeadm-tree" "$d/worker-tree" \( -name '*.crt' -o -name '*.key' -o -name '*.conf' \) 2>/dev/null | head -3)"
-  if (( kubeadm_refused && worker_refused )) && [[ -z "$written" ]] && grep -q 'pki.invalid_san' "$d/worker.err"; then
-    pass "invalid SAN \"bad name!\": kubeadm and the worker (400 pki.invalid_san) both refuse, nothing written"
+  if (( kubeadm_refused && worker_refused )) && [[ -z "$written" ]] && grep -q 'config.invalid_san' "$d/worker.err"; then
+    pass "invalid SAN \"bad name!\": kubeadm and the worker (400 config.invalid_san) both refuse, nothing written"
   else
     fail "invalid SAN: kubeadm refused=$kubeadm_refused worker refused=$worker_refused written=[$written]"
     tail -5 "$d/kubeadm.err" "$d/worker.err"

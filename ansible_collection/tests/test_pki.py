@@ -139,7 +139,8 @@ def test_a_relative_cert_dir_is_made_absolute_against_the_working_directory(ansi
 
 
 def test_external_etcd_leaves_out_every_etcd_certificate(ansible, tmp_path):
-    result = ansible.module("pki", pki_args(tmp_path / "pki", etcd="external"), check=True)
+    result = ansible.module("pki", pki_args(tmp_path / "pki", etcd="external",
+                                            etcd_external_endpoints=["https://10.0.0.20:2379"]), check=True)
     names = [c["name"] for c in result["certificates"]]
     assert not [n for n in names if n.startswith("etcd") or n == "apiserver-etcd-client"], names
     assert "apiserver" in names and "front-proxy-ca" in names

@@ -78,6 +78,7 @@ EXAMPLES = r"""
     advertise_address: 2001:db8::10
     service_subnet: 10.96.0.0/12,fd00:10:96::/112
     etcd: external
+    etcd_external_endpoints: ["https://[2001:db8::20]:2379"]
     key_algorithm: ECDSA-P256
     certificate_validity: 876000h
     ca_certificate_validity: 876000h

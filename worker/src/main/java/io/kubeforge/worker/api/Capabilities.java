@@ -3,7 +3,7 @@ package io.kubeforge.worker.api;
 import io.kubeforge.worker.certinfo.CertInfoOptions;
 import io.kubeforge.worker.certinfo.CertInfoPhase;
 import io.kubeforge.worker.cluster.ClusterBootstrapPhase;
-import io.kubeforge.worker.config.PkiAdapter;
+import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.encryption.EncryptionConfigPhase;
 import io.kubeforge.worker.kubeconfig.KubeconfigPhase;
 import io.kubeforge.worker.kubelet.KubeletConfigPhase;
@@ -25,7 +25,7 @@ public final class Capabilities {
     PkiPhase pki = new PkiPhase();
     CertInfoPhase certInfo = new CertInfoPhase();
     Map<String, Capability> all = new LinkedHashMap<>();
-    all.put("pki", (body, dryRun) -> pki.run(PkiAdapter.fromRequest(body), dryRun));
+    all.put("pki", (body, dryRun) -> pki.run(ClusterModel.pkiRequest(body), dryRun));
     all.put("cert-info", (body, dryRun) -> certInfo.run(CertInfoOptions.fromMap(body)));
     all.put("kubeconfigs", new KubeconfigPhase()::run);
     all.put("static-pods", new ManifestsPhase()::run);

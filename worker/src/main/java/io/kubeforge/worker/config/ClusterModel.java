@@ -1,5 +1,8 @@
 package io.kubeforge.worker.config;
 
+import io.kubeforge.worker.pki.AltNames;
+import io.kubeforge.worker.pki.KeyAlgorithm;
+import io.kubeforge.worker.pki.PkiOptions;
 import io.kubeforge.worker.support.IpAddresses;
 import io.kubeforge.worker.support.WorkerException;
 import java.net.InetAddress;
@@ -82,6 +85,38 @@ public record ClusterModel(
    */
   public static ClusterModel fromRequest(Map<String, Object> body, Set<String> ownFields) {
     return RequestOptions.toModel(body, ownFields);
+  }
+
+  /** The fields of {@code POST /v1/pki} besides the model's. */
+  public static final Set<String> PKI_FIELDS = Set.of("dry_run", "backup");
+
+  /**
+   * Reads a {@code POST /v1/pki} body (the model's options and/or {@code kubeadm_config}, plus
+   * {@code backup}) into the PKI phase's inputs, through the same model as every capability.
+   */
+  public static PkiOptions pkiRequest(Map<String, Object> body) {
+    ClusterModel m = fromRequest(body, PKI_FIELDS);
+    return m.pkiOptions(RequestOptions.fields(body, PKI_FIELDS).bool("backup", true));
+  }
+
+  /**
+   * Returns the PKI phase's view of this model. Nothing is validated here: the builder has
+   * already checked every value, so this only changes representations.
+   */
+  public PkiOptions pkiOptions(boolean backup) {
+    InetAddress advertise = IpAddresses.parse(requireAdvertiseAddress()).orElseThrow();
+    Optional<PkiOptions.Endpoint> endpoint = controlPlaneEndpointOpt().map(e -> {
+      HostPort hp = HostPort.parse(e, "control_plane_endpoint");
+      return new PkiOptions.Endpoint(hp.host(), hp.port() == null ? bindPort : hp.port());
+    });
+    List<IpAddresses.Cidr> subnets = serviceSubnets().stream().map(c -> IpAddresses.Cidr.parse(c).orElseThrow()).toList();
+    LocalEtcd local = etcd.local();
+    return new PkiOptions(certDir, nodeName, advertise, bindPort, endpoint, subnets, dnsDomain,
+        AltNames.parseExtra(apiServerCertSans),
+        AltNames.parseExtra(local == null ? List.of() : local.serverCertSans()),
+        AltNames.parseExtra(local == null ? List.of() : local.peerCertSans()),
+        local != null, KeyAlgorithm.byId(keyAlgorithm).orElseThrow(), certificateValidity, caCertificateValidity,
+        backup);
   }
 
   /** Returns the advertise address or fails with a bad-input error naming {@code advertise_address}. */

@@ -57,50 +57,73 @@ public final class KubeYaml {
     return y.out.toString();
   }
 
-  /** Sorts keys as go-yaml v2's {@code keyList.Less} does for string keys. */
+  /**
+   * Sorts keys as go-yaml v2's {@code keyList.Less} does for string keys: non-letters before
+   * letters, letters by code point, digit runs by value (then the shorter run first). go-yaml
+   * compares from the first differing rune, which is not transitive when that rune is inside a
+   * digit run ({@code a01 < a0a < a1 < a01}); Go's sort accepts that, Java's sort refuses it.
+   * Here a key is compared as a sequence of tokens (a whole digit run, or one other rune), which
+   * is a total order and agrees with go-yaml wherever the first difference starts a run.
+   */
   public static int compareKeys(String a, String b) {
-    int[] ar = a.codePoints().toArray();
-    int[] br = b.codePoints().toArray();
-    for (int i = 0; i < ar.length && i < br.length; i++) {
-      if (ar[i] == br[i]) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      boolean da = Character.isDigit(ca);
+      boolean db = Character.isDigit(cb);
+      if (da && db) {
+        int ea = runEnd(a, i);
+        int eb = runEnd(b, j);
+        int c = compareRuns(a, i, ea, b, j, eb);
+        if (c != 0) {
+          return c;
+        }
+        i = ea;
+        j = eb;
         continue;
       }
-      boolean al = Character.isLetter(ar[i]);
-      boolean bl = Character.isLetter(br[i]);
-      if (al && bl) {
-        return Integer.compare(ar[i], br[i]);
+      if (ca != cb) {
+        int byKind = Integer.compare(rank(ca, da), rank(cb, db));
+        return byKind != 0 ? byKind : Integer.compare(ca, cb);
       }
-      if (al || bl) {
-        return bl ? -1 : 1;
-      }
-      long an = 0;
-      long bn = 0;
-      if (ar[i] == '0' || br[i] == '0') {
-        for (int j = i - 1; j >= 0 && Character.isDigit(ar[j]); j--) {
-          if (ar[j] != '0') {
-            an = 1;
-            bn = 1;
-            break;
-          }
-        }
-      }
-      int ai = i;
-      int bi = i;
-      for (; ai < ar.length && Character.isDigit(ar[ai]); ai++) {
-        an = an * 10 + (ar[ai] - '0');
-      }
-      for (; bi < br.length && Character.isDigit(br[bi]); bi++) {
-        bn = bn * 10 + (br[bi] - '0');
-      }
-      if (an != bn) {
-        return Long.compare(an, bn);
-      }
-      if (ai != bi) {
-        return Integer.compare(ai, bi);
-      }
-      return Integer.compare(ar[i], br[i]);
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
     }
-    return Integer.compare(ar.length, br.length);
+    return Boolean.compare(i < a.length(), j < b.length());
+  }
+
+  /** Orders token kinds as go-yaml: other runes, then digit runs, then letters. */
+  private static int rank(int cp, boolean digit) {
+    return Character.isLetter(cp) ? 2 : digit ? 1 : 0;
+  }
+
+  private static int runEnd(String s, int from) {
+    int k = from;
+    while (k < s.length() && Character.isDigit(s.codePointAt(k))) {
+      k += Character.charCount(s.codePointAt(k));
+    }
+    return k;
+  }
+
+  /** Compares two digit runs by value (any length), then the shorter run (fewer leading zeros) first. */
+  private static int compareRuns(String a, int i, int ea, String b, int j, int eb) {
+    String ra = a.substring(i, ea);
+    String rb = b.substring(j, eb);
+    java.math.BigInteger va = new java.math.BigInteger(digits(ra));
+    java.math.BigInteger vb = new java.math.BigInteger(digits(rb));
+    int c = va.compareTo(vb);
+    if (c == 0) {
+      c = Integer.compare(ra.length(), rb.length());
+    }
+    return c != 0 ? c : ra.compareTo(rb);
+  }
+
+  private static String digits(String run) {
+    StringBuilder sb = new StringBuilder(run.length());
+    run.codePoints().forEach(cp -> sb.append((char) ('0' + Character.digit(cp, 10))));
+    return sb.toString();
   }
 
   private void mapping(Map<?, ?> map, int indent, boolean firstInline) {

@@ -1,5 +1,7 @@
 package io.kubeforge.worker.config;
 
+import io.kubeforge.worker.pki.AltNames;
+import io.kubeforge.worker.pki.KeyAlgorithm;
 import io.kubeforge.worker.support.DnsNames;
 import io.kubeforge.worker.support.GoDuration;
 import io.kubeforge.worker.support.IpAddresses;
@@ -20,22 +22,6 @@ import java.util.regex.Pattern;
  * validated {@link ClusterModel}. Defaults are kubeadm v1beta4's (defaults.go).
  */
 final class ModelBuilder {
-  static final String DEFAULT_CERT_DIR = "/etc/kubernetes/pki";
-  static final String DEFAULT_KUBECONFIG_DIR = "/etc/kubernetes";
-  static final String DEFAULT_MANIFEST_DIR = "/etc/kubernetes/manifests";
-  static final String DEFAULT_KUBELET_CONFIG = "/var/lib/kubelet/config.yaml";
-  static final String DEFAULT_SERVICE_SUBNET = "10.96.0.0/12";
-  static final String DEFAULT_DNS_DOMAIN = "cluster.local";
-  static final String DEFAULT_CLUSTER_NAME = "kubernetes";
-  static final String DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io";
-  static final String DEFAULT_ETCD_DATA_DIR = "/var/lib/etcd";
-  static final String DEFAULT_KUBERNETES_VERSION = "v1.34.10";
-  static final String DEFAULT_CRI_SOCKET = "unix:///var/run/containerd/containerd.sock";
-  static final String DEFAULT_KEY_ALGORITHM = "RSA-2048";
-  static final Duration DEFAULT_CERT_VALIDITY = Duration.ofHours(8760);
-  static final Duration DEFAULT_CA_VALIDITY = Duration.ofHours(87600);
-  static final Duration DEFAULT_HEALTH_CHECK = Duration.ofMinutes(4);
-  static final Set<String> KEY_ALGORITHMS = Set.of("RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384");
   static final Set<String> PATH_TYPES = Set.of("", "DirectoryOrCreate", "Directory", "FileOrCreate", "File",
       "Socket", "CharDevice", "BlockDevice");
   private static final Pattern VERSION = Pattern.compile("v?(1)\\.(\\d{1,3})\\.(\\d{1,4})([-+][0-9A-Za-z.+-]{1,64})?");
@@ -91,12 +77,12 @@ final class ModelBuilder {
   }
 
   ClusterModel build() {
-    Path certDir = path("certDir", DEFAULT_CERT_DIR, "cert_dir");
-    Path kubeconfigDir = path("kubeconfigDir", DEFAULT_KUBECONFIG_DIR, "kubeconfig_dir");
-    Path manifestDir = path("manifestDir", DEFAULT_MANIFEST_DIR, "manifest_dir");
-    Path kubeletConfig = path("kubeletConfigPath", DEFAULT_KUBELET_CONFIG, "kubelet_config_path");
+    Path certDir = directory("certDir", Defaults.CERT_DIR, "cert_dir");
+    Path kubeconfigDir = directory("kubeconfigDir", Defaults.KUBECONFIG_DIR, "kubeconfig_dir");
+    Path manifestDir = directory("manifestDir", Defaults.MANIFEST_DIR, "manifest_dir");
+    Path kubeletConfig = file("kubeletConfigPath", Defaults.KUBELET_CONFIG, "kubelet_config_path");
     Path encryptionConfig = values.containsKey("encryptionConfigPath")
-        ? path("encryptionConfigPath", null, "encryption_config_path") : null;
+        ? file("encryptionConfigPath", null, "encryption_config_path") : null;
 
     String nodeName = get("nodeName");
     String nodeField = field("nodeName", "node_name");
@@ -104,15 +90,20 @@ final class ModelBuilder {
       nodeName = Hostname.current();
     }
     if (!DnsNames.isSubdomain(nodeName)) {
-      throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, nodeField,
-          "'" + nodeName + "' is not a lower-case RFC 1123 name");
+      throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, nodeField, "'" + nodeName
+          + "' is not a lower-case RFC 1123 name" + (values.containsKey("nodeName") ? "" : " (taken from the host name); set node_name"));
     }
 
     String adv = get("advertiseAddress");
     if (adv != null) {
-      adv = ip(adv, field("advertiseAddress", "advertise_address"));
+      String advField = field("advertiseAddress", "advertise_address");
+      adv = ip(adv, advField);
+      if (IpAddresses.parse(adv).orElseThrow().isAnyLocalAddress()) {
+        throw WorkerException.badInput(ConfigCodes.INVALID_ADDRESS, advField,
+            "'" + adv + "' is unspecified; give the address the API server is reached at");
+      }
     }
-    long port = this.<Number>get("bindPort") == null ? 6443 : this.<Number>get("bindPort").longValue();
+    long port = this.<Number>get("bindPort") == null ? Defaults.BIND_PORT : this.<Number>get("bindPort").longValue();
     if (port < 1 || port > 65535) {
       throw WorkerException.badInput(ConfigCodes.INVALID_ADDRESS, field("bindPort", "bind_port"),
           port + " is not a valid port (1-65535)");
@@ -125,7 +116,7 @@ final class ModelBuilder {
       HostPort.parse(cpe, field("controlPlaneEndpoint", "control_plane_endpoint"));
     }
 
-    String serviceSubnet = cidrs(orDefault("serviceSubnet", DEFAULT_SERVICE_SUBNET),
+    String serviceSubnet = cidrs(orDefault("serviceSubnet", Defaults.SERVICE_SUBNET),
         field("serviceSubnet", "service_subnet"));
     String podSubnet = get("podSubnet");
     if (podSubnet != null && podSubnet.isEmpty()) {
@@ -134,34 +125,34 @@ final class ModelBuilder {
     if (podSubnet != null) {
       podSubnet = cidrs(podSubnet, field("podSubnet", "pod_subnet"));
     }
-    String dnsDomain = orDefault("dnsDomain", DEFAULT_DNS_DOMAIN);
+    String dnsDomain = orDefault("dnsDomain", Defaults.DNS_DOMAIN);
     if (!DnsNames.isSubdomain(dnsDomain)) {
       throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, field("dnsDomain", "dns_domain"),
           "'" + dnsDomain + "' is not a valid DNS domain");
     }
-    String clusterName = orDefault("clusterName", DEFAULT_CLUSTER_NAME);
+    String clusterName = orDefault("clusterName", Defaults.CLUSTER_NAME);
     if (!clusterName.matches("[A-Za-z0-9][A-Za-z0-9._@:-]{0,252}")) {
       throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, field("clusterName", "cluster_name"),
           "'" + clusterName + "' must be letters, digits, '.', '_', '-', '@' or ':'");
     }
-    String version = version(orDefault("kubernetesVersion", DEFAULT_KUBERNETES_VERSION),
+    String version = version(orDefault("kubernetesVersion", Defaults.KUBERNETES_VERSION),
         field("kubernetesVersion", "kubernetes_version"));
-    String repo = orDefault("imageRepository", DEFAULT_IMAGE_REPOSITORY);
+    String repo = orDefault("imageRepository", Defaults.IMAGE_REPOSITORY);
     imageRepo(repo, field("imageRepository", "image_repository"));
 
-    List<String> sans = this.<List<String>>get("certSans") == null ? List.of() : get("certSans");
-    String keyAlgorithm = orDefault("keyAlgorithm", DEFAULT_KEY_ALGORITHM);
-    if (!KEY_ALGORITHMS.contains(keyAlgorithm)) {
+    List<String> sans = sans("certSans", "apiserver_cert_sans");
+    String keyAlgorithm = orDefault("keyAlgorithm", Defaults.KEY_ALGORITHM);
+    if (KeyAlgorithm.byId(keyAlgorithm).isEmpty()) {
       throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, field("keyAlgorithm", "key_algorithm"),
-          "'" + keyAlgorithm + "' is not one of " + String.join(", ", new java.util.TreeSet<>(KEY_ALGORITHMS)));
+          "'" + keyAlgorithm + "' is not one of " + KeyAlgorithm.ids());
     }
-    Duration validity = duration("certificateValidity", DEFAULT_CERT_VALIDITY, "certificate_validity");
-    Duration caValidity = duration("caCertificateValidity", DEFAULT_CA_VALIDITY, "ca_certificate_validity");
-    Duration healthCheck = duration("healthCheck", DEFAULT_HEALTH_CHECK, "control_plane_component_health_check");
-    duration("discoveryTimeout", Duration.ofMinutes(5), "discovery_timeout");
+    Duration validity = validity("certificateValidity", Defaults.CERT_VALIDITY, "certificate_validity");
+    Duration caValidity = validity("caCertificateValidity", Defaults.CA_VALIDITY, "ca_certificate_validity");
+    Duration healthCheck = duration("healthCheck", Defaults.HEALTH_CHECK, "control_plane_component_health_check");
+    duration("discoveryTimeout", Defaults.DISCOVERY_TIMEOUT, "discovery_timeout");
 
     EtcdConfig etcd = etcd(certDir);
-    String criSocket = orDefault("criSocket", DEFAULT_CRI_SOCKET);
+    String criSocket = orDefault("criSocket", Defaults.CRI_SOCKET);
     return new ClusterModel(certDir, kubeconfigDir, manifestDir, kubeletConfig, encryptionConfig,
         nodeName, adv, (int) port, cpe, serviceSubnet, podSubnet, dnsDomain, clusterName, version, repo,
         sans, etcd, keyAlgorithm, validity, caValidity,
@@ -207,7 +198,7 @@ final class ModelBuilder {
       throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, field("etcdMode", "etcd"),
           "'" + mode + "' must be 'local' or 'external'");
     }
-    Path dataDir = path("etcdDataDir", DEFAULT_ETCD_DATA_DIR, "etcd_data_dir");
+    Path dataDir = path("etcdDataDir", Defaults.ETCD_DATA_DIR, "etcd_data_dir");
     String etcdRepo = orDefault("etcdImageRepository", "");
     if (!etcdRepo.isEmpty()) {
       imageRepo(etcdRepo, field("etcdImageRepository", "etcd_image_repository"));
@@ -217,8 +208,8 @@ final class ModelBuilder {
       throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, field("etcdImageTag", "etcd_image_tag"),
           "'" + etcdTag + "' is not a valid image tag");
     }
-    List<String> serverSans = this.<List<String>>get("etcdServerSans") == null ? List.of() : get("etcdServerSans");
-    List<String> peerSans = this.<List<String>>get("etcdPeerSans") == null ? List.of() : get("etcdPeerSans");
+    List<String> serverSans = sans("etcdServerSans", "etcd_server_cert_sans");
+    List<String> peerSans = sans("etcdPeerSans", "etcd_peer_cert_sans");
     return new EtcdConfig(new LocalEtcd(dataDir.toString(), etcdRepo, etcdTag, extras("etcd"), serverSans, peerSans), null);
   }
 
@@ -244,8 +235,8 @@ final class ModelBuilder {
       if (!DnsNames.isSubdomain(m.name()) || m.name().length() > 63 || m.name().indexOf('.') >= 0) {
         throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, f + ".name", "'" + m.name() + "' is not a DNS label");
       }
-      absolute(m.hostPath(), f + ".hostPath");
-      absolute(m.mountPath(), f + ".mountPath");
+      InputPaths.absolute(m.hostPath(), f + ".hostPath");
+      InputPaths.absolute(m.mountPath(), f + ".mountPath");
       if (!PATH_TYPES.contains(m.pathType())) {
         throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, f + ".pathType",
             "'" + m.pathType() + "' is not a Kubernetes HostPathType");
@@ -262,35 +253,47 @@ final class ModelBuilder {
     return new ComponentExtras(a, v, e);
   }
 
+  /** Returns extra SANs, each an IP, an RFC 1123 name or a wildcard (kubeadm's ValidateCertSANs). */
+  private List<String> sans(String key, String option) {
+    List<String> sans = this.<List<String>>get(key) == null ? List.of() : get(key);
+    int bad = AltNames.firstInvalid(sans);
+    if (bad >= 0) {
+      throw WorkerException.badInput(ConfigCodes.INVALID_SAN, field(key, option) + "[" + bad + "]", "'" + sans.get(bad)
+          + "' is neither an IP address nor a DNS name (RFC 1123) nor a wildcard");
+    }
+    return sans;
+  }
+
   private String orDefault(String key, String def) {
     String v = get(key);
     return v == null || v.isEmpty() ? def : v;
   }
 
   private Path path(String key, String def, String option) {
-    String raw = orDefault(key, def);
-    return absolute(raw, field(key, option));
+    return InputPaths.absolute(orDefault(key, def), field(key, option));
+  }
+
+  private Path directory(String key, String def, String option) {
+    return InputPaths.directory(orDefault(key, def), field(key, option));
+  }
+
+  private Path file(String key, String def, String option) {
+    return InputPaths.file(orDefault(key, def), field(key, option));
   }
 
   private String optionalPath(String key, String option) {
     String raw = orDefault(key, "");
-    return raw.isEmpty() ? "" : absolute(raw, field(key, option)).toString();
+    return raw.isEmpty() ? "" : InputPaths.absolute(raw, field(key, option)).toString();
   }
 
-  static Path absolute(String raw, String field) {
-    if (raw == null || raw.isEmpty() || raw.indexOf('\0') >= 0 || raw.indexOf('\n') >= 0) {
-      throw WorkerException.badInput(ConfigCodes.INVALID_PATH, field, "must be a non-empty absolute path");
+  /** A certificate validity: a positive duration of at most {@link Defaults#MAX_VALIDITY}. */
+  private Duration validity(String key, Duration def, String option) {
+    Duration d = duration(key, def, option);
+    if (d.compareTo(Defaults.MAX_VALIDITY) > 0) {
+      throw WorkerException.badInput(ConfigCodes.INVALID_DURATION, field(key, option),
+          "'" + get(key) + "' is longer than " + GoDuration.format(Defaults.MAX_VALIDITY) + " (100 years)");
     }
-    Path p = Path.of(raw);
-    if (!p.isAbsolute()) {
-      throw WorkerException.badInput(ConfigCodes.INVALID_PATH, field, "'" + raw + "' must be an absolute path");
-    }
-    for (Path part : p) {
-      if (part.toString().equals("..")) {
-        throw WorkerException.badInput(ConfigCodes.INVALID_PATH, field, "'" + raw + "' must not contain '..'");
-      }
-    }
-    return p.normalize();
+    return d;
   }
 
   private Duration duration(String key, Duration def, String option) {

@@ -123,7 +123,7 @@ public final class RequestOptions {
     if (value.indexOf('\n') >= 0 || !value.startsWith("/")) {
       return value;
     }
-    Path p = ModelBuilder.absolute(value, KUBEADM_CONFIG);
+    Path p = InputPaths.absolute(value, KUBEADM_CONFIG);
     try {
       if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(p)) {
         throw WorkerException.badInput(ConfigCodes.INVALID_PATH, KUBEADM_CONFIG,

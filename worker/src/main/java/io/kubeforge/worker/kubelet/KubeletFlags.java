@@ -3,7 +3,7 @@ package io.kubeforge.worker.kubelet;
 import io.kubeforge.worker.config.Arg;
 import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.config.HostProbe;
-import io.kubeforge.worker.manifests.Flags;
+import io.kubeforge.worker.config.Flags;
 import java.util.ArrayList;
 import java.util.List;
 

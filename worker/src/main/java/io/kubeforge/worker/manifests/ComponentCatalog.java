@@ -6,7 +6,9 @@ import io.kubeforge.worker.config.ComponentExtras;
 import io.kubeforge.worker.config.Endpoints;
 import io.kubeforge.worker.config.EnvVar;
 import io.kubeforge.worker.config.ExternalEtcd;
+import io.kubeforge.worker.config.Flags;
 import io.kubeforge.worker.config.HostProbe;
+import io.kubeforge.worker.config.SafeYaml;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,18 +16,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * ComponentCatalog describes the control-plane static Pods kubeadm v1.34 writes, as data: one
- * {@link ComponentSpec} per component (binary, resources, probe port and paths, default flags,
- * volumes, annotations) and {@link #render} to turn a model into Pod trees. Flags are built
+ * ComponentCatalog describes the control-plane static Pods kubeadm v1.34 writes: the data
+ * (requests, probe ports, default flags with placeholders) is {@code manifests/components.yaml},
+ * read once; this class resolves it against the model and adds what kubeadm computes (external
+ * etcd, encryption, pod subnet, external CA, etcd 3.6 flags, volumes, probes), one
+ * {@link ComponentSpec} per component, and {@link #render} turns a model into Pod trees. Flags are built
  * from a default list merged with the user's extra flags by {@link Flags#command}; no string
  * templates.
  */
 public final class ComponentCatalog {
+  /** The per-component data: requests, probe ports, default flags ({@code manifests/components.yaml}). */
+  private static final Map<String, Map<String, Object>> DATA = load();
   /** Ports and paths kubeadm uses. */
-  static final int KCM_PORT = 10257;
-  static final int SCHEDULER_PORT = 10259;
+  static final int KCM_PORT = port("kube-controller-manager");
+  static final int SCHEDULER_PORT = port("kube-scheduler");
   static final int ETCD_CLIENT_PORT = 2379;
   static final int ETCD_PEER_PORT = 2380;
   static final int ETCD_METRICS_PORT = 2381;
@@ -57,15 +65,57 @@ public final class ComponentCatalog {
   /** Context passes the model, the host probe and a sink for warnings to a spec. */
   public record Context(ClusterModel model, HostProbe host, List<String> warnings) {}
 
-  public static final ComponentSpec KUBE_APISERVER =
-      new ComponentSpec("kube-apiserver", "250m", null, ComponentCatalog::apiServer);
-  public static final ComponentSpec KUBE_CONTROLLER_MANAGER =
-      new ComponentSpec("kube-controller-manager", "200m", null, ComponentCatalog::controllerManager);
-  public static final ComponentSpec KUBE_SCHEDULER =
-      new ComponentSpec("kube-scheduler", "100m", null, ComponentCatalog::scheduler);
-  public static final ComponentSpec ETCD = new ComponentSpec("etcd", "100m", "100Mi", ComponentCatalog::etcd);
+  public static final ComponentSpec KUBE_APISERVER = spec("kube-apiserver", ComponentCatalog::apiServer);
+  public static final ComponentSpec KUBE_CONTROLLER_MANAGER = spec("kube-controller-manager", ComponentCatalog::controllerManager);
+  public static final ComponentSpec KUBE_SCHEDULER = spec("kube-scheduler", ComponentCatalog::scheduler);
+  public static final ComponentSpec ETCD = spec("etcd", ComponentCatalog::etcd);
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{(?:(pki|kubeconfig):)?([A-Za-z0-9./-]+)}");
 
   private ComponentCatalog() {}
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Map<String, Object>> load() {
+    try (var in = ComponentCatalog.class.getResourceAsStream("/manifests/components.yaml")) {
+      return (Map<String, Map<String, Object>>) SafeYaml.load(
+          new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), "components.yaml");
+    } catch (java.io.IOException | NullPointerException e) {
+      throw new IllegalStateException("the component catalog manifests/components.yaml is missing from the jar", e);
+    }
+  }
+
+  private static ComponentSpec spec(String name, Function<Context, Map<String, Object>> build) {
+    Map<String, Object> d = DATA.get(name);
+    return new ComponentSpec(name, (String) d.get("cpu"), (String) d.get("memory"), build);
+  }
+
+  private static int port(String component) {
+    return ((Number) DATA.get(component).get("port")).intValue();
+  }
+
+  /**
+   * Returns a component's default flags from the data, placeholders resolved: {@code ${pki:F}}
+   * and {@code ${kubeconfig:F}} are files under the model's directories, {@code ${name}} is one
+   * of {@code values}.
+   */
+  @SuppressWarnings("unchecked")
+  static List<Arg> defaultFlags(String component, ClusterModel m, Map<String, String> values) {
+    List<Arg> out = new ArrayList<>();
+    ((Map<String, Object>) DATA.get(component).get("flags")).forEach((name, raw) -> {
+      Matcher x = PLACEHOLDER.matcher(String.valueOf(raw));
+      StringBuilder value = new StringBuilder();
+      while (x.find()) {
+        String v = x.group(1) == null ? values.get(x.group(2))
+            : x.group(1).equals("pki") ? pki(m, x.group(2)) : kubeconfig(m, x.group(2));
+        if (v == null) {
+          throw new IllegalStateException("components.yaml: " + component + " flag " + name + " uses unknown " + x.group());
+        }
+        x.appendReplacement(value, Matcher.quoteReplacement(v));
+      }
+      x.appendTail(value);
+      out.add(new Arg(name, value.toString()));
+    });
+    return out;
+  }
 
   /**
    * Lists the components the model needs, in kubeadm's order; etcd only for local etcd of an
@@ -116,29 +166,8 @@ public final class ComponentCatalog {
   // ---- kube-apiserver (controlplane/manifests.go getAPIServerCommand) ----
 
   static List<String> apiServerCommand(ClusterModel m, List<String> warnings) {
-    List<Arg> d = new ArrayList<>(List.of(
-        new Arg("advertise-address", m.requireAdvertiseAddress()),
-        new Arg("enable-admission-plugins", "NodeRestriction"),
-        new Arg("service-cluster-ip-range", m.serviceSubnet()),
-        new Arg("service-account-key-file", pki(m, "sa.pub")),
-        new Arg("service-account-signing-key-file", pki(m, "sa.key")),
-        new Arg("service-account-issuer", "https://kubernetes.default.svc." + m.dnsDomain()),
-        new Arg("client-ca-file", pki(m, "ca.crt")),
-        new Arg("tls-cert-file", pki(m, "apiserver.crt")),
-        new Arg("tls-private-key-file", pki(m, "apiserver.key")),
-        new Arg("kubelet-client-certificate", pki(m, "apiserver-kubelet-client.crt")),
-        new Arg("kubelet-client-key", pki(m, "apiserver-kubelet-client.key")),
-        new Arg("enable-bootstrap-token-auth", "true"),
-        new Arg("secure-port", Integer.toString(m.bindPort())),
-        new Arg("allow-privileged", "true"),
-        new Arg("kubelet-preferred-address-types", "InternalIP,ExternalIP,Hostname"),
-        new Arg("requestheader-username-headers", "X-Remote-User"),
-        new Arg("requestheader-group-headers", "X-Remote-Group"),
-        new Arg("requestheader-extra-headers-prefix", "X-Remote-Extra-"),
-        new Arg("requestheader-client-ca-file", pki(m, "front-proxy-ca.crt")),
-        new Arg("requestheader-allowed-names", "front-proxy-client"),
-        new Arg("proxy-client-cert-file", pki(m, "front-proxy-client.crt")),
-        new Arg("proxy-client-key-file", pki(m, "front-proxy-client.key"))));
+    List<Arg> d = defaultFlags("kube-apiserver", m, Map.of("advertiseAddress", m.requireAdvertiseAddress(),
+        "serviceSubnet", m.serviceSubnet(), "dnsDomain", m.dnsDomain(), "bindPort", Integer.toString(m.bindPort())));
     if (m.etcd().isExternal()) {
       ExternalEtcd ext = m.etcd().external();
       Flags.set(d, "etcd-servers", String.join(",", ext.endpoints()));
@@ -263,22 +292,7 @@ public final class ComponentCatalog {
   // ---- kube-controller-manager ----
 
   static List<String> controllerManagerCommand(ClusterModel m, HostProbe host) {
-    String kubeconfig = kubeconfig(m, "controller-manager.conf");
-    String ca = pki(m, "ca.crt");
-    List<Arg> d = new ArrayList<>(List.of(
-        new Arg("bind-address", "127.0.0.1"),
-        new Arg("leader-elect", "true"),
-        new Arg("kubeconfig", kubeconfig),
-        new Arg("authentication-kubeconfig", kubeconfig),
-        new Arg("authorization-kubeconfig", kubeconfig),
-        new Arg("client-ca-file", ca),
-        new Arg("requestheader-client-ca-file", pki(m, "front-proxy-ca.crt")),
-        new Arg("root-ca-file", ca),
-        new Arg("service-account-private-key-file", pki(m, "sa.key")),
-        new Arg("cluster-signing-cert-file", ca),
-        new Arg("cluster-signing-key-file", pki(m, "ca.key")),
-        new Arg("use-service-account-credentials", "true"),
-        new Arg("controllers", "*,bootstrapsigner,tokencleaner")));
+    List<Arg> d = defaultFlags("kube-controller-manager", m, Map.of());
     // external CA mode (ca.crt without ca.key): empty signing files so the csrsigning controller stays off
     if (host.exists(pki(m, "ca.crt")) && !host.exists(pki(m, "ca.key"))) {
       Flags.set(d, "cluster-signing-key-file", "");
@@ -316,13 +330,7 @@ public final class ComponentCatalog {
   // ---- kube-scheduler ----
 
   static List<String> schedulerCommand(ClusterModel m) {
-    String kubeconfig = kubeconfig(m, "scheduler.conf");
-    List<Arg> d = new ArrayList<>(List.of(
-        new Arg("bind-address", "127.0.0.1"),
-        new Arg("leader-elect", "true"),
-        new Arg("kubeconfig", kubeconfig),
-        new Arg("authentication-kubeconfig", kubeconfig),
-        new Arg("authorization-kubeconfig", kubeconfig)));
+    List<Arg> d = defaultFlags("kube-scheduler", m, Map.of());
     return Flags.command("kube-scheduler", d, m.scheduler().extraArgs());
   }
 
@@ -354,23 +362,10 @@ public final class ComponentCatalog {
 
   static List<String> etcdCommand(ClusterModel m) {
     String localhost = m.advertiseIpv6() ? "::1" : "127.0.0.1";
-    List<Arg> d = new ArrayList<>(List.of(
-        new Arg("name", m.nodeName()),
-        new Arg("listen-client-urls", "https://" + Endpoints.joinHostPort(localhost, ETCD_CLIENT_PORT) + "," + etcdClientUrl(m)),
-        new Arg("advertise-client-urls", etcdClientUrl(m)),
-        new Arg("listen-peer-urls", etcdPeerUrl(m)),
-        new Arg("initial-advertise-peer-urls", etcdPeerUrl(m)),
-        new Arg("data-dir", m.etcd().local().dataDir()),
-        new Arg("cert-file", pki(m, "etcd/server.crt")),
-        new Arg("key-file", pki(m, "etcd/server.key")),
-        new Arg("trusted-ca-file", pki(m, "etcd/ca.crt")),
-        new Arg("client-cert-auth", "true"),
-        new Arg("peer-cert-file", pki(m, "etcd/peer.crt")),
-        new Arg("peer-key-file", pki(m, "etcd/peer.key")),
-        new Arg("peer-trusted-ca-file", pki(m, "etcd/ca.crt")),
-        new Arg("peer-client-cert-auth", "true"),
-        new Arg("snapshot-count", "10000"),
-        new Arg("listen-metrics-urls", "http://" + Endpoints.joinHostPort(localhost, ETCD_METRICS_PORT))));
+    List<Arg> d = defaultFlags("etcd", m, Map.of("nodeName", m.nodeName(),
+        "etcdLocalClientUrl", "https://" + Endpoints.joinHostPort(localhost, ETCD_CLIENT_PORT),
+        "etcdClientUrl", etcdClientUrl(m), "etcdPeerUrl", etcdPeerUrl(m), "etcdDataDir", m.etcd().local().dataDir(),
+        "etcdMetricsUrl", "http://" + Endpoints.joinHostPort(localhost, ETCD_METRICS_PORT)));
     if (Images.atLeastEtcd36(Images.etcdTag(m))) {
       d.add(new Arg("feature-gates", "InitialCorruptCheck=true"));
       d.add(new Arg("watch-progress-notify-interval", "5s"));

@@ -2,7 +2,6 @@ package io.kubeforge.worker.pki;
 
 import io.kubeforge.worker.support.DnsNames;
 import io.kubeforge.worker.support.IpAddresses;
-import io.kubeforge.worker.support.WorkerException;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -94,25 +93,40 @@ public record AltNames(List<String> dnsNames, List<InetAddress> ipAddresses) {
   }
 
   /**
-   * Classifies user-supplied SANs as kubeadm does (IP, else RFC 1123 subdomain, else
-   * {@code *.} wildcard), but refuses anything else instead of skipping it with a warning:
-   * bad input code {@code pki.invalid_san}, field {@code <field>[i]}.
+   * Classifies user-supplied SANs as kubeadm does: an IP, else an RFC 1123 subdomain or a
+   * {@code *.} wildcard. The caller has checked them with {@link #firstInvalid}.
    */
-  public static AltNames parseExtra(String field, List<String> entries) {
+  public static AltNames parseExtra(List<String> entries) {
     List<String> dns = new ArrayList<>();
     List<InetAddress> ips = new ArrayList<>();
-    for (int i = 0; i < entries.size(); i++) {
-      String entry = entries.get(i);
+    for (String entry : entries) {
       Optional<InetAddress> ip = IpAddresses.parse(entry);
       if (ip.isPresent()) {
         ips.add(ip.get());
-      } else if (DnsNames.isSubdomain(entry) || DnsNames.isWildcard(entry)) {
+      } else if (valid(entry)) {
         dns.add(entry);
       } else {
-        throw WorkerException.badInput("pki.invalid_san", field + "[" + i + "]", "'" + entry
-            + "' is neither an IP address nor a DNS name (RFC 1123) nor a wildcard");
+        throw new IllegalArgumentException("unchecked SAN " + entry);
       }
     }
     return new AltNames(dns, ips);
+  }
+
+  /**
+   * Returns the index of the first entry that is neither an IP address, nor an RFC 1123 name,
+   * nor a wildcard (kubeadm 1.34 refuses such a config; older releases skipped the entry), or −1.
+   */
+  public static int firstInvalid(List<String> entries) {
+    for (int i = 0; i < entries.size(); i++) {
+      String e = entries.get(i);
+      if (e == null || (IpAddresses.parse(e).isEmpty() && !valid(e))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static boolean valid(String name) {
+    return DnsNames.isSubdomain(name) || DnsNames.isWildcard(name);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * PHASE: CERTIFICATES (kubeadm {@code init phase certs all}, {@code cmd/kubeadm/app/phases/certs}).
  *
- * <p>INPUTS: from {@code POST /v1/pki} ({@link io.kubeforge.worker.pki.PkiOptions}):
+ * <p>INPUTS: {@link io.kubeforge.worker.pki.PkiOptions}, the PKI's view of the cluster model that
+ * {@code config.ClusterModel#pkiOptions} builds from {@code POST /v1/pki} (options and/or
+ * {@code kubeadm_config}, validated and defaulted there; this package parses no request):
  * {@code cert_dir}; {@code node_name} (CN of etcd-server and etcd-peer, a DNS SAN of apiserver,
  * etcd-server, etcd-peer); {@code advertise_address}, {@code service_subnet} (first usable IP of
  * the first CIDR), {@code dns_domain}, {@code control_plane_endpoint} and

@@ -113,51 +113,6 @@ public final class RequestFields {
     return List.copyOf(out);
   }
 
-  /** Returns an absolute, normalised path; a relative path is refused with {@code code}. */
-  public Path absolutePath(String field, String defaultValue, String code) {
-    String s = string(field).orElse(defaultValue);
-    if (s.isEmpty() || s.indexOf('\0') >= 0) {
-      throw WorkerException.badInput(code, field, "must be a non-empty absolute path");
-    }
-    Path p;
-    try {
-      p = Path.of(s);
-    } catch (RuntimeException e) {
-      throw WorkerException.badInput(code, field, "'" + s + "' is not a valid path");
-    }
-    if (!p.isAbsolute()) {
-      throw WorkerException.badInput(code, field, "'" + s + "' must be an absolute path");
-    }
-    for (Path part : p) {
-      if (part.toString().equals("..")) {
-        throw WorkerException.badInput(code, field, "'" + s + "' must not contain '..'");
-      }
-    }
-    return p.normalize();
-  }
-
-  /**
-   * Returns a positive Go duration ({@code 8760h}, {@code 1h30m}) no longer than {@code max};
-   * zero, negative and malformed values are refused with {@code code}.
-   */
-  public Duration positiveDuration(String field, String defaultValue, Duration max, String code) {
-    String s = string(field).orElse(defaultValue);
-    Duration d;
-    try {
-      d = GoDuration.parse(s);
-    } catch (IllegalArgumentException e) {
-      throw WorkerException.badInput(code, field, e.getMessage());
-    }
-    if (d.isNegative() || d.isZero()) {
-      throw WorkerException.badInput(code, field, "'" + s + "' must be a positive duration");
-    }
-    if (d.compareTo(max) > 0) {
-      throw WorkerException.badInput(code, field,
-          "'" + s + "' is longer than the maximum " + GoDuration.format(max));
-    }
-    return d;
-  }
-
   private static WorkerException wrongType(String field, String expected, Object actual) {
     return WorkerException.badInput(WRONG_TYPE, field,
         "must be " + expected + ", got " + jsonType(actual));

@@ -173,4 +173,102 @@ class CapabilitiesTest {
       assertThat(posts).isEqualTo(served);
     }
   }
+
+  @Test
+  @DisplayName("an unusable path is a 400 naming its field from every call, and nothing is created")
+  void unusablePathsAreRefusedBeforeAnythingIsCreated() throws Exception {
+    Path root = tmp.resolve("root");
+    Files.createDirectory(root);
+    String tooLong = root.resolve("n".repeat(256)).resolve("x").toString();
+    Map<String, String> bad = Map.of("cert_dir", tooLong, "kubeconfig_dir", root + "/" + "d/".repeat(2100),
+        "kubelet_config_path", "/", "encryption_config_path", "/");
+    for (String call : List.of("pki", "kubeconfigs", "static-pods", "encryption-config", "kubelet-config")) {
+      for (Map.Entry<String, String> e : bad.entrySet()) {
+        JsonObject body = new JsonObject().put("advertise_address", "10.0.0.5").put("node_name", "cp1")
+            .put("cert_dir", root.resolve("pki").toString()).put("kubeconfig_dir", root.toString())
+            .put("manifest_dir", root.resolve("manifests").toString())
+            .put("kubelet_config_path", root.resolve("kubelet/config.yaml").toString()).put(e.getKey(), e.getValue());
+        HttpResponse<Buffer> r = post("/v1/" + call, body).await();
+        assertThat(r.statusCode()).as(call + " " + e.getKey() + ": " + r.bodyAsString()).isEqualTo(400);
+        JsonObject error = r.bodyAsJsonObject().getJsonObject("error");
+        assertThat(error.getString("code")).isEqualTo("config.invalid_path");
+        assertThat(error.getString("field")).isEqualTo(e.getKey());
+        try (var left = Files.list(root)) {
+          assertThat(left).as(call + " " + e.getKey()).isEmpty();
+        }
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("every request field the OpenAPI document names is accepted, and the model's defaults are the ones it states")
+  @SuppressWarnings("unchecked")
+  void theDocumentedFieldsAndDefaultsAreTheAcceptedOnes() throws Exception {
+    Map<String, Object> doc;
+    try (var in = CapabilitiesTest.class.getResourceAsStream("/openapi.yaml")) {
+      doc = new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
+          new org.yaml.snakeyaml.LoaderOptions())).load(in);
+    }
+    Map<String, Object> schemas = (Map<String, Object>) ((Map<String, Object>) doc.get("components")).get("schemas");
+    Map<String, Capability> all = Capabilities.all();
+    ((Map<String, Object>) doc.get("paths")).forEach((path, ops) -> {
+      Map<String, Object> post = (Map<String, Object>) ((Map<String, Object>) ops).get("post");
+      if (post == null) {
+        return;
+      }
+      Object schema = ((Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) post.get("requestBody"))
+          .get("content")).get("application/json")).get("schema");
+      Map<String, Object> body = new java.util.HashMap<>();
+      properties(schema, schemas).keySet().forEach(f -> body.put(f, null));
+      if (body.containsKey("advertise_address")) {
+        body.put("advertise_address", "10.0.0.5");
+        body.put("node_name", "cp1");
+      }
+      Capability c = all.get(path.substring("/v1/".length()));
+      try {
+        c.run(body, true);
+      } catch (io.kubeforge.worker.support.WorkerException e) {
+        assertThat(e.status()).as(path + ": " + e.getMessage()).isNotEqualTo(400); // e.g. no CA yet: 409
+      }
+      body.put("not_a_documented_field", null);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.run(body, true)).as(path)
+          .hasMessageStartingWith("not_a_documented_field: ");
+    });
+    Map<String, Object> options = properties(schemas.get("ClusterOptions"), schemas);
+    var m = io.kubeforge.worker.config.ClusterModel.fromRequest(Map.of("advertise_address", "10.0.0.5"));
+    Map<String, Object> actual = Map.of("cert_dir", m.certDir().toString(), "kubeconfig_dir", m.kubeconfigDir().toString(),
+        "manifest_dir", m.manifestDir().toString(), "kubelet_config_path", m.kubeletConfigPath().toString(),
+        "service_subnet", m.serviceSubnet(), "dns_domain", m.dnsDomain(), "cluster_name", m.clusterName(),
+        "kubernetes_version", m.kubernetesVersion(), "image_repository", m.imageRepository(),
+        "key_algorithm", m.keyAlgorithm());
+    actual.forEach((field, value) ->
+        assertThat(((Map<String, Object>) options.get(field)).get("default")).as(field).isEqualTo(value));
+    assertThat(((Map<String, Object>) options.get("bind_port")).get("default")).isEqualTo(m.bindPort());
+    assertThat(((Map<String, Object>) options.get("etcd_data_dir")).get("default")).isEqualTo(m.etcd().local().dataDir());
+    for (String[] d : new String[][] {{"certificate_validity", "certificateValidity"},
+        {"ca_certificate_validity", "caCertificateValidity"}, {"control_plane_component_health_check", "hc"}}) {
+      java.time.Duration want = d[1].equals("hc") ? m.controlPlaneComponentHealthCheck()
+          : d[1].equals("certificateValidity") ? m.certificateValidity() : m.caCertificateValidity();
+      assertThat(io.kubeforge.worker.support.GoDuration.parse((String) ((Map<String, Object>) options.get(d[0])).get("default")))
+          .as(d[0]).isEqualTo(want);
+    }
+  }
+
+  /** Collects the properties of a request schema, following allOf and $ref. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> properties(Object schema, Map<String, Object> schemas) {
+    Map<String, Object> s = (Map<String, Object>) schema;
+    Map<String, Object> out = new java.util.LinkedHashMap<>();
+    if (s.containsKey("$ref")) {
+      String ref = (String) s.get("$ref");
+      return properties(schemas.get(ref.substring(ref.lastIndexOf('/') + 1)), schemas);
+    }
+    if (s.containsKey("allOf")) {
+      ((List<Object>) s.get("allOf")).forEach(part -> out.putAll(properties(part, schemas)));
+    }
+    if (s.containsKey("properties")) {
+      out.putAll((Map<String, Object>) s.get("properties"));
+    }
+    return out;
+  }
 }

@@ -30,8 +30,8 @@ class CertInfoOptionsTest {
 
   static Stream<Arguments> badInput() {
     return Stream.of(
-        Arguments.of("relative cert_dir", Map.of("cert_dir", "pki"), "certinfo.invalid_path", "cert_dir"),
-        Arguments.of("kubeconfig_dir with ..", Map.of("kubeconfig_dir", "/etc/../tmp"), "certinfo.invalid_path",
+        Arguments.of("relative cert_dir", Map.of("cert_dir", "pki"), "config.invalid_path", "cert_dir"),
+        Arguments.of("kubeconfig_dir with ..", Map.of("kubeconfig_dir", "/etc/../tmp"), "config.invalid_path",
             "kubeconfig_dir"),
         Arguments.of("cert_dir as a number", Map.of("cert_dir", 5), "request.wrong_type", "cert_dir"),
         Arguments.of("unknown field", Map.of("certdir", "/x"), "request.unknown_field", "certdir"));

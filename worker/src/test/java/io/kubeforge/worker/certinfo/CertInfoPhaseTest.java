@@ -6,7 +6,7 @@ import io.kubeforge.worker.pki.CertSpec;
 import io.kubeforge.worker.pki.CertificateFactory;
 import io.kubeforge.worker.pki.FixtureKeys;
 import io.kubeforge.worker.pki.Pem;
-import io.kubeforge.worker.pki.PkiOptions;
+import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.pki.PkiPhase;
 import io.kubeforge.worker.pki.Validity;
 import io.kubeforge.worker.support.PhaseResult;
@@ -45,7 +45,10 @@ class CertInfoPhaseTest {
   private void makePki(String etcd) {
     Map<String, Object> body = new HashMap<>(Map.of("cert_dir", pki.toString(), "advertise_address", "10.0.0.1",
         "node_name", "cp-1", "etcd", etcd));
-    new PkiPhase(Clock.fixed(START, ZoneOffset.UTC), new FixtureKeys()).run(PkiOptions.fromMap(body), false);
+    if (etcd.equals("external")) {
+      body.put("etcd_external_endpoints", java.util.List.of("https://10.0.0.2:2379"));
+    }
+    new PkiPhase(Clock.fixed(START, ZoneOffset.UTC), new FixtureKeys()).run(ClusterModel.pkiRequest(body), false);
   }
 
   private void makeKubeconfig(String file, String cn, List<String> orgs) throws IOException {

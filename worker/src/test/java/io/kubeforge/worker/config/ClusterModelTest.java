@@ -3,6 +3,8 @@ package io.kubeforge.worker.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.kubeforge.worker.pki.KeyAlgorithm;
+import io.kubeforge.worker.pki.PkiOptions;
 import io.kubeforge.worker.support.WorkerException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,16 +126,72 @@ class ClusterModelTest {
     assertThat(m.etcd().external().endpoints()).hasSize(2);
   }
 
+  @Test
+  void thePkiReadsTheModelsDefaults() {
+    PkiOptions o = ClusterModel.pkiRequest(Map.of("advertise_address", "10.0.0.1", "node_name", "cp-1"));
+    assertThat(o.certDir()).isEqualTo(Path.of(Defaults.CERT_DIR));
+    assertThat(o.bindPort()).isEqualTo(Defaults.BIND_PORT);
+    assertThat(o.controlPlaneEndpoint()).isEmpty();
+    assertThat(o.serviceSubnets()).extracting(Object::toString).containsExactly(Defaults.SERVICE_SUBNET);
+    assertThat(o.dnsDomain()).isEqualTo(Defaults.DNS_DOMAIN);
+    assertThat(o.apiServerCertSans().isEmpty()).isTrue();
+    assertThat(o.localEtcd()).isTrue();
+    assertThat(o.keyAlgorithm()).isEqualTo(KeyAlgorithm.DEFAULT);
+    assertThat(o.certificateValidity()).isEqualTo(Defaults.CERT_VALIDITY);
+    assertThat(o.caCertificateValidity()).isEqualTo(Defaults.CA_VALIDITY);
+    assertThat(o.backup()).isTrue();
+  }
+
+  @Test
+  void nullOptionsMeanDefaultsAsAnsibleSendsThem() {
+    Map<String, Object> body = new HashMap<>(Map.of("advertise_address", "10.0.0.1", "node_name", "cp-1"));
+    for (String f : List.of("cert_dir", "bind_port", "control_plane_endpoint", "service_subnet", "dns_domain",
+        "apiserver_cert_sans", "etcd", "key_algorithm", "certificate_validity", "backup", "dry_run")) {
+      body.put(f, null);
+    }
+    assertThat(ClusterModel.pkiRequest(body))
+        .isEqualTo(ClusterModel.pkiRequest(Map.of("advertise_address", "10.0.0.1", "node_name", "cp-1")));
+  }
+
+  @Test
+  void theDualStackKubeadmConfigGivesThePkiEveryValue() {
+    Map<String, Object> body = new HashMap<>(Fixtures.dualStack());
+    body.put("backup", false);
+    PkiOptions o = ClusterModel.pkiRequest(body);
+    ClusterModel m = ClusterModel.fromRequest(Fixtures.dualStack());
+    assertThat(o.nodeName()).isEqualTo(m.nodeName());
+    assertThat(o.serviceSubnets()).hasSize(2);
+    assertThat(o.controlPlaneEndpoint()).isPresent();
+    assertThat(o.localEtcd()).isTrue();
+    assertThat(o.backup()).isFalse();
+  }
+
+  @Test
+  void aControlPlaneEndpointWithoutAPortTakesTheBindPort() {
+    PkiOptions o = ClusterModel.pkiRequest(Map.of("advertise_address", "fd00::10", "node_name", "cp-1",
+        "bind_port", 7443, "control_plane_endpoint", "lb.example.com", "etcd", "external",
+        "etcd_external_endpoints", List.of("https://[fd00::20]:2379")));
+    assertThat(o.controlPlaneEndpoint()).contains(new PkiOptions.Endpoint("lb.example.com", 7443));
+    assertThat(o.localEtcd()).isFalse();
+  }
+
+  @Test
+  void anInvalidNodeNameFromTheConfigurationGetsNoHostNameHint() {
+    assertThatThrownBy(() -> ClusterModel.fromRequest(Map.of("kubeadm_config",
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nnodeRegistration:\n  name: My_Host\n")))
+        .hasMessageContaining("not a lower-case RFC 1123 name").hasMessageNotContaining("set node_name");
+  }
+
   static Stream<Arguments> badInput() {
     return Stream.of(
         bad("an unknown field in ClusterConfiguration is refused with its path",
             yaml("ClusterConfiguration", "networking:\n  serviceSubnet: 10.96.0.0/12\n  podCidr: 10.244.0.0/16\n"),
-            "config.unknown_field", "ClusterConfiguration.networking.podCidr"),
+            "request.unknown_field", "ClusterConfiguration.networking.podCidr"),
         bad("an unknown top-level field in InitConfiguration is refused",
-            yaml("InitConfiguration", "bogus: 1\n"), "config.unknown_field", "InitConfiguration.bogus"),
+            yaml("InitConfiguration", "bogus: 1\n"), "request.unknown_field", "InitConfiguration.bogus"),
         bad("extraEnvs does not exist in v1beta3",
             "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\napiServer:\n  extraEnvs: []\n",
-            "config.unknown_field", "ClusterConfiguration.apiServer.extraEnvs"),
+            "request.unknown_field", "ClusterConfiguration.apiServer.extraEnvs"),
         bad("a malformed service CIDR is refused",
             yaml("ClusterConfiguration", "networking:\n  serviceSubnet: 10.96.0.0/33\n"),
             "config.invalid_cidr", "ClusterConfiguration.networking.serviceSubnet"),
@@ -173,7 +231,7 @@ class ClusterModelTest {
         bad("a duplicate key is refused", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nclusterName: a\nclusterName: b\n",
             "config.invalid_yaml", "kubeadm_config"),
         bad("a number where kubeadm wants a string is refused",
-            yaml("ClusterConfiguration", "kubernetesVersion: 1.34\n"), "config.wrong_type", "ClusterConfiguration.kubernetesVersion"),
+            yaml("ClusterConfiguration", "kubernetesVersion: 1.34\n"), "request.wrong_type", "ClusterConfiguration.kubernetesVersion"),
         bad("a version label needing the network is refused", Map.of("advertise_address", "10.0.0.1", "kubernetes_version", "stable-1"),
             "config.invalid_value", "kubernetes_version"),
         bad("an unknown key algorithm is refused",
@@ -191,22 +249,84 @@ class ClusterModelTest {
         bad("an unknown option is refused", Map.of("advertise_address", "10.0.0.1", "service_cidr", "10.0.0.0/16"),
             "request.unknown_field", "service_cidr"),
         bad("external etcd without endpoints is refused", Map.of("advertise_address", "10.0.0.1", "etcd", "external"),
-            "config.missing_field", "etcd_external_endpoints"),
+            "request.missing_field", "etcd_external_endpoints"),
         bad("local and external etcd together are refused",
             yaml("ClusterConfiguration", "etcd:\n  local: {}\n  external:\n    endpoints: [https://e:2379]\n    caFile: ''\n    certFile: ''\n    keyFile: ''\n"),
             "config.invalid_value", "ClusterConfiguration.etcd"),
         bad("an upper-case node name is refused", Map.of("advertise_address", "10.0.0.1", "node_name", "CP-1"),
-            "config.invalid_value", "node_name"));
+            "config.invalid_value", "node_name"),
+        bad("a missing advertise address is refused", Map.of("node_name", "cp-1"), "request.missing_field",
+            "advertise_address"),
+        bad("an unspecified advertise address is refused", opt("advertise_address", "0.0.0.0"),
+            "config.invalid_address", "advertise_address"),
+        bad("an IPv6 advertise address with a zone is refused", opt("advertise_address", "fe80::1%eth0"),
+            "config.invalid_address", "advertise_address"),
+        bad("three service CIDRs are refused", opt("service_subnet", "10.96.0.0/12,fd00::/108,10.1.0.0/16"),
+            "config.invalid_cidr", "service_subnet"),
+        bad("days are not a Go duration unit", opt("certificate_validity", "365d"), "config.invalid_duration",
+            "certificate_validity"),
+        bad("a validity over 100 years is refused", opt("ca_certificate_validity", "876001h"),
+            "config.invalid_duration", "ca_certificate_validity"),
+        bad("an invalid apiserver SAN is refused naming the item", opt("apiserver_cert_sans", List.of("ok.example", "x!")),
+            "config.invalid_san", "apiserver_cert_sans[1]"),
+        bad("an upper-case etcd peer SAN is refused", opt("etcd_peer_cert_sans", List.of("Peer.Example")),
+            "config.invalid_san", "etcd_peer_cert_sans[0]"),
+        bad("an invalid SAN in kubeadm_config is refused with its path",
+            yaml("ClusterConfiguration", "apiServer:\n  certSANs: [a.example, 'b c']\n"),
+            "config.invalid_san", "ClusterConfiguration.apiServer.certSANs[1]"),
+        bad("a SAN that is not a string is refused", opt("etcd_server_cert_sans", List.of(5)), "request.wrong_type",
+            "etcd_server_cert_sans[0]"),
+        bad("a bind port given as a string is refused", opt("bind_port", "6443"), "request.wrong_type", "bind_port"),
+        bad("an endpoint host with an underscore is refused", opt("control_plane_endpoint", "lb_1.example.com"),
+            "config.invalid_address", "control_plane_endpoint"),
+        bad("a key algorithm in lower case is refused", opt("key_algorithm", "ecdsa-p256"), "config.invalid_value",
+            "key_algorithm"),
+        bad("an etcd mode that is neither local nor external is refused", opt("etcd", "stacked"),
+            "config.invalid_value", "etcd"),
+        bad("a DNS domain with a trailing dot is refused", opt("dns_domain", "cluster.local."), "config.invalid_value",
+            "dns_domain"),
+        bad("backup given as a string is refused", opt("backup", "yes"), "request.wrong_type", "backup"),
+        bad("a kubelet config path of / names no file", opt("kubelet_config_path", "/"), "config.invalid_path",
+            "kubelet_config_path"),
+        bad("an encryption config path of / names no file", opt("encryption_config_path", "/"), "config.invalid_path",
+            "encryption_config_path"),
+        bad("a kubelet config path below a file cannot be created", opt("kubelet_config_path", "/dev/null/kubelet/config.yaml"),
+            "config.invalid_path", "kubelet_config_path"),
+        bad("a certificates directory below a file cannot be created", opt("cert_dir", "/dev/null/pki"),
+            "config.invalid_path", "cert_dir"),
+        bad("a relative kubelet config path is refused", opt("kubelet_config_path", "var/lib/kubelet/config.yaml"),
+            "config.invalid_path", "kubelet_config_path"),
+        bad("a NUL byte in the certificates directory is refused", opt("cert_dir", "/etc/kubernetes/pki\0x"),
+            "config.invalid_path", "cert_dir"),
+        bad("a .. in the encryption config path is refused", opt("encryption_config_path", "/etc/kubernetes/../enc.yaml"),
+            "config.invalid_path", "encryption_config_path"),
+        bad("a path longer than PATH_MAX is refused", opt("kubeconfig_dir", "/" + "d/".repeat(2048)),
+            "config.invalid_path", "kubeconfig_dir"),
+        bad("a directory leaving no room below PATH_MAX for its files is refused",
+            opt("manifest_dir", "/" + "d/".repeat(1950)), "config.invalid_path", "manifest_dir"),
+        bad("a path component longer than NAME_MAX is refused", opt("cert_dir", "/tmp/" + "n".repeat(256) + "/pki"),
+            "config.invalid_path", "cert_dir"),
+        bad("an over-long certificates directory in kubeadm_config is refused with its path",
+            yaml("ClusterConfiguration", "certificatesDir: /" + "n".repeat(300) + "\n"),
+            "config.invalid_path", "ClusterConfiguration.certificatesDir"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("badInput")
   void badInputIsRefusedNamingTheField(String name, Map<String, Object> body, String code, String field) {
-    assertThatThrownBy(() -> ClusterModel.fromRequest(body)).isInstanceOfSatisfying(WorkerException.class, e -> {
+    assertThatThrownBy(() -> ClusterModel.pkiRequest(body)).isInstanceOfSatisfying(WorkerException.class, e -> {
       assertThat(e.status()).isEqualTo(400);
       assertThat(e.code()).isEqualTo(code);
       assertThat(e.field()).isEqualTo(field);
+      assertThat(e.getMessage()).startsWith(field + ": ");
     });
+  }
+
+  /** A request with an advertise address and one more option. */
+  private static Map<String, Object> opt(String key, Object value) {
+    Map<String, Object> body = new HashMap<>(Map.of("advertise_address", "10.0.0.1", "node_name", "cp-1"));
+    body.put(key, value);
+    return body;
   }
 
   private static Arguments bad(String name, Object input, String code, String field) {

@@ -48,6 +48,39 @@ class KubeYamlTest {
   }
 
   @Test
+  void keysThatGoYamlWouldOrderInACycleGetOneConsistentOrder() {
+    // go-yaml: a01 < a0a (letters last), a0a < a1 (0 < 1), a1 < a01 (shorter run first)
+    List<String> keys = new ArrayList<>(List.of("a1", "a0a", "a01"));
+    keys.sort(KubeYaml::compareKeys);
+    assertThat(keys).containsExactly("a0a", "a1", "a01");
+    assertThat(KubeYaml.render(Map.of("a1", 1, "a0a", 2, "a01", 3))).isEqualTo("a0a: 2\na1: 1\na01: 3\n");
+  }
+
+  @Test
+  void anyRandomSetOfKeysSortsWithoutBreakingTheSortContract() {
+    java.util.Random random = new java.util.Random(12);
+    String alphabet = "ab01-._9Z";
+    for (int round = 0; round < 200; round++) {
+      List<String> keys = new ArrayList<>();
+      for (int k = 0; k < 64; k++) {
+        StringBuilder key = new StringBuilder();
+        for (int n = 1 + random.nextInt(5); n > 0; n--) {
+          key.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        keys.add(key.toString());
+      }
+      keys.sort(KubeYaml::compareKeys);
+      for (int x = 0; x < keys.size(); x++) {
+        for (int y = x; y < keys.size(); y++) {
+          assertThat(Integer.signum(KubeYaml.compareKeys(keys.get(x), keys.get(y))))
+              .as("%s vs %s", keys.get(x), keys.get(y))
+              .isEqualTo(keys.get(x).equals(keys.get(y)) ? 0 : -1);
+        }
+      }
+    }
+  }
+
+  @Test
   void sequencesInMappingsAreNotIndentedAndEmptyCollectionsAreInline() {
     Map<String, Object> tree = new LinkedHashMap<>();
     tree.put("spec", Map.of("containers", List.of(Map.of("name", "x", "command", List.of("a", "b")))));

@@ -35,12 +35,11 @@ class CertChecksTest {
 
   @Test
   void missingSansListsDnsThenIpAndAcceptsExtras() {
-    CertSpec spec = CertCatalog.APISERVER.withAltNames(AltNames.parseExtra("x",
-        List.of("a.example.com", "b.example.com", "10.0.0.1", "::1")));
+    CertSpec spec = CertCatalog.APISERVER.withAltNames(AltNames.parseExtra(List.of("a.example.com", "b.example.com", "10.0.0.1", "::1")));
     KeyPair ca = FixtureKeys.rsa2048(1);
     X509Certificate caCert = CertificateFactory.selfSignedCa(CertCatalog.CA, ca, V);
     X509Certificate cert = CertificateFactory.issue(spec, FixtureKeys.rsa2048(2).getPublic(), caCert, ca.getPrivate(), V);
-    AltNames expected = AltNames.parseExtra("x", List.of("a.example.com", "c.example.com", "::1", "10.0.0.2"));
+    AltNames expected = AltNames.parseExtra(List.of("a.example.com", "c.example.com", "::1", "10.0.0.2"));
     assertThat(CertChecks.missingSans(cert, expected)).containsExactly("DNS:c.example.com", "IP:10.0.0.2");
   }
 

@@ -1,5 +1,6 @@
 package io.kubeforge.worker.pki;
 
+import io.kubeforge.worker.config.ClusterModel;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -24,11 +25,15 @@ final class PkiTrees {
     for (int i = 0; i < more.length; i += 2) {
       body.put((String) more[i], more[i + 1]);
     }
+    if ("external".equals(body.get("etcd"))) {
+      body.putIfAbsent("etcd_external_endpoints", List.of("https://192.168.0.20:2379"));
+    }
     return body;
   }
 
+  /** Returns the PKI phase's inputs for {@link #body}, read through the cluster model as a request is. */
   static PkiOptions options(Path dir, Object... more) {
-    return PkiOptions.fromMap(body(dir, more), () -> "test-host");
+    return ClusterModel.pkiRequest(body(dir, more));
   }
 
   /** Returns a phase with fixture keys and a clock fixed at {@code at}. */

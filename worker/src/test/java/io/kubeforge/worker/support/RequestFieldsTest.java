@@ -44,20 +44,4 @@ class RequestFieldsTest {
     assertThatThrownBy(() -> f.bool("b", false)).hasMessage("b: must be a boolean, got an object");
     assertThatThrownBy(() -> f.integer("c", 0)).hasMessage("c: must be an integer, got a number");
   }
-
-  @Test
-  void pathsMustBeAbsoluteWithoutDotDot() {
-    assertThat(of(Map.of("a", "/etc//kubernetes/./pki/")).absolutePath("a", "/x", "t.p")).isEqualTo(Path.of("/etc/kubernetes/pki"));
-    assertThatThrownBy(() -> of(Map.of("a", "pki")).absolutePath("a", "/x", "t.p")).hasMessageContaining("absolute");
-    assertThatThrownBy(() -> of(Map.of("a", "/a/../b")).absolutePath("a", "/x", "t.p")).hasMessageContaining("'..'");
-    assertThatThrownBy(() -> of(Map.of("a", "/a\0b")).absolutePath("a", "/x", "t.p")).isInstanceOf(WorkerException.class);
-  }
-
-  @Test
-  void durationsArePositiveAndBounded() {
-    assertThat(of(Map.of("a", "1h30m")).positiveDuration("a", "1h", Duration.ofHours(2), "t.d"))
-        .isEqualTo(Duration.ofMinutes(90));
-    assertThatThrownBy(() -> of(Map.of("a", "3h")).positiveDuration("a", "1h", Duration.ofHours(2), "t.d"))
-        .hasMessage("a: '3h' is longer than the maximum 2h0m0s");
-  }
 }

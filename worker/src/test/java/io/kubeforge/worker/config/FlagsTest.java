@@ -1,8 +1,7 @@
-package io.kubeforge.worker.manifests;
+package io.kubeforge.worker.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kubeforge.worker.config.Arg;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;

@@ -1,6 +1,5 @@
-package io.kubeforge.worker.manifests;
+package io.kubeforge.worker.config;
 
-import io.kubeforge.worker.config.Arg;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;

@@ -78,13 +78,18 @@ public final class ManifestsPhase {
   public PhaseResult run(ClusterModel m, boolean dryRun, boolean backup) {
     // staged outside: the kubelet runs every file of the manifest folder, so nothing temporary goes there
     SafeFiles files = SafeFiles.stagedOutside(m.manifestDir(), "manifests", "manifest_dir", SafeFiles.PRIVATE_DIRECTORY);
-    try (FileReconciler r = FileReconciler.open("manifests", dryRun, files)) {
-      return r.finish(runLocked(r, files, backup, m, dryRun));
+    // an existing backup folder is locked and healed too (a crash may have left a temporary backup there)
+    Path backupRoot = m.kubeconfigDir().resolve("tmp").resolve("kubeforge-backup-manifests");
+    SafeFiles backups = Files.isDirectory(backupRoot)
+        ? SafeFiles.under(backupRoot, "manifests", "kubeconfig_dir", SafeFiles.PRIVATE_DIRECTORY) : null;
+    try (FileReconciler r = backups == null ? FileReconciler.open("manifests", dryRun, files)
+        : FileReconciler.open("manifests", dryRun, files, backups)) {
+      return r.finish(runLocked(r, files, backup, backups, m, dryRun));
     }
   }
 
-  private PhaseResult runLocked(FileReconciler rec, SafeFiles files, boolean backup, ClusterModel m,
-                                boolean dryRun) {
+  private PhaseResult runLocked(FileReconciler rec, SafeFiles files, boolean backup, SafeFiles existingBackups,
+                                ClusterModel m, boolean dryRun) {
     List<String> warnings = new ArrayList<>();
     String w = Images.etcdWarning(m);
     if (w != null) {
@@ -130,8 +135,9 @@ public final class ManifestsPhase {
     if (!dryRun) {
       // backups go outside the manifest folder (made only when a file is replaced)
       boolean replaces = manifests.stream().anyMatch(r -> "updated".equals(((Map<?, ?>) r).get("action")));
-      SafeFiles backupDir = backup && replaces ? SafeFiles.under(m.kubeconfigDir().resolve("tmp")
-          .resolve("kubeforge-backup-manifests"), "manifests", "kubeconfig_dir", SafeFiles.PRIVATE_DIRECTORY) : null;
+      SafeFiles backupDir = !backup || !replaces ? null : existingBackups != null ? existingBackups
+          : SafeFiles.under(m.kubeconfigDir().resolve("tmp").resolve("kubeforge-backup-manifests"), "manifests",
+              "kubeconfig_dir", SafeFiles.PRIVATE_DIRECTORY);
       rec.commit(files, writes, backupDir, clock.instant()).forEach(p -> backups.add(p.toString()));
     }
     Map<String, Object> result = new LinkedHashMap<>();

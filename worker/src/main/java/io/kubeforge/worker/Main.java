@@ -49,7 +49,6 @@ public final class Main {
       System.exit(1);
       return;
     }
-    io.kubeforge.worker.support.DirLock.useLockFolder(dir.resolve("locks"));
     Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(4));
     io.kubeforge.worker.kube.KubeClient.useVertx(vertx);
     WorkerServer server = new WorkerServer(vertx, workerHome.token(), Capabilities.all(), version());

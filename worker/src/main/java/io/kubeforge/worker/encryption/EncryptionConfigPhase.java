@@ -4,6 +4,7 @@ import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.config.KubeYaml;
 import io.kubeforge.worker.config.RequestOptions;
 import io.kubeforge.worker.config.SafeYaml;
+import io.kubeforge.worker.support.FileReconciler;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.RequestFields;
 import io.kubeforge.worker.support.SafeFiles;
@@ -103,16 +104,14 @@ public final class EncryptionConfigPhase {
 
   /** Runs the phase; see the class comment. Concurrent calls for one file are serialised. */
   public PhaseResult run(Request req) {
-    io.kubeforge.worker.support.DirLock lock = io.kubeforge.worker.support.DirLock.inJvm(req.path().getParent(), 60, "encryption");
-    try {
-      return runLocked(req);
-    } finally {
-      lock.close();
+    SafeFiles files = SafeFiles.under(req.path().getParent(), "encryption", "encryption_config_path",
+        SafeFiles.PRIVATE_DIRECTORY);
+    try (FileReconciler r = FileReconciler.open("encryption", req.dryRun(), files)) {
+      return r.finish(runLocked(r, files, req));
     }
   }
 
-  private PhaseResult runLocked(Request req) {
-    SafeFiles files = SafeFiles.under(req.path().getParent(), "encryption");
+  private PhaseResult runLocked(FileReconciler rec, SafeFiles files, Request req) {
     String name = req.path().getFileName().toString();
     byte[] existing = files.rootExists() ? files.read(name, MAX_FILE).orElse(null) : null;
     List<String> warnings = new ArrayList<>();
@@ -169,12 +168,9 @@ public final class EncryptionConfigPhase {
     boolean changed = !action.equals("kept");
     String content = KubeYaml.render(doc);
     List<Object> backups = new ArrayList<>();
-    if (changed && !req.dryRun()) {
-      if (existing != null && req.backup()) {
-        files.backup(name, now, SafeFiles.PRIVATE).ifPresent(p -> backups.add(p.toString()));
-      }
-      privateDir(req.path().getParent());
-      files.write(name, content.getBytes(StandardCharsets.UTF_8), SafeFiles.PRIVATE);
+    if (changed) {
+      rec.commit(files, List.of(new FileReconciler.Desired(name, content.getBytes(StandardCharsets.UTF_8),
+          SafeFiles.PRIVATE)), req.backup(), now).forEach(p -> backups.add(p.toString()));
     }
     List<Object> providers = providers(entry, req.path());
     Map<String, Object> result = new LinkedHashMap<>();
@@ -194,22 +190,6 @@ public final class EncryptionConfigPhase {
           "after", redacted(doc));
     }
     return new PhaseResult(changed, warnings, result, diff);
-  }
-
-  /** Creates the directory with mode 0700 when it is missing (it only holds key files); an existing one is left alone. */
-  private static void privateDir(Path dir) {
-    if (java.nio.file.Files.isSymbolicLink(dir)) {
-      throw WorkerException.conflict("encryption.symlink_in_path", "refusing to use " + dir + ": it is a symbolic link");
-    }
-    if (java.nio.file.Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try {
-      java.nio.file.Files.createDirectories(dir);
-      java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("couldn't create directory " + dir, e);
-    }
   }
 
   private static Map<String, Object> newDocument() {

@@ -9,6 +9,7 @@ import io.kubeforge.worker.pki.KeyAlgorithm;
 import io.kubeforge.worker.pki.KeyPairs;
 import io.kubeforge.worker.pki.Pem;
 import io.kubeforge.worker.pki.Validity;
+import io.kubeforge.worker.support.FileReconciler;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.RequestFields;
 import io.kubeforge.worker.support.SafeFiles;
@@ -80,29 +81,28 @@ public final class KubeconfigPhase {
 
   /** Runs the phase for the given files; see the class comment. Concurrent calls for one directory are serialised. */
   public PhaseResult run(ClusterModel m, List<KubeconfigSpec> specs, boolean dryRun, boolean backup) {
-    io.kubeforge.worker.support.DirLock lock = io.kubeforge.worker.support.DirLock.inJvm(m.kubeconfigDir(), 60, "kubeconfig");
-    try {
-      return runLocked(m, specs, dryRun, backup);
-    } finally {
-      lock.close();
+    // the CA is read under cert_dir's lock, so a PKI call cannot swap it half-way
+    SafeFiles pki = SafeFiles.under(m.certDir(), "kubeconfig", "cert_dir");
+    SafeFiles out = SafeFiles.under(m.kubeconfigDir(), "kubeconfig", "kubeconfig_dir");
+    try (FileReconciler r = FileReconciler.open("kubeconfig", dryRun, pki, out)) {
+      return r.finish(runLocked(r, pki, out, m, specs, dryRun, backup));
     }
   }
 
-  private PhaseResult runLocked(ClusterModel m, List<KubeconfigSpec> specs, boolean dryRun, boolean backup) {
+  private PhaseResult runLocked(FileReconciler rec, SafeFiles pki, SafeFiles out, ClusterModel m,
+                                List<KubeconfigSpec> specs, boolean dryRun, boolean backup) {
     m.requireAdvertiseAddress();
     List<String> warnings = new ArrayList<>();
     String pw = Endpoints.portWarning(m);
     if (pw != null) {
       warnings.add(pw);
     }
-    SafeFiles pki = SafeFiles.under(m.certDir(), "kubeconfig");
     byte[] caPem = pki.read("ca.crt", MAX_FILE).orElseThrow(() -> WorkerException.conflict("kubeconfig.ca_missing",
         "couldn't load the cluster CA: " + m.certDir().resolve("ca.crt") + " does not exist; create the PKI first"));
     X509Certificate ca = parseCa(caPem, m);
     PrivateKey caKey = pki.read("ca.key", MAX_FILE).map(KubeconfigPhase::parseKey).orElse(null);
     String caText = new String(caPem, StandardCharsets.UTF_8);
 
-    SafeFiles out = SafeFiles.under(m.kubeconfigDir(), "kubeconfig");
     Instant start = clock.instant();
     // kubeadm's kubeconfig certificates set only NotAfter; pkiutil.NewSignedCert then takes
     // NotBefore from the CA certificate (not start − 5 min as for the certs phase)
@@ -116,7 +116,6 @@ public final class KubeconfigPhase {
     // 1. plan: what each file needs; 2. one batch of keys for all that change (generated on
     // every core at once); 3. render everything in memory; 4. only then back up and write.
     List<KubeconfigSpec> toIssue = new ArrayList<>();
-    Map<String, Boolean> exists = new LinkedHashMap<>();
     for (KubeconfigSpec spec : specs) {
       String server = KubeconfigCatalog.serverUrl(spec, m);
       String user = spec.clientName().apply(m);
@@ -140,7 +139,6 @@ public final class KubeconfigPhase {
         }
         changed = true;
         toIssue.add(spec);
-        exists.put(spec.fileName(), existing != null);
         r.put("not_after", DateTimeFormatter.ISO_INSTANT.format(validity.notAfter()));
         before.append(summary(spec, existing == null ? null : "existing file (" + reason + ")"));
         after.append(summary(spec, "server " + server + ", user " + user + ", context " + user + "@"
@@ -160,12 +158,10 @@ public final class KubeconfigPhase {
         rendered.put(spec.fileName(), issue(spec, m, spec.clientName().apply(m), KubeconfigCatalog.serverUrl(spec, m),
             ca, caKey, caText, validity, fresh.next()));
       }
-      for (Map.Entry<String, String> e : rendered.entrySet()) {
-        if (exists.get(e.getKey()) && backup) {
-          out.backup(e.getKey(), start, SafeFiles.PRIVATE).ifPresent(p -> backups.add(p.toString()));
-        }
-        out.write(e.getKey(), e.getValue().getBytes(StandardCharsets.UTF_8), SafeFiles.PRIVATE);
-      }
+      List<FileReconciler.Desired> writes = new ArrayList<>();
+      rendered.forEach((name, text) -> writes.add(
+          new FileReconciler.Desired(name, text.getBytes(StandardCharsets.UTF_8), SafeFiles.PRIVATE)));
+      rec.commit(out, writes, backup, start).forEach(p -> backups.add(p.toString()));
     }
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("kubeconfig_dir", m.kubeconfigDir().toString());

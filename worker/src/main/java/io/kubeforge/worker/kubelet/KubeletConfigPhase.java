@@ -4,7 +4,7 @@ import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.config.HostProbe;
 import io.kubeforge.worker.config.RequestOptions;
 import io.kubeforge.worker.config.SafeYaml;
-import io.kubeforge.worker.support.DirLock;
+import io.kubeforge.worker.support.FileReconciler;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.RequestFields;
 import io.kubeforge.worker.support.SafeFiles;
@@ -60,11 +60,9 @@ public final class KubeletConfigPhase {
 
   /** Runs the phase; see the class comment. Concurrent calls for one directory are serialised. */
   public PhaseResult run(ClusterModel m, boolean dryRun, boolean backup) {
-    DirLock lock = DirLock.inJvm(m.kubeletConfigPath().getParent(), 60, "kubelet");
-    try {
-      return runLocked(m, dryRun, backup);
-    } finally {
-      lock.close();
+    SafeFiles files = SafeFiles.under(m.kubeletConfigPath().getParent(), "kubelet", "kubelet_config_path");
+    try (FileReconciler r = FileReconciler.open("kubelet", dryRun, files)) {
+      return r.finish(runLocked(r, files, m, dryRun, backup));
     }
   }
 
@@ -79,10 +77,10 @@ public final class KubeletConfigPhase {
     return files;
   }
 
-  private PhaseResult runLocked(ClusterModel m, boolean dryRun, boolean backup) {
+  private PhaseResult runLocked(FileReconciler rec, SafeFiles files, ClusterModel m, boolean dryRun, boolean backup) {
     List<String> warnings = new ArrayList<>();
-    Path dir = m.kubeletConfigPath().getParent();
-    SafeFiles files = SafeFiles.under(dir, "kubelet");
+    Path dir = files.root();
+    List<FileReconciler.Desired> writes = new ArrayList<>();
     List<Object> results = new ArrayList<>();
     List<Object> backups = new ArrayList<>();
     StringBuilder before = new StringBuilder();
@@ -92,8 +90,10 @@ public final class KubeletConfigPhase {
     for (Map.Entry<String, String> e : render(m, warnings).entrySet()) {
       String name = e.getKey();
       String content = e.getValue();
-      byte[] existing = files.rootExists() ? files.read(name, MAX_FILE).orElse(null) : null;
-      String action = existing == null ? "created" : same(existing, content, name) ? "kept" : "updated";
+      FileReconciler.Compared c = FileReconciler.compare(files, name, content.getBytes(StandardCharsets.UTF_8),
+          MAX_FILE, (a, b) -> same(a, content, name));
+      byte[] existing = c.existing();
+      String action = c.change().label();
       if (configAction == null) {
         configAction = action;
       }
@@ -102,12 +102,7 @@ public final class KubeletConfigPhase {
         before.append("# ").append(dir.resolve(name)).append('\n')
             .append(existing == null ? "" : new String(existing, StandardCharsets.UTF_8));
         after.append("# ").append(dir.resolve(name)).append('\n').append(content);
-        if (!dryRun) {
-          if (existing != null && backup) {
-            files.backup(name, clock.instant(), SafeFiles.PUBLIC).ifPresent(p -> backups.add(p.toString()));
-          }
-          files.write(name, content.getBytes(StandardCharsets.UTF_8), SafeFiles.PUBLIC);
-        }
+        writes.add(new FileReconciler.Desired(name, content.getBytes(StandardCharsets.UTF_8), SafeFiles.PUBLIC));
       }
       Map<String, Object> r = new LinkedHashMap<>();
       r.put("name", name);
@@ -115,6 +110,7 @@ public final class KubeletConfigPhase {
       r.put("action", action);
       results.add(r);
     }
+    rec.commit(files, writes, backup, clock.instant()).forEach(p -> backups.add(p.toString()));
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("path", m.kubeletConfigPath().toString());
     result.put("action", configAction);

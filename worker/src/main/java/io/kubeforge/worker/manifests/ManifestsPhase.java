@@ -4,6 +4,7 @@ import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.config.HostProbe;
 import io.kubeforge.worker.config.KubeYaml;
 import io.kubeforge.worker.config.SafeYaml;
+import io.kubeforge.worker.support.FileReconciler;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.SafeFiles;
 import io.kubeforge.worker.support.WorkerException;
@@ -35,11 +36,7 @@ import java.util.Set;
 public final class ManifestsPhase {
   /** The request fields of this capability besides the model's. */
   public static final Set<String> OWN_FIELDS = Set.of("dry_run", "backup");
-  static final Set<PosixFilePermission> DIR_0700 = PosixFilePermissions.fromString("rwx------");
   private static final int MAX_MANIFEST = 1 << 20;
-  private static final long LOCK_SECONDS = 60;
-  private static final DateTimeFormatter STAMP =
-      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
   private final HostProbe host;
   private final Clock clock;
@@ -79,15 +76,20 @@ public final class ManifestsPhase {
 
   /** Runs the phase; see the class comment. Concurrent calls for one directory are serialised. */
   public PhaseResult run(ClusterModel m, boolean dryRun, boolean backup) {
-    io.kubeforge.worker.support.DirLock lock = io.kubeforge.worker.support.DirLock.inJvm(m.manifestDir(), LOCK_SECONDS, "manifests");
-    try {
-      return runLocked(m, dryRun, backup);
-    } finally {
-      lock.close();
+    // staged outside: the kubelet runs every file of the manifest folder, so nothing temporary goes there
+    SafeFiles files = SafeFiles.stagedOutside(m.manifestDir(), "manifests", "manifest_dir", SafeFiles.PRIVATE_DIRECTORY);
+    // an existing backup folder is locked and healed too (a crash may have left a temporary backup there)
+    Path backupRoot = m.kubeconfigDir().resolve("tmp").resolve("kubeforge-backup-manifests");
+    SafeFiles backups = Files.isDirectory(backupRoot)
+        ? SafeFiles.under(backupRoot, "manifests", "kubeconfig_dir", SafeFiles.PRIVATE_DIRECTORY) : null;
+    try (FileReconciler r = backups == null ? FileReconciler.open("manifests", dryRun, files)
+        : FileReconciler.open("manifests", dryRun, files, backups)) {
+      return r.finish(runLocked(r, files, backup, backups, m, dryRun));
     }
   }
 
-  private PhaseResult runLocked(ClusterModel m, boolean dryRun, boolean backup) {
+  private PhaseResult runLocked(FileReconciler rec, SafeFiles files, boolean backup, SafeFiles existingBackups,
+                                ClusterModel m, boolean dryRun) {
     List<String> warnings = new ArrayList<>();
     String w = Images.etcdWarning(m);
     if (w != null) {
@@ -98,7 +100,7 @@ public final class ManifestsPhase {
           + "member list (kubeadm join adds it as a learner first)");
     }
     Map<String, String> rendered = render(m, warnings);
-    SafeFiles files = SafeFiles.under(m.manifestDir(), "manifests");
+    List<FileReconciler.Desired> writes = new ArrayList<>();
     List<Object> manifests = new ArrayList<>();
     List<Object> backups = new ArrayList<>();
     StringBuilder before = new StringBuilder();
@@ -107,30 +109,18 @@ public final class ManifestsPhase {
     for (Map.Entry<String, String> e : rendered.entrySet()) {
       String name = e.getKey();
       String content = e.getValue();
-      byte[] existing = files.rootExists() ? files.read(name, MAX_MANIFEST).orElse(null) : null;
-      String action;
-      String reason = null;
-      if (existing == null) {
-        action = "created";
-      } else if (sameParsed(existing, content)) {
-        action = "kept";
-      } else {
-        action = "updated";
-        reason = "content differs from the rendered manifest";
-      }
+      FileReconciler.Compared c = FileReconciler.compare(files, name, content.getBytes(StandardCharsets.UTF_8),
+          MAX_MANIFEST, (a, b) -> sameParsed(a, content));
+      byte[] existing = c.existing();
+      String action = c.change().label();
+      String reason = c.change() == FileReconciler.Change.UPDATED ? "content differs from the rendered manifest" : null;
       Path path = m.manifestDir().resolve(name);
       if (!action.equals("kept")) {
         changed = true;
         before.append("# ").append(path).append('\n')
             .append(existing == null ? "" : new String(existing, StandardCharsets.UTF_8));
         after.append("# ").append(path).append('\n').append(content);
-        if (!dryRun) {
-          if (existing != null && backup) {
-            backups.add(backupOutside(m, name, existing).toString());
-          }
-          ensurePrivateDir(m.manifestDir());
-          files.write(name, content.getBytes(StandardCharsets.UTF_8), SafeFiles.PRIVATE);
-        }
+        writes.add(new FileReconciler.Desired(name, content.getBytes(StandardCharsets.UTF_8), SafeFiles.PRIVATE));
       }
       Map<String, Object> r = new LinkedHashMap<>();
       r.put("name", name.substring(0, name.length() - ".yaml".length()));
@@ -141,6 +131,14 @@ public final class ManifestsPhase {
         r.put("reason", reason);
       }
       manifests.add(r);
+    }
+    if (!dryRun) {
+      // backups go outside the manifest folder (made only when a file is replaced)
+      boolean replaces = manifests.stream().anyMatch(r -> "updated".equals(((Map<?, ?>) r).get("action")));
+      SafeFiles backupDir = !backup || !replaces ? null : existingBackups != null ? existingBackups
+          : SafeFiles.under(m.kubeconfigDir().resolve("tmp").resolve("kubeforge-backup-manifests"), "manifests",
+              "kubeconfig_dir", SafeFiles.PRIVATE_DIRECTORY);
+      rec.commit(files, writes, backupDir, clock.instant()).forEach(p -> backups.add(p.toString()));
     }
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("manifest_dir", m.manifestDir().toString());
@@ -158,35 +156,6 @@ public final class ManifestsPhase {
       return Objects.equals(a, b);
     } catch (WorkerException e) {
       return false;
-    }
-  }
-
-  private Path backupOutside(ClusterModel m, String name, byte[] content) {
-    SafeFiles backups = SafeFiles.under(m.kubeconfigDir().resolve("tmp").resolve("kubeforge-backup-manifests"), "manifests");
-    if (!backups.rootExists()) {
-      ensurePrivateDir(backups.root());
-    }
-    String file = name + "." + STAMP.format(clock.instant());
-    String candidate = file + ".bak";
-    for (int i = 1; backups.read(candidate, Integer.MAX_VALUE - 16).isPresent(); i++) {
-      candidate = file + "." + i + ".bak";
-    }
-    return backups.write(candidate, content, SafeFiles.PRIVATE);
-  }
-
-  /** Creates a directory (and parents) with mode 0700 when missing; an existing one keeps its mode. */
-  static void ensurePrivateDir(Path dir) {
-    if (Files.isSymbolicLink(dir)) {
-      throw WorkerException.conflict("manifests.symlink_in_path", "refusing to use " + dir + ": it is a symbolic link");
-    }
-    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try {
-      Files.createDirectories(dir);
-      Files.setPosixFilePermissions(dir, DIR_0700);
-    } catch (IOException e) {
-      throw new UncheckedIOException("couldn't create directory " + dir, e);
     }
   }
 

@@ -21,15 +21,22 @@ import java.util.Optional;
  */
 record OnDisk(List<X509Certificate> chain, PrivateKey key, PublicKey publicKey, List<String> gaps,
               boolean absent) {
+  /** The gap recorded when the key does not match the certificate. */
+  static final String MISMATCH = "key does not match certificate";
+
+  /** Tells whether the key and the certificate are both present and do not match. */
+  boolean mismatch() {
+    return gaps.contains(MISMATCH);
+  }
+
   /** Returns the leaf certificate, or null. */
   X509Certificate cert() {
     return chain.isEmpty() ? null : chain.get(0);
   }
 
   /**
-   * Loads the certificate chain and key of {@code spec}. Missing or empty (zero-byte, as left by
-   * a crash) files become gaps; unreadable files and a key that does not match the certificate
-   * are conflicts.
+   * Loads the certificate chain and key of {@code spec}. Missing or empty files and a key that
+   * does not match the certificate ({@link #MISMATCH}) become gaps; unreadable files are conflicts.
    */
   static OnDisk load(SafeFiles files, CertSpec spec) {
     List<String> gaps = new ArrayList<>();
@@ -50,9 +57,8 @@ record OnDisk(List<X509Certificate> chain, PrivateKey key, PublicKey publicKey, 
     OnDisk key = loadKey(files, spec.keyFile());
     gaps.addAll(key.gaps());
     if (!chain.isEmpty() && key.key() != null && !KeyPairs.matches(key.key(), chain.get(0).getPublicKey())) {
-      throw WorkerException.conflict("pki.key_mismatch", "private key " + files.resolve(spec.keyFile())
-          + " does not match certificate " + files.resolve(spec.certFile())
-          + "; restore the matching pair or remove both files to have them issued again");
+      // half of an interrupted reissue (or a stray file): repaired by the phase
+      gaps.add(MISMATCH);
     }
     return new OnDisk(chain, key.key(), key.publicKey(), gaps, crt.isEmpty() && key.absent());
   }

@@ -1,6 +1,6 @@
 package io.kubeforge.worker.pki;
 
-import io.kubeforge.worker.support.DirLock;
+import io.kubeforge.worker.support.FileReconciler;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.SafeFiles;
 import io.kubeforge.worker.support.WorkerException;
@@ -38,7 +38,6 @@ public final class PkiPhase {
   static final int MAX_FILE = 1 << 20;
   /** Kept certificates closer than this to expiry get a warning. */
   static final Duration EXPIRY_WARNING = Duration.ofDays(30);
-  private static final long LOCK_TIMEOUT_SECONDS = 120;
 
   private final Clock clock;
   private final KeyPairs.KeySource keys;
@@ -65,7 +64,11 @@ public final class PkiPhase {
   }
 
   /** Planned is the decision for one certificate. */
-  record Planned(CertSpec spec, Action action, String reason, OnDisk disk) {
+  record Planned(CertSpec spec, Action action, String reason, OnDisk disk, boolean keepKey) {
+    Planned(CertSpec spec, Action action, String reason, OnDisk disk) {
+      this(spec, action, reason, disk, false);
+    }
+
     boolean writes() {
       return action == Action.CREATED || action == Action.REISSUED;
     }
@@ -79,21 +82,15 @@ public final class PkiPhase {
    * nothing is created, not even directories or lock files.
    */
   public PhaseResult run(PkiOptions options, boolean dryRun) {
-    SafeFiles files = SafeFiles.under(options.certDir(), "pki");
-    try (DirLock jvmLock = DirLock.inJvm(options.certDir(), LOCK_TIMEOUT_SECONDS, "pki")) {
+    SafeFiles files = SafeFiles.under(options.certDir(), "pki", "cert_dir");
+    try (FileReconciler r = FileReconciler.open("pki", dryRun, files)) {
+      Plan plan = plan(options, files);
       if (dryRun) {
-        return plan(options, files).result(null, List.of());
+        return plan.result(null, List.of());
       }
-      files.ensureParents(CertCatalog.CA.certFile());
-      DirLock fileLock = jvmLock.withFileLock(options.certDir());
-      try {
-        Plan plan = plan(options, files);
-        Materialized m = plan.materialize(keys);
-        List<String> backups = write(files, plan, m, options.backup());
-        return plan.result(m, backups);
-      } finally {
-        fileLock.close();
-      }
+      Materialized m = plan.materialize(keys);
+      List<String> backups = write(r, files, plan, m, options.backup());
+      return r.finish(plan.result(m, backups));
     }
   }
 
@@ -153,8 +150,12 @@ public final class PkiPhase {
     X509Certificate cert = disk.cert();
     if (cert == null) {
       if (disk.key() != null) {
-        throw WorkerException.conflict("pki.key_without_cert", ca.keyFile() + " exists but "
-            + ca.certFile() + " does not; restore the certificate or remove the key");
+        // a crash between the two files of a pair (or a lost certificate): the key is the
+        // secret and the join pin is the hash of its public half, so keep it and make the
+        // certificate again; leaves it signed still verify
+        return new Planned(ca, Action.CREATED, "repaired: " + ca.keyFile() + " without " + ca.certFile()
+            + "; certificate made again from the existing key (the CA public key and join pin stay the same)",
+            disk, true);
       }
       return new Planned(ca, Action.CREATED, disk.absent() ? null : String.join("; ", disk.gaps()), disk);
     }
@@ -169,6 +170,12 @@ public final class PkiPhase {
     if (disk.gaps().contains(ca.keyFile() + " is empty")) {
       throw WorkerException.conflict("pki.unreadable_file", "private key " + ca.keyFile()
           + " is empty; restore the CA key, or remove the file to use the CA as an external CA");
+    }
+    if (disk.mismatch()) {
+      // the key is written first, so it is the newer half of an interrupted write
+      return new Planned(ca, Action.REISSUED, "repaired: " + ca.keyFile() + " does not match " + ca.certFile()
+          + "; certificate made again from the key (the old one is backed up) and the CA's leaves reissued",
+          disk, true);
     }
     if (disk.key() == null) {
       warnings.add("external CA mode for " + ca.name() + ": " + ca.keyFile()
@@ -190,7 +197,7 @@ public final class PkiPhase {
     List<String> problems = new ArrayList<>(disk.gaps());
     X509Certificate cert = disk.cert();
     if (cert != null) {
-      if (ca.action() == Action.CREATED) {
+      if (ca.writes()) {
         problems.add("new " + ca.spec().name());
       } else if (!CertChecks.signedBy(disk.chain(), ca.disk().cert())) {
         problems.add("not signed by " + ca.spec().name());
@@ -229,7 +236,9 @@ public final class PkiPhase {
     OnDisk key = OnDisk.loadKey(files, keyFile);
     Optional<byte[]> pub = files.read(pubFile, MAX_FILE);
     if (key.key() == null) {
-      return new SaPlan(Action.CREATED, key.absent() ? null : String.join("; ", key.gaps()), key, pub);
+      String reason = !key.absent() ? String.join("; ", key.gaps())
+          : pub.isPresent() ? "repaired: " + CertCatalog.SA_PUB + " without " + CertCatalog.SA_KEY + "; new pair" : null;
+      return new SaPlan(Action.CREATED, reason, key, pub);
     }
     // kubeadm reuses a parseable sa.key and never looks at sa.pub; we also repair sa.pub
     if (pub.isEmpty() || pub.get().length == 0) {
@@ -250,37 +259,30 @@ public final class PkiPhase {
   /** Materialized holds the keys and certificates generated for a plan, in memory only. */
   record Materialized(Map<String, KeyPair> newKeys, Map<String, X509Certificate> certs, KeyPair saKey) {}
 
-  /** FileWrite is one file to write. */
-  private record FileWrite(String name, byte[] content, Set<PosixFilePermission> mode) {}
-
-  private static List<String> write(SafeFiles files, Plan plan, Materialized m, boolean backup) {
-    List<FileWrite> writes = new ArrayList<>();
+  private static List<String> write(FileReconciler r, SafeFiles files, Plan plan, Materialized m, boolean backup) {
+    List<FileReconciler.Desired> writes = new ArrayList<>();
     for (Planned p : plan.planned.values()) {
       if (p.writes()) {
-        KeyPair kp = m.newKeys().get(p.spec().name());
-        writes.add(new FileWrite(p.spec().keyFile(), ascii(Pem.encodePrivateKey(kp.getPrivate())), SafeFiles.PRIVATE));
-        writes.add(new FileWrite(p.spec().certFile(), ascii(Pem.encodeCertificate(m.certs().get(p.spec().name()))),
-            SafeFiles.PUBLIC));
+        String unit = p.spec().name();
+        if (!p.keepKey()) {
+          KeyPair kp = m.newKeys().get(p.spec().name());
+          writes.add(new FileReconciler.Desired(p.spec().keyFile(), ascii(Pem.encodePrivateKey(kp.getPrivate())),
+              SafeFiles.PRIVATE, unit));
+        }
+        writes.add(new FileReconciler.Desired(p.spec().certFile(),
+            ascii(Pem.encodeCertificate(m.certs().get(p.spec().name()))), SafeFiles.PUBLIC, unit));
       }
     }
     if (plan.sa.action() == Action.CREATED) {
-      writes.add(new FileWrite(CertCatalog.SA_KEY, ascii(Pem.encodePrivateKey(m.saKey().getPrivate())), SafeFiles.PRIVATE));
+      writes.add(new FileReconciler.Desired(CertCatalog.SA_KEY, ascii(Pem.encodePrivateKey(m.saKey().getPrivate())),
+          SafeFiles.PRIVATE, "sa"));
     }
     if (plan.sa.action() != Action.KEPT) {
       PublicKey pub = plan.sa.action() == Action.CREATED ? m.saKey().getPublic() : plan.sa.key().publicKey();
       // kubeadm writes sa.pub through keyutil.WriteKey, hence 0600
-      writes.add(new FileWrite(CertCatalog.SA_PUB, ascii(Pem.encodePublicKey(pub)), SafeFiles.PRIVATE));
+      writes.add(new FileReconciler.Desired(CertCatalog.SA_PUB, ascii(Pem.encodePublicKey(pub)), SafeFiles.PRIVATE, "sa"));
     }
-    List<String> backups = new ArrayList<>();
-    if (backup) {
-      for (FileWrite w : writes) {
-        files.backup(w.name(), plan.start, w.mode()).ifPresent(p -> backups.add(p.toString()));
-      }
-    }
-    for (FileWrite w : writes) {
-      files.write(w.name(), w.content(), w.mode());
-    }
-    return backups;
+    return r.commit(files, writes, backup, plan.start).stream().map(Object::toString).toList();
   }
 
   private static byte[] ascii(String s) {
@@ -315,7 +317,7 @@ public final class PkiPhase {
     }
 
     Materialized materialize(KeyPairs.KeySource source) {
-      long needed = planned.values().stream().filter(Planned::writes).count() + (sa.action() == Action.CREATED ? 1 : 0);
+      long needed = planned.values().stream().filter(p -> p.writes() && !p.keepKey()).count() + (sa.action() == Action.CREATED ? 1 : 0);
       java.util.Iterator<KeyPair> fresh = source.next(options.keyAlgorithm(), (int) needed).iterator();
       Map<String, KeyPair> newKeys = new LinkedHashMap<>();
       Map<String, X509Certificate> certs = new LinkedHashMap<>();
@@ -331,7 +333,7 @@ public final class PkiPhase {
           }
           continue;
         }
-        KeyPair kp = fresh.next();
+        KeyPair kp = p.keepKey() ? new KeyPair(p.disk().publicKey(), p.disk().key()) : fresh.next();
         newKeys.put(spec.name(), kp);
         if (spec.isCa()) {
           certs.put(spec.name(), CertificateFactory.selfSignedCa(spec, kp, validity(spec)));

@@ -8,6 +8,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.Files;
@@ -16,27 +17,48 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 /**
- * SafeFiles reads and writes files below one root directory without following symbolic links
- * and without ever leaving a half-written file behind.
+ * SafeFiles reads and writes files below one target directory (the root) without following
+ * symbolic links, without opening anything that is not a regular file, and without ever leaving
+ * a half-written file behind. It is the file-system half of {@link FileReconciler}; phases reach
+ * it through a reconciler session, which holds the directory's lock.
  *
- * <p>A write goes to a dot-named temporary file in the target's directory, created with its
- * final mode before any byte is written, then {@code fsync}, atomic rename over the target and
- * {@code fsync} of the directory. Any symbolic link on the way from the root to the target
- * (the root included) is refused with the conflict {@code <area>.symlink_in_path}, and paths
- * that leave the root with {@code <area>.outside_root}. Java has no {@code openat}, so a link
- * swapped in between the check and the rename is a remaining, documented race; the final
- * rename itself never follows a link.
+ * <p><b>Paths.</b> Every component from {@code /} down to the root is checked once, when the
+ * object is made: a symbolic link anywhere there is the conflict {@code <area>.symlink_in_path}
+ * (field: the request option that named the root), so files never land outside the folder the
+ * user named. Below the root every component is checked again before each use. A target that
+ * exists but is not a regular file (FIFO, device, socket, directory) is the conflict
+ * {@code <area>.not_a_regular_file}; its type is read with {@code NOFOLLOW_LINKS} before any
+ * open, so a FIFO never blocks a thread. Java has no {@code openat}, so a link swapped in between
+ * the check and the use is a remaining, documented race; renames themselves never follow links.
+ *
+ * <p><b>Temporary files.</b> All of them are named {@code .kubeforge-tmp-<name>-<random>} and are
+ * created with their final mode before any byte is written. They live in the root itself (not
+ * in its sub-folders, which may be other targets' roots), except for roots made with
+ * {@link #stagedOutside}: there they live in the sibling folder
+ * {@code <parent>/.kubeforge-staging-<root name>} (same file system, so renames stay atomic) and
+ * nothing temporary is ever created inside the root (the kubelet runs every file of the
+ * manifest folder). {@link #sweep} removes what a crash left behind.
+ *
+ * <p><b>Fault injection.</b> Each mutating file-system step calls {@link #step}. When the system
+ * property {@code kubeforge.fault.haltAfterSteps} is set to N &gt; 0, the JVM halts (as after
+ * {@code kill -9}: no finally blocks, no shutdown hooks) right after the N-th step. It is read
+ * once; unset (production) a step costs one counter increment.
  */
 public final class SafeFiles {
   /** Mode of private keys (and kubeadm's {@code sa.pub}): 0600. */
@@ -45,28 +67,64 @@ public final class SafeFiles {
   public static final Set<PosixFilePermission> PUBLIC = PosixFilePermissions.fromString("rw-r--r--");
   /** Mode of directories: 0755. */
   public static final Set<PosixFilePermission> DIRECTORY = PosixFilePermissions.fromString("rwxr-xr-x");
+  /** Mode of private directories (manifests, encryption config): 0700. */
+  public static final Set<PosixFilePermission> PRIVATE_DIRECTORY = PosixFilePermissions.fromString("rwx------");
+  /** Prefix of every temporary file. */
+  public static final String TEMP_PREFIX = ".kubeforge-tmp-";
+  /** Prefix of the sibling staging folder of roots staged outside. */
+  public static final String STAGING_PREFIX = ".kubeforge-staging-";
 
+  private static final Pattern LEGACY_TEMP = Pattern.compile("\\..+\\.tmp-[0-9a-f]{12}");
   private static final DateTimeFormatter BACKUP_STAMP =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int HALT_AFTER = Integer.getInteger("kubeforge.fault.haltAfterSteps", 0);
+  private static final AtomicInteger STEPS = new AtomicInteger();
 
   private final Path root;
   private final String area;
+  private final String field;
+  private final Set<PosixFilePermission> rootMode;
+  private final Path staging;
 
-  private SafeFiles(Path root, String area) {
+  private SafeFiles(Path root, String area, String field, Set<PosixFilePermission> rootMode, boolean stageOutside) {
     this.root = root;
     this.area = area;
+    this.field = field;
+    this.rootMode = rootMode;
+    this.staging = stageOutside ? root.resolveSibling(STAGING_PREFIX + root.getFileName()) : null;
+    checkAncestors();
   }
 
   /**
    * Binds to an absolute root directory; {@code area} prefixes error codes ({@code pki} gives
-   * {@code pki.symlink_in_path}).
+   * {@code pki.symlink_in_path}), {@code field} is the request option that named the root.
+   * Missing directories are made 0755.
    */
+  public static SafeFiles under(Path root, String area, String field) {
+    return under(root, area, field, DIRECTORY);
+  }
+
+  /** Same as {@link #under(Path, String, String)}; a missing root is made with {@code rootMode}. */
+  public static SafeFiles under(Path root, String area, String field, Set<PosixFilePermission> rootMode) {
+    return new SafeFiles(absolute(root), area, field, rootMode, false);
+  }
+
+  /** Binds to a root whose temporary files are staged in a sibling folder (see the class comment). */
+  public static SafeFiles stagedOutside(Path root, String area, String field, Set<PosixFilePermission> rootMode) {
+    return new SafeFiles(absolute(root), area, field, rootMode, true);
+  }
+
+  /** Binds without naming a request field (tests and internal folders). */
   public static SafeFiles under(Path root, String area) {
-    if (!root.isAbsolute()) {
-      throw new IllegalArgumentException("root must be absolute: " + root);
+    return under(root, area, null);
+  }
+
+  private static Path absolute(Path root) {
+    if (!root.isAbsolute() || root.getParent() == null) {
+      throw new IllegalArgumentException("root must be an absolute path below /: " + root);
     }
-    return new SafeFiles(root.normalize(), area);
+    return root.normalize();
   }
 
   /** Returns the root directory. */
@@ -74,19 +132,47 @@ public final class SafeFiles {
     return root;
   }
 
+  /** Returns the error-code prefix. */
+  public String area() {
+    return area;
+  }
+
+  /** Returns the folder temporary files of this root live in. */
+  Path stagingDir() {
+    return staging != null ? staging : root;
+  }
+
   /** Resolves a relative name below the root, refusing anything that escapes it. */
   public Path resolve(String relative) {
     Path p = root.resolve(relative).normalize();
     if (Path.of(relative).isAbsolute() || !p.startsWith(root) || p.equals(root)) {
-      throw WorkerException.conflict(area + ".outside_root",
-          "refusing to touch '" + relative + "': it is not a file below " + root);
+      throw conflict("outside_root", "refusing to touch '" + relative + "': it is not a file below " + root);
     }
     return p;
   }
 
+  private WorkerException conflict(String code, String message) {
+    return WorkerException.conflict(area + "." + code, field, message);
+  }
+
+  /** Refuses a symbolic link at any component from {@code /} to the root (the root included). */
+  private void checkAncestors() {
+    Path current = root.getRoot();
+    for (Path part : root) {
+      current = current.resolve(part);
+      checkNotLink(current);
+      if (!Files.exists(current, LinkOption.NOFOLLOW_LINKS)) {
+        return;
+      }
+      if (!Files.isDirectory(current, LinkOption.NOFOLLOW_LINKS)) {
+        throw conflict("not_a_directory", current + " exists and is not a directory");
+      }
+    }
+  }
+
   /**
-   * Checks that neither the root nor any existing component between it and {@code relative}
-   * (the file included) is a symbolic link.
+   * Checks that no existing component between the root and {@code relative} (the file
+   * included) is a symbolic link.
    */
   public void checkNoSymlinks(String relative) {
     Path target = resolve(relative);
@@ -100,52 +186,85 @@ public final class SafeFiles {
 
   private void checkNotLink(Path p) {
     if (Files.isSymbolicLink(p)) {
-      throw WorkerException.conflict(area + ".symlink_in_path",
-          "refusing to use " + p + ": it is a symbolic link; replace it with a real "
-              + (p.equals(root) ? "directory" : "file or directory"));
+      throw conflict("symlink_in_path", "refusing to use " + p + ": it is a symbolic link; replace it with a real "
+          + (p.equals(root) || root.startsWith(p) ? "directory" : "file or directory"));
     }
+  }
+
+  /**
+   * Returns the attributes of an existing path without following links, empty when absent; a
+   * target that exists and is not a regular file is the conflict {@code <area>.not_a_regular_file}.
+   */
+  private Optional<BasicFileAttributes> regularFile(Path p) {
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("couldn't stat " + p, e);
+    }
+    if (a.isSymbolicLink()) {
+      checkNotLink(p);
+    }
+    if (!a.isRegularFile()) {
+      throw conflict("not_a_regular_file", "refusing to use " + p + ": it is a "
+          + (a.isDirectory() ? "directory" : "special file (FIFO, socket or device)")
+          + ", not a regular file; remove it");
+    }
+    return Optional.of(a);
   }
 
   /** Tells whether the root exists as a real directory (symbolic links are refused). */
   public boolean rootExists() {
     checkNotLink(root);
     if (Files.exists(root, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
-      throw WorkerException.conflict(area + ".not_a_directory", root + " exists and is not a directory");
+      throw conflict("not_a_directory", root + " exists and is not a directory");
     }
     return Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS);
   }
 
+  /** Tells whether a regular file exists below the root (other file types are refused). */
+  public boolean exists(String relative) {
+    checkNoSymlinks(relative);
+    return regularFile(resolve(relative)).isPresent();
+  }
+
   /**
-   * Reads a file below the root without following links; empty when it does not exist.
-   * Files larger than {@code maxBytes} are refused with {@code <area>.file_too_large}.
+   * Reads a file below the root without following links; empty when it (or the root) does not
+   * exist. Files larger than {@code maxBytes} are refused with {@code <area>.file_too_large}.
    */
   public Optional<byte[]> read(String relative, int maxBytes) {
     checkNoSymlinks(relative);
     Path p = resolve(relative);
+    Optional<BasicFileAttributes> attrs;
+    try {
+      attrs = regularFile(p);
+    } catch (UncheckedIOException e) {
+      if (e.getCause() instanceof java.nio.file.FileSystemException fse && fse.getReason() != null
+          && fse.getReason().contains("Not a directory")) {
+        throw conflict("not_a_directory", "a component of " + p + " exists and is not a directory");
+      }
+      throw e;
+    }
+    if (attrs.isEmpty()) {
+      return Optional.empty();
+    }
+    if (attrs.get().size() > maxBytes) {
+      throw conflict("file_too_large", p + " is larger than " + maxBytes + " bytes; refusing to parse it");
+    }
     try (SeekableByteChannel ch = Files.newByteChannel(p, Set.of(StandardOpenOption.READ,
-        LinkOption.NOFOLLOW_LINKS))) {
-      if (ch.size() > maxBytes) {
-        throw WorkerException.conflict(area + ".file_too_large",
-            p + " is larger than " + maxBytes + " bytes; refusing to parse it");
+        LinkOption.NOFOLLOW_LINKS)); InputStream in = Channels.newInputStream(ch)) {
+      byte[] data = in.readNBytes(maxBytes + 1);
+      if (data.length > maxBytes) {
+        throw conflict("file_too_large", p + " is larger than " + maxBytes + " bytes; refusing to parse it");
       }
-      try (InputStream in = Channels.newInputStream(ch)) {
-        byte[] data = in.readNBytes(maxBytes + 1);
-        if (data.length > maxBytes) {
-          throw WorkerException.conflict(area + ".file_too_large",
-              p + " is larger than " + maxBytes + " bytes; refusing to parse it");
-        }
-        return Optional.of(data);
-      }
+      return Optional.of(data);
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (FileSystemLoopException e) {
-      throw WorkerException.conflict(area + ".symlink_in_path", "refusing to read " + p
-          + ": it is a symbolic link");
+      throw conflict("symlink_in_path", "refusing to read " + p + ": it is a symbolic link");
     } catch (IOException e) {
-      if (e.getMessage() != null && e.getMessage().contains("symbolic link")) {
-        throw WorkerException.conflict(area + ".symlink_in_path", "refusing to read " + p
-            + ": it is a symbolic link");
-      }
       throw new UncheckedIOException("couldn't read " + p, e);
     }
   }
@@ -163,36 +282,37 @@ public final class SafeFiles {
   }
 
   /**
-   * Creates the root and the directories leading to {@code relative} with mode 0755 where they
-   * are missing; existing directories keep their mode.
+   * Creates the root (with its mode) and the directories leading to {@code relative} (0755)
+   * where they are missing; existing directories keep their mode.
    */
   public void ensureParents(String relative) {
     checkNoSymlinks(relative);
     Path target = resolve(relative);
-    ensureDirectory(root);
+    ensureDirectory(root, rootMode);
     Path current = root;
-    for (Path part : root.relativize(target.getParent() == null ? root : target.getParent())) {
+    for (Path part : root.relativize(target.getParent())) {
       current = current.resolve(part);
-      ensureDirectory(current);
+      ensureDirectory(current, DIRECTORY);
     }
   }
 
-  private void ensureDirectory(Path dir) {
+  private void ensureDirectory(Path dir, Set<PosixFilePermission> mode) {
     checkNotLink(dir);
     if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     try {
-      if (dir.getParent() != null && !Files.isDirectory(dir.getParent())) {
-        Files.createDirectories(dir.getParent());
+      if (dir.getParent() != null && !Files.isDirectory(dir.getParent(), LinkOption.NOFOLLOW_LINKS)) {
+        ensureDirectory(dir.getParent(), DIRECTORY);
       }
-      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(DIRECTORY));
-      Files.setPosixFilePermissions(dir, DIRECTORY);
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(mode));
+      Files.setPosixFilePermissions(dir, mode);
       fsyncDirectory(dir.getParent());
+      step();
     } catch (FileAlreadyExistsException e) {
       checkNotLink(dir);
       if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-        throw WorkerException.conflict(area + ".not_a_directory", dir + " exists and is not a directory");
+        throw conflict("not_a_directory", dir + " exists and is not a directory");
       }
     } catch (IOException e) {
       throw new UncheckedIOException("couldn't create directory " + dir, e);
@@ -200,16 +320,41 @@ public final class SafeFiles {
   }
 
   /**
-   * Replaces (or creates) a file below the root atomically with the given content and mode; the
-   * mode is set on the temporary file before the content is written.
+   * Replaces (or creates) one file below the root atomically with the given content and mode:
+   * {@link #stage}, then {@link #commit}. A crash leaves the old file or the new one.
    */
   public Path write(String relative, byte[] content, Set<PosixFilePermission> mode) {
+    Path temp = stage(relative, content, mode);
+    try {
+      commit(temp, relative);
+      return resolve(relative);
+    } finally {
+      deleteQuietly(temp);
+    }
+  }
+
+  /**
+   * Writes {@code content} to a new temporary file for {@code relative} (created with its final
+   * mode, then fsync) and returns its path; the target itself is untouched. A target that
+   * exists and is not a regular file is refused before anything is created.
+   */
+  public Path stage(String relative, byte[] content, Set<PosixFilePermission> mode) {
     ensureParents(relative);
     Path target = resolve(relative);
-    Path dir = target.getParent();
-    Path temp = dir.resolve("." + target.getFileName() + ".tmp-" + HexFormat.of().formatHex(randomBytes()));
+    regularFile(target);
+    // temporary files live in the root (or the staging folder), never in sub-folders: a sweep
+    // then only looks at one level, and never into a folder another target owns
+    Path dir = stagingDir();
+    if (staging != null) {
+      ensureDirectory(staging, PRIVATE_DIRECTORY);
+    }
+    Path temp = dir.resolve(TEMP_PREFIX + target.getFileName() + "-" + HexFormat.of().formatHex(randomBytes()));
     try {
-      createWithMode(temp, mode);
+      // createFile fails if anything (a link included) already has the name
+      Files.createFile(temp, PosixFilePermissions.asFileAttribute(mode));
+      // the umask may have narrowed the mode; set it exactly before any content exists
+      Files.setPosixFilePermissions(temp, mode);
+      step();
       try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
         ByteBuffer buf = ByteBuffer.wrap(content);
         while (buf.hasRemaining()) {
@@ -217,18 +362,25 @@ public final class SafeFiles {
         }
         ch.force(true);
       }
-      checkNoSymlinks(relative);
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-      fsyncDirectory(dir);
-      return target;
+      step();
+      return temp;
     } catch (IOException e) {
-      throw new UncheckedIOException("couldn't write " + target, e);
-    } finally {
-      try {
-        Files.deleteIfExists(temp);
-      } catch (IOException ignored) {
-        // best effort: the temp file is dot-named and holds at most a copy of the new content
-      }
+      deleteQuietly(temp);
+      throw new UncheckedIOException("couldn't write " + temp, e);
+    }
+  }
+
+  /** Renames a staged file over its target atomically and makes the rename durable. */
+  public void commit(Path temp, String relative) {
+    checkNoSymlinks(relative);
+    Path target = resolve(relative);
+    regularFile(target);
+    try {
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+      fsyncDirectory(target.getParent());
+      step();
+    } catch (IOException e) {
+      throw new UncheckedIOException("couldn't move " + temp + " to " + target, e);
     }
   }
 
@@ -250,11 +402,64 @@ public final class SafeFiles {
     return Optional.of(write(name, content.get(), mode));
   }
 
-  private static void createWithMode(Path temp, Set<PosixFilePermission> mode) throws IOException {
-    // createFile fails if anything (a link included) already has the name
-    Files.createFile(temp, PosixFilePermissions.asFileAttribute(mode));
-    // the umask may have narrowed the mode; set it exactly before any content exists
-    Files.setPosixFilePermissions(temp, mode);
+  /** Returns the timestamp format of backup names. */
+  public static String backupStamp(Instant when) {
+    return BACKUP_STAMP.format(when);
+  }
+
+  /**
+   * Lists the temporary files a crash may have left: in the root (one level, not following
+   * links) and in the staging folder. Callers must hold the directory's lock.
+   */
+  List<Path> leftovers() {
+    List<Path> out = new ArrayList<>();
+    collect(root, out);
+    if (staging != null) {
+      collect(staging, out);
+    }
+    return out;
+  }
+
+  private static void collect(Path dir, List<Path> out) {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path p : entries) {
+        String n = p.getFileName().toString();
+        if ((n.startsWith(TEMP_PREFIX) || n.startsWith(FileReconciler.JOURNAL_PREFIX) || LEGACY_TEMP.matcher(n).matches())
+            && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+          out.add(p);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("couldn't list " + dir, e);
+    }
+  }
+
+  /** Removes the staging folder when it is empty (it is never left in the tree). */
+  void removeStagingIfEmpty() {
+    if (staging == null || !Files.isDirectory(staging, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try {
+      Files.delete(staging);
+      step();
+    } catch (java.nio.file.DirectoryNotEmptyException e) {
+      // something of ours is still in flight; the next sweep removes it
+    } catch (IOException e) {
+      throw new UncheckedIOException("couldn't remove " + staging, e);
+    }
+  }
+
+  static void deleteQuietly(Path p) {
+    try {
+      if (Files.deleteIfExists(p)) {
+        step();
+      }
+    } catch (IOException ignored) {
+      // best effort: the name is recognisable and the next sweep removes it
+    }
   }
 
   /** Flushes a directory's entries to disk (rename is atomic but not durable without this). */
@@ -266,6 +471,19 @@ public final class SafeFiles {
     } catch (IOException e) {
       throw new UncheckedIOException("couldn't fsync directory " + dir, e);
     }
+  }
+
+  /** Counts one mutating file-system step; see the class comment for the fault-injection hook. */
+  static void step() {
+    int n = STEPS.incrementAndGet();
+    if (HALT_AFTER > 0 && n >= HALT_AFTER) {
+      Runtime.getRuntime().halt(137);
+    }
+  }
+
+  /** Returns how many mutating steps this JVM has taken (the fault tests use it to find crash points). */
+  public static int steps() {
+    return STEPS.get();
   }
 
   private static byte[] randomBytes() {

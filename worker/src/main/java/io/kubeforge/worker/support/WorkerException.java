@@ -30,6 +30,11 @@ public class WorkerException extends RuntimeException {
     return new WorkerException(409, code, null, message, null);
   }
 
+  /** State on disk (HTTP 409) found at a path that the request field {@code field} named. */
+  public static WorkerException conflict(String code, String field, String message) {
+    return new WorkerException(409, code, field, message, null);
+  }
+
   /** Same as {@link #conflict(String, String)}, keeping the cause for the log. */
   public static WorkerException conflict(String code, String message, Throwable cause) {
     return new WorkerException(409, code, null, message, cause);

@@ -248,19 +248,31 @@ class PkiPhaseTest {
   }
 
   @Test
-  void keyThatDoesNotMatchItsCertificateIsAConflictAndNothingIsWritten() throws Exception {
+  void keyThatDoesNotMatchItsCertificateIsRepairedFromItsCaAfterABackup() throws Exception {
     init();
     Files.copy(pki().resolve("apiserver-kubelet-client.key"), pki().resolve("apiserver.key"),
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    Map<String, FileTime> before = mtimes();
+    String caHash = (String) phase().run(options(pki()), true).result().get("ca_cert_hash");
 
-    assertThatThrownBy(() -> phase().run(options(pki(), "apiserver_cert_sans", List.of("10.0.0.9")), false))
-        .isInstanceOfSatisfying(WorkerException.class, e -> {
-          assertThat(e.code()).isEqualTo("pki.key_mismatch");
-          assertThat(e.status()).isEqualTo(409);
-          assertThat(e.getMessage()).contains("apiserver.key").doesNotContain("PRIVATE");
-        });
-    assertThat(mtimes()).isEqualTo(before);
+    PhaseResult r = phase().run(options(pki()), false);
+    assertThat(cert(r.result(), "apiserver").get("action")).isEqualTo("reissued");
+    assertThat((String) cert(r.result(), "apiserver").get("reason")).contains("key does not match certificate");
+    assertThat(cert(r.result(), "apiserver-kubelet-client").get("action")).isEqualTo("kept");
+    assertThat(r.result().get("ca_cert_hash")).isEqualTo(caHash);
+    assertThat((List<?>) r.result().get("backups")).hasSize(2);
+    assertThat(phase().run(options(pki()), false).changed()).isFalse();
+  }
+
+  @Test
+  void aCaKeyThatDoesNotMatchItsCertificateKeepsTheKeyAndRemakesTheTree() throws Exception {
+    init();
+    Files.copy(pki().resolve("front-proxy-ca.key"), pki().resolve("ca.key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    PhaseResult r = phase().run(options(pki()), false);
+    assertThat(cert(r.result(), "ca").get("action")).isEqualTo("reissued");
+    assertThat((String) cert(r.result(), "ca").get("reason")).startsWith("repaired: ca.key does not match ca.crt");
+    assertThat(cert(r.result(), "apiserver").get("reason")).isEqualTo("new ca");
+    assertThat(cert(r.result(), "front-proxy-client").get("action")).isEqualTo("kept");
+    assertThat(phase().run(options(pki()), false).changed()).isFalse();
   }
 
   @Test
@@ -284,11 +296,30 @@ class PkiPhaseTest {
   }
 
   @Test
-  void caKeyWithoutItsCertificateIsAConflict() throws IOException {
-    init();
+  void caKeyWithoutItsCertificateKeepsTheKeySoTheJoinPinStaysTheSame() throws IOException {
+    String pin = (String) init().result().get("ca_cert_hash");
+    byte[] key = Files.readAllBytes(pki().resolve("ca.key"));
     Files.delete(pki().resolve("ca.crt"));
-    assertThatThrownBy(() -> phase().run(options(pki()), false))
-        .isInstanceOfSatisfying(WorkerException.class, e -> assertThat(e.code()).isEqualTo("pki.key_without_cert"));
+    PhaseResult r = phase().run(options(pki()), false);
+    assertThat(cert(r.result(), "ca").get("action")).isEqualTo("created");
+    assertThat((String) cert(r.result(), "ca").get("reason")).startsWith("repaired: ca.key without ca.crt");
+    assertThat(r.result().get("ca_cert_hash")).isEqualTo(pin);
+    assertThat(Files.readAllBytes(pki().resolve("ca.key"))).isEqualTo(key);
+    assertThat(phase().run(options(pki()), false).changed()).isFalse();
+  }
+
+  @Test
+  void leafKeyWithoutItsCertificateAndServiceAccountPublicKeyWithoutItsKeyAreRepaired() throws IOException {
+    init();
+    Files.delete(pki().resolve("apiserver.crt"));
+    Files.delete(pki().resolve("sa.key"));
+    PhaseResult r = phase().run(options(pki()), false);
+    assertThat(cert(r.result(), "apiserver").get("action")).isEqualTo("reissued");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> sa = (Map<String, Object>) r.result().get("service_account_key");
+    assertThat(sa.get("action")).isEqualTo("created");
+    assertThat((String) sa.get("reason")).startsWith("repaired: sa.pub without sa.key");
+    assertThat(phase().run(options(pki()), false).changed()).isFalse();
   }
 
   @Test

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,12 +16,25 @@ class DirLockTest {
   @TempDir
   Path tmp;
 
+  @AfterEach
+  void restoreTheMachineWideLockFolder() {
+    DirLock.useLockFolder(DirLock.defaultLockFolder());
+  }
+
+  @Test
+  void theDefaultLockFolderIsOneMachineWidePlaceNotTheWorkersHome() {
+    Path folder = DirLock.defaultLockFolder();
+    assertThat(folder.toString()).doesNotContain(System.getProperty("user.home") + "/.kubeforge");
+    assertThat(folder).isIn(Path.of("/run/lock/kubeforge"),
+        Path.of(System.getProperty("java.io.tmpdir"), "kubeforge-locks-" + System.getProperty("user.name")));
+  }
+
   @Test
   void aSecondHolderWaitsAndTimesOutAsBusy() throws Exception {
-    try (DirLock held = DirLock.inJvm(tmp, 1, "t")) {
+    try (DirLock held = DirLock.acquire(tmp, 1000, "t", true)) {
       assertThat(held).isNotNull();
       CompletableFuture<Throwable> other = CompletableFuture.supplyAsync(() -> {
-        try (DirLock second = DirLock.inJvm(tmp, 0, "t")) {
+        try (DirLock second = DirLock.acquire(tmp, 0, "t", true)) {
           return second == null ? null : new AssertionError("second holder got the lock");
         } catch (WorkerException e) {
           return e;
@@ -29,7 +43,7 @@ class DirLockTest {
       Throwable t = other.get(5, TimeUnit.SECONDS);
       assertThat(t).isInstanceOfSatisfying(WorkerException.class, e -> assertThat(e.code()).isEqualTo("t.busy"));
     }
-    try (DirLock again = DirLock.inJvm(tmp, 0, "t")) {
+    try (DirLock again = DirLock.acquire(tmp, 0, "t", true)) {
       assertThat(again).isNotNull();
     }
   }
@@ -38,7 +52,7 @@ class DirLockTest {
   void theFileLockLivesInThePrivateLockFolderAndLeavesTheLockedDirectoryAlone() throws Exception {
     Path work = Files.createDirectory(tmp.resolve("work"));
     DirLock.useLockFolder(tmp.resolve("locks"));
-    try (DirLock jvm = DirLock.inJvm(work, 1, "t"); DirLock file = jvm.withFileLock(work)) {
+    try (DirLock file = DirLock.acquire(work, 1000, "t", true)) {
       assertThat(file).isNotNull();
     }
     Path lock = DirLock.lockFileFor(work);
@@ -58,8 +72,9 @@ class DirLockTest {
     Files.createDirectory(tmp.resolve("locks"));
     Path target = tmp.resolve("elsewhere");
     Files.createSymbolicLink(DirLock.lockFileFor(work), target);
-    try (DirLock jvm = DirLock.inJvm(work, 1, "t")) {
-      assertThatThrownBy(() -> jvm.withFileLock(work)).isInstanceOf(RuntimeException.class);
+    assertThatThrownBy(() -> DirLock.acquire(work, 1000, "t", true)).isInstanceOf(RuntimeException.class);
+    try (DirLock again = DirLock.acquire(work, 0, "t", false)) {
+      assertThat(again).as("a failed acquisition releases what it took").isNotNull();
     }
     assertThat(target).doesNotExist();
   }
@@ -69,8 +84,9 @@ class DirLockTest {
     Path work = Files.createDirectory(tmp.resolve("work"));
     Path real = Files.createDirectory(tmp.resolve("real-locks"));
     DirLock.useLockFolder(Files.createSymbolicLink(tmp.resolve("locks"), real));
-    try (DirLock jvm = DirLock.inJvm(work, 1, "t")) {
-      assertThatThrownBy(() -> jvm.withFileLock(work)).isInstanceOf(RuntimeException.class);
+    assertThatThrownBy(() -> DirLock.acquire(work, 1000, "t", true)).isInstanceOf(RuntimeException.class);
+    try (DirLock again = DirLock.acquire(work, 0, "t", false)) {
+      assertThat(again).as("a failed acquisition releases what it took").isNotNull();
     }
   }
 

@@ -1,5 +1,6 @@
 package io.kubeforge.worker.cluster;
 
+import io.kubeforge.worker.config.InputPaths;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -53,7 +54,7 @@ public final class ClusterBootstrapPhase {
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
     RequestFields f = RequestOptions.fields(body, OWN_FIELDS);
-    Path kubeconfig = f.absolutePath("kubeconfig", m.kubeconfigDir().resolve("admin.conf").toString(), BAD_OPTION);
+    Path kubeconfig = InputPaths.file(f.string("kubeconfig").orElse(m.kubeconfigDir().resolve("admin.conf").toString()), "kubeconfig");
     long seconds = f.integer("timeout", 30);
     if (seconds < 1 || seconds > 600) {
       throw WorkerException.badInput(BAD_OPTION, "timeout", "must be between 1 and 600 seconds, got " + seconds);

@@ -1,5 +1,6 @@
 package io.kubeforge.worker.kube;
 
+import io.kubeforge.worker.config.InputPaths;
 import io.kubeforge.worker.support.RequestFields;
 import io.kubeforge.worker.support.WorkerException;
 import java.nio.file.Path;
@@ -50,8 +51,8 @@ public final class ClusterAccess {
 
   /** Reads the shared options (already checked for unknown fields) and opens the client. */
   public static Opened open(RequestFields f, boolean dryRun) {
-    Path dir = f.absolutePath("kubeconfig_dir", DEFAULT_KUBECONFIG_DIR, Kubeconfig.INVALID);
-    Path kubeconfig = f.absolutePath("kubeconfig", dir.resolve("admin.conf").toString(), Kubeconfig.INVALID);
+    Path dir = InputPaths.directory(f.string("kubeconfig_dir").orElse(DEFAULT_KUBECONFIG_DIR), "kubeconfig_dir");
+    Path kubeconfig = InputPaths.file(f.string("kubeconfig").orElse(dir.resolve("admin.conf").toString()), "kubeconfig");
     long seconds = f.integer("timeout", DEFAULT_TIMEOUT_SECONDS);
     if (seconds < 1 || seconds > 3600) {
       throw WorkerException.badInput("request.invalid_value", "timeout", "must be between 1 and 3600 seconds");

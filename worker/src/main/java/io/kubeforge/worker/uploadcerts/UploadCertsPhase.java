@@ -1,5 +1,6 @@
 package io.kubeforge.worker.uploadcerts;
 
+import io.kubeforge.worker.config.InputPaths;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kubeforge.worker.kube.Applied;
@@ -59,7 +60,7 @@ public final class UploadCertsPhase {
   /** Runs one call. */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     RequestFields f = RequestFields.of(body, FIELDS);
-    Path certDir = f.absolutePath("cert_dir", "/etc/kubernetes/pki", INVALID);
+    Path certDir = InputPaths.directory(f.string("cert_dir").orElse("/etc/kubernetes/pki"), "cert_dir");
     Map<String, Path> files = new TreeMap<>();
     for (String name : List.of("ca.crt", "ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "sa.pub", "sa.key")) {
       files.put(name, certDir.resolve(name));
@@ -69,7 +70,7 @@ public final class UploadCertsPhase {
       String[] names = {"external-etcd-ca.crt", "external-etcd.crt", "external-etcd.key"};
       for (int i = 0; i < 3; i++) {
         String given = f.string(external.get(i)).orElse("");
-        files.put(names[i], given.isEmpty() ? null : f.absolutePath(external.get(i), null, INVALID));
+        files.put(names[i], given.isEmpty() ? null : InputPaths.file(given, external.get(i)));
       }
     } else {
       files.put("etcd-ca.crt", certDir.resolve("etcd/ca.crt"));

@@ -7,6 +7,8 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 ANSIBLE_PLAYBOOK := $(VENV)/bin/ansible-playbook
 JAR       := worker/target/kubeforge-worker.jar
+# The jar's class-data archive (worker/class_archive.py; the JVM options live in worker_client.py)
+JSA       := worker/target/kubeforge-worker.jsa
 COLL_DIR  := _build/collections
 # A second venv with the full `ansible` package: community.crypto for the bench, containers.podman
 # (the connection) and molecule for the molecule scenario. Kept apart so tests cannot lean on it.
@@ -34,10 +36,14 @@ $(FULL_VENV)/.installed: bench/requirements.txt
 	$(FULL_VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
 	touch $@
 
-jar: $(JAR)
+jar: $(JAR) $(JSA)
 $(JAR): $(shell find worker/src/main -type f 2>/dev/null) worker/pom.xml pom.xml
 	$(MVN) -DskipTests package
 	@test -f $@
+
+# A missing archive never fails the build: the worker starts without one, only slower.
+$(JSA): $(JAR) ansible_collection/plugins/module_utils/worker_client.py | venv
+	-$(PY) worker/class_archive.py $(JAR)
 
 collection: venv
 	rm -rf $(COLL_DIR)/ansible_collections/kubeforge/cluster

@@ -187,6 +187,37 @@ class WorkerServerTest {
     assertThat(r.statusCode()).isEqualTo(415);
   }
 
+  @ParameterizedTest(name = "a {0} body is a 415, never parsed")
+  @CsvSource({
+      "form-encoded, application/x-www-form-urlencoded, a=" ,
+      "multipart, multipart/form-data; boundary=b, --b\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--b--"})
+  void formBodiesAreRefusedBeforeTheyAreRead(String description, String type, String body) {
+    String big = body + "x".repeat(4096);
+    HttpResponse<Buffer> r = client.post(port, "127.0.0.1", "/v1/echo").putHeader("Authorization", "Bearer " + TOKEN)
+        .putHeader("Content-Type", type).sendBuffer(Buffer.buffer(big)).await();
+    assertThat(r.statusCode()).isEqualTo(415);
+    assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("request.unsupported_media_type");
+    assertThat(lastBody.get()).isNull();
+  }
+
+  @Test
+  @DisplayName("an HTTP/1.1 request without a Host header is a 400")
+  void aRequestWithoutHostIsA400() throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(("POST /v1/echo HTTP/1.1\r\nAuthorization: Bearer " + TOKEN
+          + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      StringBuilder answer = new StringBuilder();
+      byte[] buf = new byte[4096];
+      for (int n; !answer.toString().endsWith("}}") && (n = socket.getInputStream().read(buf)) > 0; ) {
+        answer.append(new String(buf, 0, n, java.nio.charset.StandardCharsets.UTF_8));
+      }
+      assertThat(answer).startsWith("HTTP/1.1 400").contains("request.bad").contains("Host");
+    }
+    assertThat(lastBody.get()).isNull();
+  }
+
   @Test
   @DisplayName("the OpenAPI document is served to authenticated callers")
   void openapiIsServed() {

@@ -15,12 +15,13 @@ COLL_DIR  := _build/collections
 FULL_VENV := .cache/bench-venv
 MVN       := mvn -B -q
 
-.PHONY: help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule conformance clean
+.PHONY: help venv full-venv fuzz-venv jar collection demo test test-java test-python test-fuzz test-playbook bench molecule conformance clean
 
 help:
 	@echo "make demo   - set up (.venv, worker jar, collection) and run playbooks/site.yml on inventories/local"
 	@echo "make test   - every test: Java (unit + openssl), modules against the real jar, playbook idempotence, molecule"
 	@echo "make bench  - kubeforge.cluster.pki against community.crypto tasks, side by side"
+	@echo "make test-fuzz - schemathesis from the worker's OpenAPI document + raw HTTP abuse against the real jar"
 	@echo "make molecule - site.yml on two podman containers (own worker each): converge, idempotence, verify"
 	@echo "make conformance - Kubernetes v1.34 built from source boots from our files; field-by-field diff against kubeadm"
 
@@ -53,7 +54,7 @@ collection: venv
 demo: venv jar collection
 	$(ANSIBLE_PLAYBOOK) -i inventories/local playbooks/site.yml
 
-test: venv test-java collection test-python test-playbook molecule conformance
+test: venv test-java collection test-python test-fuzz test-playbook molecule conformance
 
 # Unit tests, the openssl interop tests and the fat jar in one Maven run.
 test-java:
@@ -62,6 +63,18 @@ test-java:
 
 test-python: venv jar collection
 	$(VENV)/bin/pytest -q -p no:cacheprovider ansible_collection/tests
+
+# API fuzzing against the real jar (needs root: the worker runs as nobody in a mount namespace).
+# About 3 minutes; FUZZ_EXAMPLES / FUZZ_ABUSE_ROUNDS / FUZZ_BUDGET make it longer.
+FUZZ_VENV := .cache/fuzz-venv
+fuzz-venv: $(FUZZ_VENV)/.installed
+$(FUZZ_VENV)/.installed: tests/fuzz/requirements.txt
+	python3 -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install -q --disable-pip-version-check -r tests/fuzz/requirements.txt
+	touch $@
+
+test-fuzz: venv fuzz-venv jar
+	timeout 600 $(PY) tests/fuzz/api_fuzz.py
 
 test-playbook: venv jar collection
 	tests/playbook_idempotence.sh

@@ -11,7 +11,6 @@ kubeadm comes from $KUBEFORGE_KUBE_BIN (default .cache/kube/v1.34.10/bin, as con
 it). Nothing here asserts a time.
 """
 
-import importlib.util
 import json
 import os
 import shutil
@@ -24,16 +23,10 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "worker"))
+from class_archive import worker_client  # noqa: E402  (the one loader of worker_client.py)
 JAR = Path(os.environ.get("KUBEFORGE_JAR", REPO / "worker" / "target" / "kubeforge-worker.jar"))
 KUBE_BIN = Path(os.environ.get("KUBEFORGE_KUBE_BIN", REPO / ".cache" / "kube" / "v1.34.10" / "bin"))
-
-
-def worker_client():
-    path = REPO / "ansible_collection" / "plugins" / "module_utils" / "worker_client.py"
-    spec = importlib.util.spec_from_file_location("kubeforge_worker_client", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def rss_mb(pid):

@@ -12,7 +12,6 @@ else is root's). Started with the worker's own JVM options
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -27,17 +26,11 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "worker"))
+from class_archive import worker_client  # noqa: E402  (the one loader of worker_client.py)
 FUZZ_VENV = REPO / ".cache" / "fuzz-venv"
 RSS_BOUND_MB = 160
 TIMEOUT = 10  # seconds one request may take before it counts as a hang
-
-
-def worker_client():
-    path = REPO / "ansible_collection" / "plugins" / "module_utils" / "worker_client.py"
-    spec = importlib.util.spec_from_file_location("kubeforge_worker_client", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Worker:

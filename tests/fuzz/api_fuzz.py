@@ -14,6 +14,7 @@ else is root's). Started with the worker's own JVM options
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -258,6 +259,7 @@ def run_schemathesis(worker, scratch, examples, budget):
     req = urllib.request.Request(worker.url + "/v1/openapi.yaml", headers={"Authorization": "Bearer " + worker.token})
     schema.write_text(json.dumps(confine_paths(yaml.safe_load(urllib.request.urlopen(req, timeout=TIMEOUT).read()))))
     env = dict(os.environ, SCHEMATHESIS_HOOKS="", NO_COLOR="1")
+    log_start = len((scratch / "worker.log").read_text(errors="replace").splitlines())
     t0 = time.monotonic()
     cmd = [str(st), "run", str(schema), "--url", worker.url, "-H", "Authorization: Bearer " + worker.token,
            "--checks", "not_a_server_error", "--max-examples", str(examples), "--request-timeout", str(TIMEOUT),
@@ -269,23 +271,32 @@ def run_schemathesis(worker, scratch, examples, budget):
     except subprocess.TimeoutExpired as e:
         out, rc = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
     worker.rss_mb()
-    summary = [line for line in out.splitlines() if any(k in line for k in ("passed", "generated", "Server error"))]
-    print("schemathesis: %.1f s, exit %s; %s" % (time.monotonic() - t0, rc, " | ".join(s.strip() for s in summary[-6:])))
-    if rc != 0:
+    # the worker's request log counts every answer, also when the budget stopped schemathesis
+    statuses = {}
+    for line in (scratch / "worker.log").read_text(errors="replace").splitlines()[log_start:]:
+        m = re.search(r" INFO io\.kubeforge\.worker\.http\.WorkerServer: \S+ \S+ (\d{3}) \d+ ms$", line)
+        if m:
+            statuses[m.group(1)] = statuses.get(m.group(1), 0) + 1
+    errors = sum(n for code, n in statuses.items() if code.startswith("5"))
+    summary = [line.strip() for line in out.splitlines() if "generated" in line or "Server error" in line]
+    print("schemathesis: %.1f s%s, %d requests answered %s, 5xx: %d; %s"
+          % (time.monotonic() - t0, " (stopped at the time budget)" if rc == -1 else ", exit %s" % rc,
+             sum(statuses.values()), dict(sorted(statuses.items())), errors, " | ".join(summary[-3:])))
+    if rc not in (0, -1):
         print(out[-6000:])
-    return rc == 0
+    return errors == 0 and rc in (0, -1)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--jar", default=str(REPO / "worker" / "target" / "kubeforge-worker.jar"))
-    ap.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "40")))
+    ap.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "20")))
     ap.add_argument("--abuse", type=int, default=int(os.environ.get("FUZZ_ABUSE_ROUNDS", "4")))
-    ap.add_argument("--budget", type=int, default=int(os.environ.get("FUZZ_BUDGET", "120")),
+    ap.add_argument("--budget", type=int, default=int(os.environ.get("FUZZ_BUDGET", "150")),
                     help="seconds schemathesis may run")
     a = ap.parse_args()
     (REPO / ".cache").mkdir(exist_ok=True)  # not in /tmp: that is one of the folders bound over
-    scratch = Path(tempfile.mkdtemp(prefix="fuzz-", dir=REPO / ".cache"))
+    scratch = Path(tempfile.mkdtemp(prefix="fuzz-scratch-", dir=REPO / ".cache"))
     worker = Worker(a.jar, scratch)
     try:
         print("worker up, RSS %.0f MB idle" % worker.rss_mb())

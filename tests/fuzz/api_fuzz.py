@@ -265,7 +265,7 @@ def run_schemathesis(worker, scratch, examples, budget):
            "--checks", "not_a_server_error", "--max-examples", str(examples), "--request-timeout", str(TIMEOUT),
            "--phases", "examples,coverage,fuzzing", "--workers", "1", "--no-color", "--suppress-health-check", "all"]
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=budget)
+        proc = subprocess.run(cmd, env=env, cwd=str(scratch), capture_output=True, text=True, timeout=budget)
         out = proc.stdout + proc.stderr
         rc = proc.returncode
     except subprocess.TimeoutExpired as e:

@@ -7,6 +7,8 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 ANSIBLE_PLAYBOOK := $(VENV)/bin/ansible-playbook
 JAR       := worker/target/kubeforge-worker.jar
+# The jar's class-data archive (worker/class_archive.py; the JVM options live in worker_client.py)
+JSA       := worker/target/kubeforge-worker.jsa
 COLL_DIR  := _build/collections
 # A second venv with the full `ansible` package: community.crypto for the bench, containers.podman
 # (the connection) and molecule for the molecule scenario. Kept apart so tests cannot lean on it.
@@ -17,7 +19,7 @@ MVN       := mvn -B -q
 KUBE_VERSION := $(shell awk '$$1=="require" && $$2=="k8s.io/kubernetes" {print $$3}' conformance/go.mod)
 KUBE_BIN  ?= $(or $(KUBEFORGE_CACHE),$(CURDIR)/.cache)/kube/$(KUBE_VERSION)/bin
 
-.PHONY: kube-bin help venv full-venv jar collection demo test test-java test-python test-playbook bench molecule conformance clean \
+.PHONY: kube-bin help venv full-venv fuzz-venv jar collection demo test test-java test-python test-fuzz test-playbook bench molecule conformance clean \
 	ansible-test-pip sanity units integration oldest-ansible lint-venv lint changelog tarball molecule-tarball
 
 help:
@@ -26,6 +28,7 @@ help:
 	@echo "make sanity / units / integration / lint / oldest-ansible - the collection's ansible-test, ansible-lint and ansible-core 2.16 checks"
 	@echo "make tarball / molecule-tarball - build and install the collection tarball; a play with only it on a podman host"
 	@echo "make bench  - kubeforge.cluster.pki against community.crypto tasks, side by side"
+	@echo "make test-fuzz - schemathesis from the worker's OpenAPI document + raw HTTP abuse against the real jar"
 	@echo "make molecule - site.yml on two podman containers (own worker each): converge, idempotence, verify"
 	@echo "make conformance - Kubernetes v1.34 built from source boots from our files; field-by-field diff against kubeadm"
 
@@ -41,10 +44,14 @@ $(FULL_VENV)/.installed: bench/requirements.txt
 	$(FULL_VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
 	touch $@
 
-jar: $(JAR)
+jar: $(JAR) $(JSA)
 $(JAR): $(shell find worker/src/main -type f 2>/dev/null) worker/pom.xml pom.xml
 	$(MVN) -DskipTests package
 	@test -f $@
+
+# A missing archive never fails the build: the worker starts without one, only slower.
+$(JSA): $(JAR) ansible_collection/plugins/module_utils/worker_client.py | venv
+	-$(PY) worker/class_archive.py $(JAR)
 
 collection: venv
 	rm -rf $(COLL_DIR)/ansible_collections/kubeforge/cluster
@@ -54,7 +61,7 @@ collection: venv
 demo: venv jar collection
 	$(ANSIBLE_PLAYBOOK) -i inventories/local playbooks/site.yml
 
-test: venv test-java collection sanity units integration oldest-ansible lint test-python test-playbook molecule molecule-tarball conformance
+test: venv test-java collection sanity units integration oldest-ansible lint test-python test-fuzz test-playbook molecule molecule-tarball conformance
 
 # Unit tests, the openssl interop tests and the fat jar in one Maven run.
 test-java:
@@ -67,6 +74,18 @@ kube-bin:
 test-python: venv jar collection kube-bin
 	KUBEFORGE_KUBE_BIN=$(KUBE_BIN) KUBEFORGE_REQUIRE_BINARIES=1 \
 	  $(VENV)/bin/pytest -q -p no:cacheprovider ansible_collection/tests
+
+# API fuzzing against the real jar (needs root: the worker runs as nobody in a mount namespace).
+# About 3 minutes; FUZZ_EXAMPLES / FUZZ_ABUSE_ROUNDS / FUZZ_BUDGET make it longer.
+FUZZ_VENV := .cache/fuzz-venv
+fuzz-venv: $(FUZZ_VENV)/.installed
+$(FUZZ_VENV)/.installed: tests/fuzz/requirements.txt
+	python3 -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install -q --disable-pip-version-check -r tests/fuzz/requirements.txt
+	touch $@
+
+test-fuzz: venv fuzz-venv jar
+	timeout 600 $(PY) tests/fuzz/api_fuzz.py
 
 test-playbook: venv jar collection
 	tests/playbook_idempotence.sh

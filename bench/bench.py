@@ -19,6 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import worker_vs_kubeadm  # noqa: E402  (the worker alone: start, RSS, PKI against the real kubeadm)
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -93,6 +96,8 @@ def run_bench(tmp, env):
         k, c = mean["kubeforge-" + phase], mean["crypto-" + phase]
         print("%-10s %14.2f %18.2f %7.1fx   %.1fx" % (phase, k, c, c / k, (c - empty) / max(k - empty, 0.01)))
     print("(mean wall time of one ansible-playbook run; community.crypto runs 33 module calls (one per key, CSR, certificate, sa.pub, folder), kubeforge 1)")
+    print()
+    worker_vs_kubeadm.main(pairs=int(os.environ.get("BENCH_PAIRS", "5")))
 
 
 def stop_worker(home):

@@ -19,12 +19,14 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 from ansible.module_utils.common.text.converters import to_native, to_text
-from ansible.module_utils.urls import fetch_url
+from ansible.module_utils.urls import fetch_url, open_url
 
 DEFAULT_ROOT_HOME = "/var/lib/kubeforge"
 RETRY_STATUS_CODES = (408, 429, 503)
@@ -32,6 +34,104 @@ MAX_ATTEMPTS = 5
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 HEALTH_TIMEOUT = 2
+ARCHIVE_TIMEOUT = 60.0
+
+# The worker's JVM options: the one list every launcher uses (this client's auto-start, the worker
+# module, `make jar`, the fuzz tests and the bench). The worker is a small, mostly idle, loopback
+# server: a bounded heap and metaspace instead of a quarter of the host's RAM, and the serial
+# collector (no GC threads, no per-thread regions), which suits a heap this size best. Start-up
+# comes from the class-data archive (see java_command and make_class_archive). docs/jvm.md has the
+# figures behind each bound.
+JVM_OPTIONS = (
+    "-XX:+UseSerialGC",
+    "-Xms8m",
+    "-Xmx64m",
+    "-XX:MaxMetaspaceSize=48m",
+    "-XX:ReservedCodeCacheSize=24m",
+    "-XX:MaxDirectMemorySize=16m",
+    "-Xss512k",
+    "-XX:-UsePerfData",
+    "-Xshare:auto",
+)
+
+
+def java_command(java, jar, home, archive=None, dump_archive_to=None):
+    """Returns the command line that runs the worker jar with JVM_OPTIONS.
+
+    ``archive`` is the class-data archive made for this jar (used when the file exists; a JVM that
+    finds it stale or made by another JDK ignores it and starts without it, as -Xshare:auto says);
+    ``dump_archive_to`` makes the JVM write a new archive of every class it loaded when it exits."""
+    cmd = [java] + list(JVM_OPTIONS)
+    if dump_archive_to:
+        cmd.append("-XX:ArchiveClassesAtExit=" + dump_archive_to)
+    elif archive and os.path.isfile(archive):
+        cmd.append("-XX:SharedArchiveFile=" + archive)
+    return cmd + ["-jar", jar, "--home", home]
+
+
+def class_archive_of(jar):
+    """The class-data archive that belongs to a jar: ``<jar without .jar>.jsa`` beside it."""
+    return (jar[:-4] if jar.endswith(".jar") else jar) + ".jsa"
+
+
+def class_archive_is_current(jar, archive):
+    """An archive is current when it exists and is newer than its jar (installing a jar replaces
+    the file, so a new jar is always newer than the archive of the old one)."""
+    try:
+        return os.path.getsize(archive) > 0 and os.path.getmtime(archive) >= os.path.getmtime(jar)
+    except OSError:
+        return False
+
+
+def make_class_archive(java, jar, archive, timeout=ARCHIVE_TIMEOUT):
+    """Makes the class-data archive of ``jar`` at ``archive``; returns True when it did.
+
+    A training run: the worker starts in a throw-away home with -XX:ArchiveClassesAtExit, answers
+    /healthz and two authenticated calls (so the archive holds the classes of start-up and of a
+    request), and is stopped; the JVM writes the archive on exit, to a temporary name renamed into
+    place only when the run ended cleanly. The JDK checks the jar's path, size and time against
+    the archive, so it is made for the jar at its installed path. The calls are dry runs on an
+    empty folder of the throw-away home: nothing is written. Bounded by ``timeout``; any
+    failure leaves no archive and the worker simply starts without one."""
+    home = tempfile.mkdtemp(prefix="kubeforge-archive-")
+    tmp = "%s.%d.tmp" % (archive, os.getpid())
+    proc = None
+    try:
+        with open(os.devnull, "wb") as devnull:
+            proc = subprocess.Popen(java_command(java, jar, home, dump_archive_to=tmp), cwd=home,
+                                    stdin=subprocess.DEVNULL, stdout=devnull, stderr=devnull, close_fds=True)
+        deadline = time.time() + timeout
+        url = None
+        while url is None and time.time() < deadline and proc.poll() is None:
+            endpoint = WorkerHome(home).endpoint()
+            url = endpoint["url"] if endpoint and endpoint.get("pid") == proc.pid else None
+            time.sleep(0.05 if url is None else 0)
+        if url is None:
+            return False
+        with open(os.path.join(home, "token")) as f:
+            token = f.read().strip()
+        open_url(url + "/healthz", timeout=timeout, use_proxy=False).read()
+        pki = os.path.join(home, "pki")
+        for call, body in (("cert-info", {"cert_dir": pki}),  # dry runs: nothing is written
+                           ("pki", {"cert_dir": pki, "advertise_address": "127.0.0.1", "dry_run": True})):
+            open_url(url + "/v1/" + call, method="POST", data=json.dumps(body), timeout=timeout, use_proxy=False,
+                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"}).read()
+        proc.terminate()
+        proc.wait(max(1.0, deadline - time.time()))
+        if not os.path.isfile(tmp) or os.path.getsize(tmp) == 0:
+            return False
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, archive)
+        return True
+    except Exception:  # never a reason not to start: the worker runs without an archive
+        return False
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def worker_argument_spec(**module_options):
@@ -115,6 +215,10 @@ class WorkerHome:
     @property
     def jar(self):
         return self.file("worker.jar")
+
+    @property
+    def archive(self):
+        return class_archive_of(self.jar)
 
     @property
     def log(self):
@@ -289,6 +393,16 @@ class WorkerClient:
         finally:
             handle.close()
 
+    def ensure_class_archive(self):
+        """Makes the class-data archive of the installed jar unless a current one exists; returns
+        (archive path or None, made)."""
+        jar, archive = self.home.jar, self.home.archive
+        if class_archive_is_current(jar, archive):
+            return archive, False
+        if make_class_archive(self.java, jar, archive):
+            return archive, True
+        return None, False
+
     def _require_jar(self):
         if not os.path.isfile(self.home.jar):
             raise WorkerError("no kubeforge worker answers and %s does not exist; install it with the "
@@ -297,7 +411,8 @@ class WorkerClient:
     def _start(self):
         self._require_jar()
         previous = self.home.endpoint()
-        cmd = [self.java, "-jar", self.home.jar, "--home", self.home.path]
+        archive, _ = self.ensure_class_archive()
+        cmd = java_command(self.java, self.home.jar, self.home.path, archive)
         try:
             with open(self.home.log, "ab") as log, open(os.devnull, "rb") as devnull:
                 os.chmod(self.home.log, 0o600)

@@ -14,6 +14,9 @@ version_added: 0.1.0
 description:
   - Installs the worker jar O(src) (a file already on the managed host) as C(<worker_home>/worker.jar),
     atomically and only when its SHA-256 differs from the installed one.
+  - Makes the class-data archive C(<worker_home>/worker.jsa) of the installed jar (a short training
+    run of the worker under C(-XX:ArchiveClassesAtExit)) when it is missing or older than the jar;
+    the worker starts from it in about half the time.
   - With O(state=started) makes sure a worker answers C(/healthz), starting it detached if needed, and
     restarts a running worker whose jar was just replaced. O(state=stopped) stops a running worker.
   - Every other module of this collection starts the worker on its own when none answers; this
@@ -103,6 +106,14 @@ pid:
   description: The worker's process id.
   returned: when a worker answers (not when one is about to be started or restarted in check mode)
   type: int
+class_archive:
+  description:
+    - Path of the class-data archive made for the installed jar (C(<worker_home>/worker.jsa)), which
+      the worker starts from; made on install and whenever it is missing or older than the jar.
+    - Null when the JVM could not make one (the worker then starts without it, only slower).
+  returned: unless O(state=stopped)
+  type: str
+  sample: /var/lib/kubeforge/worker.jsa
 version:
   description: The version the worker reports on C(/healthz).
   returned: when a worker answers (not when one is about to be started or restarted in check mode)
@@ -173,10 +184,14 @@ def main():
         elif state != "stopped":
             module.fail_json(msg="src is required: no worker jar is installed at %s" % client.home.jar, field="src")
         running = client.probe()
+        if state != "stopped" and not module.check_mode:
+            # made before any (re)start, so the worker starts from it; a restart finds it current
+            result["class_archive"], made = client.ensure_class_archive()
+            result["changed"] = made
         restart = running is not None and result["installed"]
         stop = restart or (state == "stopped" and running is not None)
         start = restart or (state == "started" and running is None)
-        result["changed"] = result["installed"] or stop or start
+        result["changed"] = result["changed"] or result["installed"] or stop or start
         if module.check_mode and stop:
             running = None
         elif not module.check_mode:

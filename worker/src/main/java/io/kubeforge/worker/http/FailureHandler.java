@@ -12,6 +12,7 @@ import java.util.logging.Logger;
 /**
  * FailureHandler is the only place that writes an error body. A {@link WorkerException} keeps
  * its status, code and field; Vert.x's own failures (body too large, 404, 405) keep their status;
+ * a failure while the body is still being read (malformed chunked encoding) is a 400;
  * anything else is a 500 whose message reveals no internals (the cause goes to the log without
  * request data).
  */
@@ -43,6 +44,14 @@ public final class FailureHandler implements Handler<RoutingContext> {
       status = he.getStatusCode();
       code = codeFor(status);
       message = messageFor(status, ctx);
+    } else if (failure != null && (!ctx.request().isEnded() || !ctx.body().available())) {
+      // the request failed while its body was being read (a malformed chunk, a connection reset):
+      // the client's bytes, not the worker, so a 400 and one log line without a stack trace
+      status = 400;
+      code = "request.malformed";
+      message = "the request body could not be read as HTTP/1.1: " + failure.getClass().getSimpleName();
+      LOG.warning("malformed request body on " + ctx.request().method() + " " + ctx.request().path()
+          + ": " + failure.getClass().getSimpleName());
     } else if (failure == null && ctx.statusCode() >= 400) {
       status = ctx.statusCode();
       code = codeFor(status);

@@ -5,7 +5,9 @@ import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.WorkerException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -61,7 +63,19 @@ public final class WorkerServer {
         .setCompressionSupported(false)
         .setDecompressionSupported(false)
         .setIdleTimeout(120);
-    return vertx.createHttpServer(options).requestHandler(router()).listen();
+    Router router = router();
+    return vertx.createHttpServer(options).requestHandler(request -> {
+      if (request.version() == HttpVersion.HTTP_1_1 && request.getHeader(HttpHeaders.HOST) == null) {
+        // RFC 9112 3.2: a 1.1 request without Host is a 400, answered before the router (which
+        // needs an authority to build the request's URI)
+        request.response().setStatusCode(400).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+            .putHeader(HttpHeaders.CONNECTION, "close")
+            .end(Json.encode(Map.of("error", Map.of("code", "request.bad",
+                "message", "an HTTP/1.1 request must carry a Host header"))));
+        return;
+      }
+      router.handle(request);
+    }).listen();
   }
 
   /**
@@ -75,6 +89,7 @@ public final class WorkerServer {
     router.route().failureHandler(new FailureHandler());
     router.get("/healthz").handler(ctx -> ctx.json(Map.of("status", "ok", "version", version)));
     router.route("/v1/*").handler(new BearerAuth(token));
+    router.route("/v1/*").handler(WorkerServer::jsonOnly);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     String openapi = openapiDocument();
     router.get("/v1/openapi.yaml").handler(ctx -> ctx.response()
@@ -91,6 +106,19 @@ public final class WorkerServer {
               : "request body must be application/json", null));
     }
     return router;
+  }
+
+  /**
+   * Refuses a body of any media type but JSON with a 415 before it is read: BodyHandler would
+   * otherwise decode form-encoded and multipart bodies (and fail on them with a 500).
+   */
+  private static void jsonOnly(RoutingContext ctx) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type != null && !type.split(";", 2)[0].strip().equalsIgnoreCase("application/json")) {
+      ctx.fail(415);
+      return;
+    }
+    ctx.next();
   }
 
   private void call(RoutingContext ctx, Capability capability) {

@@ -187,6 +187,67 @@ class WorkerServerTest {
     assertThat(r.statusCode()).isEqualTo(415);
   }
 
+  @ParameterizedTest(name = "a {0} body is a 415, never parsed")
+  @CsvSource({
+      "form-encoded, application/x-www-form-urlencoded, a=" ,
+      "multipart, multipart/form-data; boundary=b, --b\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--b--"})
+  void formBodiesAreRefusedBeforeTheyAreRead(String description, String type, String body) {
+    String big = body + "x".repeat(4096);
+    HttpResponse<Buffer> r = client.post(port, "127.0.0.1", "/v1/echo").putHeader("Authorization", "Bearer " + TOKEN)
+        .putHeader("Content-Type", type).sendBuffer(Buffer.buffer(big)).await();
+    assertThat(r.statusCode()).isEqualTo(415);
+    assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("request.unsupported_media_type");
+    assertThat(lastBody.get()).isNull();
+  }
+
+  @Test
+  @DisplayName("an HTTP/1.1 request without a Host header is a 400")
+  void aRequestWithoutHostIsA400() throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(("POST /v1/echo HTTP/1.1\r\nAuthorization: Bearer " + TOKEN
+          + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      StringBuilder answer = new StringBuilder();
+      byte[] buf = new byte[4096];
+      for (int n; !answer.toString().endsWith("}}") && (n = socket.getInputStream().read(buf)) > 0; ) {
+        answer.append(new String(buf, 0, n, java.nio.charset.StandardCharsets.UTF_8));
+      }
+      assertThat(answer).startsWith("HTTP/1.1 400").contains("request.bad").contains("Host");
+    }
+    assertThat(lastBody.get()).isNull();
+  }
+
+  @Test
+  @DisplayName("a malformed chunked body is a 400 (or a closed connection), never an internal error")
+  void aMalformedChunkedBodyIsA400() throws Exception {
+    List<java.util.logging.LogRecord> severe = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture = new java.util.logging.Handler() {
+      @Override public void publish(java.util.logging.LogRecord r) {
+        if (r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) {
+          severe.add(r);
+        }
+      }
+      @Override public void flush() {}
+      @Override public void close() {}
+    };
+    java.util.logging.Logger.getLogger(FailureHandler.class.getName()).addHandler(capture);
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(("POST /v1/echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
+          + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      byte[] buf = new byte[4096];
+      String answer = new String(buf, 0, Math.max(0, socket.getInputStream().read(buf)), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(answer).satisfiesAnyOf(a -> assertThat(a).isEmpty(), a -> assertThat(a).startsWith("HTTP/1.1 400"));
+    } finally {
+      Thread.sleep(200);
+      java.util.logging.Logger.getLogger(FailureHandler.class.getName()).removeHandler(capture);
+    }
+    assertThat(severe).isEmpty();
+    assertThat(lastBody.get()).isNull();
+  }
+
   @Test
   @DisplayName("the OpenAPI document is served to authenticated callers")
   void openapiIsServed() {

@@ -5,7 +5,6 @@ import io.kubeforge.worker.pki.CertSpec;
 import io.kubeforge.worker.pki.Pem;
 import io.kubeforge.worker.support.PhaseResult;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -120,8 +119,18 @@ public final class CertInfoPhase {
     }
   }
 
+  /**
+   * Reads a file for the report. Only a regular file is opened (a FIFO would block the read
+   * forever); one that cannot be read (permissions, I/O) is an error of its row, not of the call.
+   */
   private static Optional<byte[]> read(Path path) {
     try {
+      if (!Files.exists(path)) {
+        return Optional.empty();
+      }
+      if (!Files.isRegularFile(path)) {
+        throw new IllegalArgumentException("not a regular file");
+      }
       if (Files.size(path) > MAX_FILE) {
         throw new IllegalArgumentException("file is larger than " + MAX_FILE + " bytes");
       }
@@ -129,9 +138,11 @@ public final class CertInfoPhase {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
-      throw new UncheckedIOException("couldn't read " + path, e);
+      throw new IllegalArgumentException(e instanceof java.nio.file.AccessDeniedException
+          ? "permission denied" : "couldn't read it: " + e.getClass().getSimpleName());
     }
   }
+
 
   private static Row readPem(Path path) {
     try {

@@ -10,6 +10,7 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -151,6 +152,25 @@ public final class SafeFiles {
     return p;
   }
 
+  /**
+   * An I/O failure the user can act on (no permission, a read-only or full file system) is a
+   * conflict naming the option; any other stays an internal error.
+   */
+  private RuntimeException io(String what, IOException e) {
+    String reason = e instanceof FileSystemException fse && fse.getReason() != null ? fse.getReason() : "";
+    if (e instanceof AccessDeniedException || reason.contains("Operation not permitted")) {
+      return conflict("permission_denied", what + ": permission denied for the worker's user ("
+          + System.getProperty("user.name") + ")");
+    }
+    if (reason.contains("Read-only file system")) {
+      return conflict("read_only", what + ": the file system is read-only");
+    }
+    if (reason.contains("No space left")) {
+      return conflict("no_space", what + ": no space left on the device");
+    }
+    return new UncheckedIOException(what, e);
+  }
+
   private WorkerException conflict(String code, String message) {
     return WorkerException.conflict(area + "." + code, field, message);
   }
@@ -202,7 +222,7 @@ public final class SafeFiles {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
-      throw new UncheckedIOException("couldn't stat " + p, e);
+      throw io("couldn't stat " + p, e);
     }
     if (a.isSymbolicLink()) {
       checkNotLink(p);
@@ -265,7 +285,7 @@ public final class SafeFiles {
     } catch (FileSystemLoopException e) {
       throw conflict("symlink_in_path", "refusing to read " + p + ": it is a symbolic link");
     } catch (IOException e) {
-      throw new UncheckedIOException("couldn't read " + p, e);
+      throw io("couldn't read " + p, e);
     }
   }
 
@@ -277,7 +297,7 @@ public final class SafeFiles {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
-      throw new UncheckedIOException("couldn't stat " + p, e);
+      throw io("couldn't stat " + p, e);
     }
   }
 
@@ -315,7 +335,7 @@ public final class SafeFiles {
         throw conflict("not_a_directory", dir + " exists and is not a directory");
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("couldn't create directory " + dir, e);
+      throw io("couldn't create directory " + dir, e);
     }
   }
 
@@ -366,7 +386,7 @@ public final class SafeFiles {
       return temp;
     } catch (IOException e) {
       deleteQuietly(temp);
-      throw new UncheckedIOException("couldn't write " + temp, e);
+      throw io("couldn't write " + temp, e);
     }
   }
 
@@ -380,7 +400,7 @@ public final class SafeFiles {
       fsyncDirectory(target.getParent());
       step();
     } catch (IOException e) {
-      throw new UncheckedIOException("couldn't move " + temp + " to " + target, e);
+      throw io("couldn't move " + temp + " to " + target, e);
     }
   }
 
@@ -448,7 +468,7 @@ public final class SafeFiles {
     } catch (java.nio.file.DirectoryNotEmptyException e) {
       // something of ours is still in flight; the next sweep removes it
     } catch (IOException e) {
-      throw new UncheckedIOException("couldn't remove " + staging, e);
+      throw io("couldn't remove " + staging, e);
     }
   }
 

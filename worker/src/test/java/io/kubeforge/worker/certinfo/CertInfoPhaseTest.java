@@ -185,4 +185,21 @@ class CertInfoPhaseTest {
     assertThat(row(list(r, "certificates"), "controller-manager.conf").get("error")).isEqualTo("not valid YAML");
     assertThat(r.warnings()).hasSize(2).noneMatch(w -> w.contains("c2VjcmV0"));
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(20)
+  void aFifoOrAFolderWhereACertificateShouldBeIsAnErrorOfItsRowNeverAHang() throws Exception {
+    makePki("local");
+    Files.delete(pki.resolve("apiserver.crt"));
+    Process mkfifo = new ProcessBuilder("mkfifo", pki.resolve("apiserver.crt").toString()).start();
+    assertThat(mkfifo.waitFor()).isZero();
+    Files.delete(pki.resolve("front-proxy-client.crt"));
+    Files.createDirectory(pki.resolve("front-proxy-client.crt"));
+
+    PhaseResult r = report();
+
+    assertThat(row(list(r, "certificates"), "apiserver").get("error")).isEqualTo("not a regular file");
+    assertThat(row(list(r, "certificates"), "front-proxy-client").get("error")).isEqualTo("not a regular file");
+    assertThat(row(list(r, "certificates"), "etcd-server").get("error")).isNull();
+  }
 }

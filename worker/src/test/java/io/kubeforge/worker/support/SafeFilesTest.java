@@ -90,4 +90,28 @@ class SafeFilesTest {
         .isInstanceOfSatisfying(WorkerException.class, e -> assertThat(e.code()).isEqualTo("t.file_too_large"));
     assertThat(files().read("nope", 10)).isEmpty();
   }
+
+  @Test
+  void aFolderTheWorkerMayNotWriteIntoIsAConflictNamingTheOptionNotAnInternalError() throws Exception {
+    Path locked = Files.createDirectory(tmp.resolve("locked"));
+    chattr("+i", locked); // immutable: refused even for root, as a read-only mount or missing permission would be
+    try {
+      assertThatThrownBy(() -> SafeFiles.under(locked.resolve("pki"), "pki", "cert_dir")
+              .write("ca.crt", new byte[] {1}, SafeFiles.PUBLIC))
+          .isInstanceOfSatisfying(WorkerException.class, e -> {
+            assertThat(e.code()).isEqualTo("pki.permission_denied");
+            assertThat(e.field()).isEqualTo("cert_dir");
+            assertThat(e.status()).isEqualTo(409);
+            assertThat(e.getMessage()).contains(locked.resolve("pki").toString());
+          });
+      assertThat(locked.toFile().list()).isEmpty();
+    } finally {
+      chattr("-i", locked);
+    }
+  }
+
+  private static void chattr(String flag, Path p) throws Exception {
+    Process proc = new ProcessBuilder("chattr", flag, p.toString()).inheritIO().start();
+    assertThat(proc.waitFor()).as("chattr %s %s", flag, p).isZero();
+  }
 }

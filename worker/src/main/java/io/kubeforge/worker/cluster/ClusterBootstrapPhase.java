@@ -38,7 +38,7 @@ import java.util.Set;
  */
 public final class ClusterBootstrapPhase {
   /** The request fields of this capability besides the model's. */
-  public static final Set<String> OWN_FIELDS = Set.of("kubeconfig", "skip_phases", "timeout", "taints",
+  public static final Set<String> OWN_FIELDS = Set.of("dry_run", "kubeconfig", "skip_phases", "timeout", "taints",
       "sign_cluster_info");
   /** kubeadm's phase names accepted by {@code skip_phases}. */
   public static final List<String> PHASES = List.of("upload-config/kubeadm", "upload-config/kubelet",

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import Ansible
 from test_cluster_modules import Layout
-from test_docs import CLUSTER_MODULES, MODULES, rendered_doc
+from test_docs import MODULES, rendered_doc
 
 # the cluster modules that only read and write files on this host (no API server needed)
 FILE_MODULES = ["pki", "kubeconfig", "static_pods", "encryption_config", "kubelet_config"]

@@ -411,7 +411,7 @@ class WorkerClient:
     def _start(self):
         self._require_jar()
         previous = self.home.endpoint()
-        archive, _ = self.ensure_class_archive()
+        archive = self.ensure_class_archive()[0]
         cmd = java_command(self.java, self.home.jar, self.home.path, archive)
         try:
             with open(self.home.log, "ab") as log, open(os.devnull, "rb") as devnull:

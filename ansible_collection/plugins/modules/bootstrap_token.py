@@ -23,7 +23,7 @@ description:
   - Every option is checked before the cluster is touched; bad input fails naming the option.
   - The kubeforge worker on the managed host does the work (C(POST /v1/bootstrap-token)).
 author:
-  - kubeforge developers
+  - kubeforge maintainers (@kubeforge)
 extends_documentation_fragment:
   - kubeforge.cluster.kube
   - kubeforge.cluster.worker
@@ -83,7 +83,7 @@ options:
         RV(join_command_control_plane) is returned.
     type: str
 notes:
-  - RV(token) and RV(join_command) hold the secret; register the result with C(no_log: true) on the task.
+  - "RV(token) and RV(join_command) hold the secret; register the result with C(no_log: true) on the task."
 seealso:
   - module: kubeforge.cluster.upload_certs
 """

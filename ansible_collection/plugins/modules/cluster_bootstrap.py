@@ -27,7 +27,7 @@ description:
     fragment - and talks to the API server with O(kubeconfig).
   - The kubeforge worker on the managed host does the work (C(POST /v1/cluster-bootstrap)).
 author:
-  - kubeforge developers
+  - kubeforge maintainers (@kubeforge)
 extends_documentation_fragment:
   - kubeforge.cluster.cluster
   - kubeforge.cluster.worker

@@ -33,7 +33,7 @@ description:
   - The kubeforge worker on the managed host does the work (C(POST /v1/preflight)); this module
     only passes the options on.
 author:
-  - kubeforge developers
+  - kubeforge maintainers (@kubeforge)
 extends_documentation_fragment:
   - kubeforge.cluster.cluster
   - kubeforge.cluster.worker

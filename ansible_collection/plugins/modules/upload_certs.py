@@ -22,7 +22,7 @@ description:
     the owner token while it has more than 30 minutes left, so it writes nothing.
   - The kubeforge worker on the managed host does the work (C(POST /v1/upload-certs)).
 author:
-  - kubeforge developers
+  - kubeforge maintainers (@kubeforge)
 extends_documentation_fragment:
   - kubeforge.cluster.kube
   - kubeforge.cluster.worker
@@ -61,7 +61,7 @@ options:
       - External etcd's client key.
     type: path
 notes:
-  - RV(certificate_key) is secret; register the result with C(no_log: true) on the task.
+  - "RV(certificate_key) is secret; register the result with C(no_log: true) on the task."
 seealso:
   - module: kubeforge.cluster.bootstrap_token
 """

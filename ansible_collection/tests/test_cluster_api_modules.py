@@ -59,7 +59,7 @@ def cluster(shared_home, tmp_path_factory):
                                        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
                                        "--service-account-key-file=%s" % (pki / "sa.pub"),
                                        "--service-account-signing-key-file=%s" % (pki / "sa.key"),
-                                       "--authorization-mode=Node,RBAC", "--enable-bootstrap-token-auth",
+                                       "--authorization-mode=Node,RBAC", "--enable-bootstrap-token-auth", "--allow-privileged=true",
                                        "--service-cluster-ip-range=10.96.0.0/12"],
                                       stdout=log, stderr=log, env=env))
     ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
@@ -88,7 +88,7 @@ def kube_args(root, **extra):
 def test_bootstrap_token_check_mode_creates_nothing_then_creates_then_keeps(cluster):
     ansible, root = cluster
     check = ansible.module("bootstrap_token", kube_args(root, token=TOKEN), check=True, diff=True)
-    assert check["changed"] is True and not check.get("failed"), check
+    assert check["changed"] is True and not check.get("failed"), check.get("msg", check)
     listed = ansible.module("bootstrap_token", kube_args(root, state="list"))
     assert "abcdef" not in [t["token_id"] for t in listed["tokens"]]
     created = ansible.module("bootstrap_token", kube_args(root, token=TOKEN, description="join"))
@@ -142,7 +142,7 @@ def test_cluster_bootstrap_applies_kubeadms_objects_once_and_returns_what_it_doc
     args = kube_args(root, cert_dir=str(root / "etc" / "pki"), node_name="cp-1", advertise_address="127.0.0.1",
                      sign_cluster_info="always")
     check = ansible.module("cluster_bootstrap", args, check=True)
-    assert check["changed"] is True and not check.get("failed"), check
+    assert check["changed"] is True and not check.get("failed"), check.get("msg", check)
     first = ansible.module("cluster_bootstrap", args)
     assert first["changed"] is True and not first.get("failed"), first
     assert {"kubeadm-config", "cluster-info", "coredns", "kube-proxy"} <= {o["name"] for o in first["objects"]}

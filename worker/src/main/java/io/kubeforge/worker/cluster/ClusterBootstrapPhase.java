@@ -1,6 +1,5 @@
 package io.kubeforge.worker.cluster;
 
-import io.kubeforge.worker.config.InputPaths;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -9,14 +8,13 @@ import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.config.RequestOptions;
 import io.kubeforge.worker.kube.Action;
 import io.kubeforge.worker.kube.Applied;
-import io.kubeforge.worker.kube.ClusterAdmins;
+import io.kubeforge.worker.kube.ClusterAccess;
 import io.kubeforge.worker.kube.ClusterInfoSigner;
 import io.kubeforge.worker.kube.KubeClient;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.RequestFields;
 import io.kubeforge.worker.support.WorkerException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -54,12 +52,6 @@ public final class ClusterBootstrapPhase {
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
     RequestFields f = RequestOptions.fields(body, OWN_FIELDS);
-    Path kubeconfig = InputPaths.file(f.string("kubeconfig").orElse(m.kubeconfigDir().resolve("admin.conf").toString()), "kubeconfig");
-    long seconds = f.integer("timeout", 30);
-    if (seconds < 1 || seconds > 600) {
-      throw WorkerException.badInput(BAD_OPTION, "timeout", "must be between 1 and 600 seconds, got " + seconds);
-    }
-    Duration timeout = Duration.ofSeconds(seconds);
     Set<String> skip = new HashSet<>();
     List<String> given = f.stringList("skip_phases");
     for (int i = 0; i < given.size(); i++) {
@@ -76,10 +68,14 @@ public final class ClusterBootstrapPhase {
     List<Map<String, Object>> taints = Taints.fromRequest(body.get("taints"));
     ClusterInfoSigner.Mode sign = ClusterInfoSigner.Mode.parse(f.string("sign_cluster_info").orElse("auto"),
         "sign_cluster_info");
-    try (KubeClient client = KubeClient.fromKubeconfig(kubeconfig, timeout)) {
+    // the one way in: admin.conf (its kubeadm:cluster-admins binding ensured first, through
+    // super-admin.conf on a fresh cluster; in check mode the rest is then read with that file)
+    try (ClusterAccess.Opened access = ClusterAccess.open(f, dryRun)) {
       List<Applied> applied = new ArrayList<>();
-      applied.add(ClusterAdmins.ensure(client, m.kubeconfigDir().resolve("super-admin.conf"), timeout, dryRun).applied());
-      return apply(client, m, skip, taints, sign, dryRun, applied);
+      if (access.clusterAdmins() != null) {
+        applied.add(access.clusterAdmins().applied());
+      }
+      return apply(access.client(), m, skip, taints, sign, dryRun, applied);
     }
   }
 

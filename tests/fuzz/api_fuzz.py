@@ -295,8 +295,9 @@ def main():
     ap.add_argument("--budget", type=int, default=int(os.environ.get("FUZZ_BUDGET", "150")),
                     help="seconds schemathesis may run")
     a = ap.parse_args()
-    (REPO / ".cache").mkdir(exist_ok=True)  # not in /tmp: that is one of the folders bound over
-    scratch = Path(tempfile.mkdtemp(prefix="fuzz-scratch-", dir=REPO / ".cache"))
+    # /run: never below a folder the namespace binds over (/tmp, /var/tmp, /dev/shm, /var/lib,
+    # /etc/kubernetes), wherever the checkout is (a clone in /tmp would hide its own scratch)
+    scratch = Path(tempfile.mkdtemp(prefix="kubeforge-fuzz-", dir="/run"))
     worker = Worker(a.jar, scratch)
     try:
         print("worker up, RSS %.0f MB idle" % worker.rss_mb())

@@ -93,6 +93,10 @@ def normalise(kind: str, obj: dict, ca_b64: str) -> dict:
     meta = obj.get("metadata", {})
     for k in ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"):
         meta.pop(k, None)
+    # written by the deployment controller, not by either tool, whenever it gets to the object
+    meta.get("annotations", {}).pop("deployment.kubernetes.io/revision", None)
+    if meta.get("annotations") == {}:
+        meta.pop("annotations")
     obj.pop("status", None)
     if kind == "Node":  # registered by this harness; only what mark-control-plane sets is compared
         taints = [t for t in obj.get("spec", {}).get("taints", []) if not t["key"].startswith("node.kubernetes.io/")]
@@ -107,7 +111,20 @@ def normalise(kind: str, obj: dict, ca_b64: str) -> dict:
     return obj
 
 
+def wait_for_signature(sup: Client, seconds: float = 30) -> None:
+    """The controller-manager's bootstrap signer adds jws-kubeconfig-<id> to cluster-info some
+    seconds after a token exists; both sides are dumped once it has (or the bound has passed, and
+    the missing signature shows as a difference)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        st, body = sup.request("GET", url("ConfigMap", "kube-public", "cluster-info"))
+        if st == 200 and any(k.startswith("jws-kubeconfig-") for k in json.loads(body).get("data", {})):
+            return
+        time.sleep(0.5)
+
+
 def dump(sup: Client, config: str, pki: Path) -> dict:
+    wait_for_signature(sup)
     ca_b64 = base64.b64encode((pki / "ca.crt").read_bytes()).decode()
     out, rvs = {}, {}
     for kind, ns, name in object_list(config):

@@ -18,8 +18,22 @@ import java.util.Optional;
  * {@code .example.com} and {@code *.example.com} only subdomains), optionally with {@code :port}.
  * A proxy URL without a scheme is taken as {@code http://}; {@code socks5://} is supported.
  */
-final class ProxyFromEnv {
+public final class ProxyFromEnv {
   private ProxyFromEnv() {}
+
+  /**
+   * Returns the proxy URL an HTTPS request to {@code host} (a name, or an IP without brackets) on
+   * {@code port} would use under {@code env}, or empty for a direct connection: what kubeadm's
+   * HTTPProxy and HTTPProxyCIDR preflight checks ask of Go's {@code http.ProxyFromEnvironment}.
+   */
+  public static Optional<String> proxyUrlFor(String host, int port, Map<String, String> env) {
+    String proxy = first(env, "HTTPS_PROXY", "https_proxy");
+    if (proxy == null || proxy.isBlank()
+        || !useProxy(host.toLowerCase(Locale.ROOT), port, first(env, "NO_PROXY", "no_proxy"))) {
+      return Optional.empty();
+    }
+    return Optional.of(proxy.matches("(?i)(https?|socks5h?)://.*") ? proxy : "http://" + proxy);
+  }
 
   static Optional<ProxyOptions> forServer(URI server, Map<String, String> env) {
     String proxy = first(env, "HTTPS_PROXY", "https_proxy");

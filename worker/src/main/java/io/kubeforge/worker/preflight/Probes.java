@@ -1,5 +1,6 @@
 package io.kubeforge.worker.preflight;
 
+import io.kubeforge.worker.kube.ProxyFromEnv;
 import io.kubeforge.worker.pki.Pem;
 import io.kubeforge.worker.support.IpAddresses;
 import java.io.IOException;
@@ -179,7 +180,7 @@ final class Probes {
   static Optional<String> httpProxy(Host h, String host) {
     boolean v6 = host.indexOf(':') >= 0;
     String url = v6 ? "https://[" + host + "]:1234" : "https://" + host;
-    return new ProxyEnv(h.env()).proxyFor(host, v6 ? 1234 : 443)
+    return ProxyFromEnv.proxyUrlFor(host, v6 ? 1234 : 443, h.env())
         .map(p -> "Connection to \"" + url + "\" uses proxy \"" + p + "\". If that is not intended, adjust your proxy settings");
   }
 
@@ -193,7 +194,7 @@ final class Probes {
       return fail("error parsing CIDR \"" + cidr + "\": invalid CIDR address: " + cidr);
     }
     String ip = IpAddresses.format(IpAddresses.indexed(c.get(), 1));
-    return new ProxyEnv(h.env()).proxyFor(ip, 1234).map(p -> "connection to \"" + cidr + "\" uses proxy \"" + p
+    return ProxyFromEnv.proxyUrlFor(ip, 1234, h.env()).map(p -> "connection to \"" + cidr + "\" uses proxy \"" + p
         + "\". This may lead to malfunctional cluster setup. Make sure that Pod and Services IP ranges specified "
         + "correctly as exceptions in proxy configuration");
   }

@@ -1,5 +1,6 @@
 package io.kubeforge.worker.preflight;
 
+import io.kubeforge.worker.kube.ProxyFromEnv;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -271,9 +272,9 @@ class PreflightPhaseTest {
         + "as exceptions in proxy configuration");
     env.put("NO_PROXY", "*");
     assertThat(failing(run("pod_subnet", "10.244.0.0/16"))).doesNotContain("HTTPProxy", "HTTPProxyCIDR");
-    assertThat(new ProxyEnv(Map.of("https_proxy", "http://p:1", "no_proxy", "example.com:443,10.0.0.5")).proxyFor("api.example.com", 443)).isEmpty();
-    assertThat(new ProxyEnv(Map.of("https_proxy", "http://p:1", "no_proxy", "example.com:443")).proxyFor("api.example.com", 1234)).isPresent();
-    assertThat(new ProxyEnv(Map.of("https_proxy", "http://p:1")).proxyFor("127.0.0.1", 443)).isEmpty();
+    assertThat(ProxyFromEnv.proxyUrlFor("api.example.com", 443, Map.of("https_proxy", "http://p:1", "no_proxy", "example.com:443,10.0.0.5"))).isEmpty();
+    assertThat(ProxyFromEnv.proxyUrlFor("api.example.com", 1234, Map.of("https_proxy", "http://p:1", "no_proxy", "example.com:443"))).isPresent();
+    assertThat(ProxyFromEnv.proxyUrlFor("127.0.0.1", 443, Map.of("https_proxy", "http://p:1"))).isEmpty();
   }
 
   @Test

@@ -104,7 +104,8 @@ conformance: venv jar
 # ansible-test sanity on the collection as ansible-test sees it (_build/collections/...; a git repo of
 # its own, since ansible-test lists files with git and _build/ is ignored here), every test in its own venv with ansible-test's pinned linters from PyPI. ansible-test bootstraps pip with a
 # script served only from ci-files.testing.ansible.com; tests/ansible-test/get_pip.py stands in.
-ANSIBLE_TEST_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+# ansible-core 2.19 asks for pip 24.2's bootstrap, 2.16 for 23.1.2's; the stand-in serves both.
+ANSIBLE_TEST_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py $(HOME)/.ansible/test/cache/get_pip_23_1_2.py
 ansible-test-pip: $(ANSIBLE_TEST_PIP)
 $(ANSIBLE_TEST_PIP): tests/ansible-test/get_pip.py
 	mkdir -p $(dir $@)

@@ -25,7 +25,7 @@ KUBE_BIN  ?= $(or $(KUBEFORGE_CACHE),$(CURDIR)/.cache)/kube/$(KUBE_VERSION)/bin
 help:
 	@echo "make demo   - set up (.venv, worker jar, collection) and run playbooks/site.yml on inventories/local"
 	@echo "make test   - every test: Java (unit + openssl), modules against the real jar, playbook idempotence, molecule"
-	@echo "make sanity / units / integration / lint / oldest-ansible - the collection's ansible-test, ansible-lint and ansible-core 2.16 checks"
+	@echo "make sanity / units / integration / lint / oldest-ansible - the collection's ansible-test, ansible-lint, and units, integration and sanity again on ansible-core 2.16"
 	@echo "make tarball / molecule-tarball - build and install the collection tarball; a play with only it on a podman host"
 	@echo "make bench  - kubeforge.cluster.pki against community.crypto tasks, side by side"
 	@echo "make test-fuzz - schemathesis from the worker's OpenAPI document + raw HTTP abuse against the real jar"
@@ -122,10 +122,11 @@ $(OLDEST_VENV)/.installed: tests/oldest-ansible-requirements.txt
 	$(OLDEST_VENV)/bin/pip install -q --disable-pip-version-check -r $<
 	touch $@
 
-oldest-ansible: $(OLDEST_VENV)/.installed collection
+oldest-ansible: $(OLDEST_VENV)/.installed collection ansible-test-pip
 	cd $(COLL_DIR)/ansible_collections/kubeforge/cluster && git init -q . && \
 	  PYTHONPATH=$(abspath $(COLL_DIR)) $(abspath $(OLDEST_VENV))/bin/pytest -q -p no:cacheprovider tests/unit && \
-	  $(abspath $(OLDEST_VENV))/bin/ansible-test integration --local --python 3.11 --color no
+	  $(abspath $(OLDEST_VENV))/bin/ansible-test integration --local --python 3.11 --color no && \
+	  $(abspath $(OLDEST_VENV))/bin/ansible-test sanity --venv --python 3.11 --color no
 
 # tests/unit (pytest, no worker) and tests/integration (targets on the controller, no worker jar).
 units: venv collection ansible-test-pip

@@ -2,6 +2,7 @@ package io.kubeforge.worker;
 
 import io.kubeforge.worker.api.Capabilities;
 import io.kubeforge.worker.http.WorkerServer;
+import io.kubeforge.worker.pki.KeyPool;
 import io.kubeforge.worker.runtime.WorkerHome;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -11,7 +12,7 @@ import java.util.logging.Logger;
 
 /**
  * Main starts one worker: resolves and locks its home, reads (or creates) the token, binds the
- * HTTP server on loopback and publishes the endpoint file. Usage:
+ * HTTP server on loopback, publishes the endpoint file and starts the key pool's filler. Usage:
  * {@code java -jar kubeforge-worker.jar [--home DIR] [--host 127.0.0.1] [--port 0]}.
  */
 public final class Main {
@@ -37,6 +38,7 @@ public final class Main {
       }
       i++;
     }
+    int poolCapacity = keyPoolCapacity(System.getenv("KUBEFORGE_KEY_POOL"));
     if (!InetAddress.getByName(host).isLoopbackAddress()) {
       log.warning("listening on non-loopback address " + host + "; only do this behind a firewall");
     }
@@ -56,10 +58,31 @@ public final class Main {
     String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + actualPort;
     workerHome.publishEndpoint(url, ProcessHandle.current().pid());
     log.info("kubeforge worker " + version() + " listening on " + url + ", home " + dir);
+    KeyPool.shared().startFilling(poolCapacity, KeyPool.DEFAULT_DELAY);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       workerHome.close();
       vertx.close();
     }, "shutdown"));
+  }
+
+  /**
+   * Returns how many RSA-2048 keys the worker makes ahead in idle time: {@code $KUBEFORGE_KEY_POOL}
+   * (0 turns the pool off), else one control-plane tree's worth.
+   */
+  static int keyPoolCapacity(String fromEnv) {
+    if (fromEnv == null || fromEnv.isBlank()) {
+      return KeyPool.DEFAULT_CAPACITY;
+    }
+    try {
+      int n = Integer.parseInt(fromEnv.trim());
+      if (n >= 0 && n <= KeyPool.MAX_CAPACITY) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    usage("KUBEFORGE_KEY_POOL must be a number of keys from 0 to " + KeyPool.MAX_CAPACITY);
+    return 0;
   }
 
   static String version() {

@@ -19,7 +19,6 @@ import java.security.spec.RSAKeyGenParameterSpec;
 import java.security.spec.RSAPublicKeySpec;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.IntStream;
 import org.bouncycastle.jcajce.provider.asymmetric.util.EC5Util;
 import org.bouncycastle.math.ec.ECCurve;
 
@@ -49,22 +48,14 @@ public final class KeyPairs {
   }
 
   /**
-   * Returns the production source: new keys from the JDK providers and a {@link SecureRandom}.
-   * A batch is generated on every core at once: RSA key generation dominates a cold tree
-   * (about 130 ms a 2048-bit key on one core, and a tree needs eleven).
+   * Returns the production source, the worker's {@link KeyPool}: RSA-2048 keys made ahead in
+   * idle time once its filler runs (Main starts it), else, and for every other algorithm, new
+   * keys from the JDK providers and a {@link SecureRandom}, a batch on every core at once (RSA
+   * key generation dominates a cold tree: about 130 ms a 2048-bit key on one core, and a tree
+   * needs eleven).
    */
   public static KeySource secure() {
-    return new KeySource() {
-      @Override
-      public KeyPair next(KeyAlgorithm algorithm) {
-        return generate(algorithm);
-      }
-
-      @Override
-      public List<KeyPair> next(KeyAlgorithm algorithm, int count) {
-        return IntStream.range(0, count).parallel().mapToObj(i -> generate(algorithm)).toList();
-      }
-    };
+    return KeyPool.shared();
   }
 
   /** Generates a key pair (RSA with exponent 65537, EC on the named curve). */

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,32 +54,71 @@ class OpensslInteropTest {
 
   static Stream<Arguments> trees() {
     return Stream.of(
-        Arguments.of("RSA-2048 tree from fixture keys", "RSA-2048", false),
-        Arguments.of("RSA-2048 tree from freshly generated keys", "RSA-2048", true),
-        Arguments.of("ECDSA-P256 tree", "ECDSA-P256", true),
-        Arguments.of("ECDSA-P384 tree", "ECDSA-P384", true));
+        Arguments.of("RSA-2048 tree from fixture keys", "RSA-2048", Keys.FIXTURE),
+        Arguments.of("RSA-2048 tree from freshly generated keys", "RSA-2048", Keys.GENERATED),
+        Arguments.of("RSA-2048 tree from keys made ahead in a key pool", "RSA-2048", Keys.POOLED),
+        Arguments.of("ECDSA-P256 tree", "ECDSA-P256", Keys.GENERATED),
+        Arguments.of("ECDSA-P384 tree", "ECDSA-P384", Keys.GENERATED));
+  }
+
+  /** Where a tree's keys come from. */
+  enum Keys { FIXTURE, GENERATED, POOLED }
+
+  private static boolean awaitQuietly(KeyPool pool, int count) {
+    try {
+      return pool.awaitSize(count, Duration.ofMinutes(2));
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void stopQuietly(KeyPool pool) {
+    try {
+      pool.stop();
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private final Map<String, Path> made = new java.util.HashMap<>();
 
-  private Path makeTree(String name, String algorithm, boolean realKeys) {
-    return made.computeIfAbsent(name, n -> generate(n, algorithm, realKeys));
+  private Path makeTree(String name, String algorithm, Keys keys) {
+    return made.computeIfAbsent(name, n -> generate(n, algorithm, keys));
   }
 
-  private Path generate(String name, String algorithm, boolean realKeys) {
+  private Path generate(String name, String algorithm, Keys keys) {
     Path dir = tmp.resolve(name.replace(' ', '-'));
-    PkiPhase phase = new PkiPhase(Clock.systemUTC(), realKeys ? KeyPairs.secure() : new FixtureKeys());
-    PhaseResult r = phase.run(PkiTrees.options(dir, "key_algorithm", algorithm,
+    java.util.concurrent.atomic.AtomicInteger onDemand = new java.util.concurrent.atomic.AtomicInteger();
+    KeyPool pool = new KeyPool(KeyAlgorithm.RSA_2048, alg -> {
+      if (!Thread.currentThread().getName().equals("key-pool")) {
+        onDemand.incrementAndGet();
+      }
+      return KeyPairs.generate(alg);
+    });
+    if (keys == Keys.POOLED) {
+      pool.startFilling(11, Duration.ZERO); // the whole tree: 10 certificates and the sa key
+      assertThat(awaitQuietly(pool, 11)).as("the pool filled").isTrue();
+    }
+    KeyPairs.KeySource source = switch (keys) {
+      case FIXTURE -> new FixtureKeys();
+      case GENERATED -> KeyPairs.secure();
+      case POOLED -> pool;
+    };
+    PhaseResult r = new PkiPhase(Clock.systemUTC(), source).run(PkiTrees.options(dir, "key_algorithm", algorithm,
         "advertise_address", "fd00:10::10", "control_plane_endpoint", "k8s.example.com:6443",
         "apiserver_cert_sans", List.of("*.apps.example.com", "10.0.0.5")), false);
+    if (keys == Keys.POOLED) {
+      assertThat(onDemand).as("keys generated on demand: every key of the tree came from the pool").hasValue(0);
+      stopQuietly(pool);
+    }
     assertThat(r.changed()).isTrue();
     return dir;
   }
 
   @ParameterizedTest(name = "{0}: every leaf verifies strictly against its CA with the right purpose")
   @MethodSource("trees")
-  void chainsVerify(String name, String algorithm, boolean realKeys) throws Exception {
-    Path dir = makeTree(name, algorithm, realKeys);
+  void chainsVerify(String name, String algorithm, Keys source) throws Exception {
+    Path dir = makeTree(name, algorithm, source);
     for (String[] leaf : LEAVES) {
       String purpose = leaf[2].equals("client") ? "sslclient" : "sslserver";
       Result r = run(List.of("openssl", "verify", "-x509_strict", "-purpose", purpose, "-CAfile",
@@ -98,8 +138,8 @@ class OpensslInteropTest {
 
   @ParameterizedTest(name = "{0}: hosts and IPs match the apiserver and etcd serving certificates")
   @MethodSource("trees")
-  void hostsAndIpsMatch(String name, String algorithm, boolean realKeys) throws Exception {
-    Path dir = makeTree(name, algorithm, realKeys);
+  void hostsAndIpsMatch(String name, String algorithm, Keys source) throws Exception {
+    Path dir = makeTree(name, algorithm, source);
     String api = dir.resolve("apiserver.crt").toString();
     for (String host : List.of("cp-1", "kubernetes", "kubernetes.default.svc.cluster.local", "k8s.example.com",
         "console.apps.example.com")) {
@@ -125,8 +165,8 @@ class OpensslInteropTest {
 
   @ParameterizedTest(name = "{0}: purposes, key usage and basic constraints are as kubeadm's")
   @MethodSource("trees")
-  void extensionsAsOpensslPrintsThem(String name, String algorithm, boolean realKeys) throws Exception {
-    Path dir = makeTree(name, algorithm, realKeys);
+  void extensionsAsOpensslPrintsThem(String name, String algorithm, Keys source) throws Exception {
+    Path dir = makeTree(name, algorithm, source);
     for (String[] leaf : LEAVES) {
       String crt = dir.resolve(leaf[0] + ".crt").toString();
       String purpose = run(List.of("openssl", "x509", "-in", crt, "-noout", "-purpose")).out;
@@ -153,8 +193,8 @@ class OpensslInteropTest {
 
   @ParameterizedTest(name = "{0}: keys pass openssl pkey -check and use kubeadm's PEM types")
   @MethodSource("trees")
-  void keysAreConsistentAndTyped(String name, String algorithm, boolean realKeys) throws Exception {
-    Path dir = makeTree(name, algorithm, realKeys);
+  void keysAreConsistentAndTyped(String name, String algorithm, Keys source) throws Exception {
+    Path dir = makeTree(name, algorithm, source);
     String header = algorithm.startsWith("RSA") ? "-----BEGIN RSA PRIVATE KEY-----" : "-----BEGIN EC PRIVATE KEY-----";
     List<String> keys = new ArrayList<>();
     for (String[] leaf : LEAVES) {
@@ -185,7 +225,7 @@ class OpensslInteropTest {
 
   @Test
   void caCertHashEqualsOpensslsSpkiDigest() throws Exception {
-    Path dir = makeTree("hash", "ECDSA-P256", true);
+    Path dir = makeTree("hash", "ECDSA-P256", Keys.GENERATED);
     Path der = tmp.resolve("ca.pub.der");
     run(List.of("sh", "-c", "openssl x509 -in '" + dir.resolve("ca.crt") + "' -noout -pubkey | openssl pkey -pubin "
         + "-outform der -out '" + der + "'"));

@@ -12,7 +12,9 @@
   for the pool to fill after start and to refill after each call before the next run of either
   tool (so the filler never competes with kubeadm). The same pairs are then run against a worker
   with the pool off (KUBEFORGE_KEY_POOL=0): every key made during the call;
-- RSS: idle with a full pool, and the peak (VmHWM) while making the trees.
+- RSS: idle with a full pool, and the peak (VmHWM) while making the trees;
+- CPU time beside each wall time, as the machine may be loaded: the worker's (without its key-pool
+  thread) to its first answer and during each call, kubeadm's (the child's rusage).
 
 The pool is full when the worker's `key-pool` thread sleeps and its CPU time stops growing (read
 from /proc; no API of the worker tells). kubeadm comes from $KUBEFORGE_KUBE_BIN (default
@@ -21,6 +23,7 @@ from /proc; no API of the worker tells). kubeadm comes from $KUBEFORGE_KUBE_BIN 
 
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -46,6 +49,17 @@ def status_mb(pid, field):
     return 0.0
 
 
+def cpu_seconds(stat_path):
+    """utime + stime of a process or thread, from its /proc stat file."""
+    fields = Path(stat_path).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def children_cpu_seconds():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def load():
     return "load average %.1f %.1f %.1f" % os.getloadavg()
 
@@ -68,9 +82,15 @@ class Worker:
                 raise SystemExit("the worker did not start")
             time.sleep(0.005)
         self.start_seconds = time.monotonic() - t0
-        self.answered = time.monotonic()
+        self.start_cpu = self.cpu()
+        self.last_answer = time.monotonic()
         self.url = endpoint["url"]
         self.token = (home / "token").read_text().strip()
+
+    def cpu(self):
+        """CPU seconds of the worker so far, without its key-pool thread."""
+        pool = self._pool_thread()
+        return cpu_seconds("/proc/%d/stat" % self.proc.pid) - (pool[1] / CLK_TCK if pool else 0.0)
 
     def rss(self):
         return status_mb(self.proc.pid, "VmRSS")
@@ -91,9 +111,9 @@ class Worker:
 
     def await_pool(self):
         """Waits until the key pool is full: its thread asleep, CPU time unchanged, for 0.3 s (counted
-        from 1 s after the first answer: the filler starts 0.5 s after it)."""
+        from 1 s after the last answer: the filler waits 0.5 s after the start and after each draw)."""
         t0 = time.monotonic()
-        time.sleep(max(0.0, self.answered + 1.0 - t0))
+        time.sleep(max(0.0, self.last_answer + 1.0 - t0))
         quiet, last = 0, None
         while quiet < 4:
             if time.monotonic() - t0 > POOL_FILL_TIMEOUT:
@@ -108,9 +128,10 @@ class Worker:
         body = json.dumps({"cert_dir": str(cert_dir), "advertise_address": "192.0.2.10"})
         req = urllib.request.Request(self.url + "/v1/pki", data=body.encode(), method="POST", headers={
             "Authorization": "Bearer " + self.token, "Content-Type": "application/json"})
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), self.cpu()
         urllib.request.urlopen(req, timeout=300).read()
-        return time.monotonic() - t0
+        self.last_answer = time.monotonic()
+        return self.last_answer - t0, self.cpu() - c0
 
     def stop(self):
         self.proc.terminate()
@@ -118,11 +139,11 @@ class Worker:
 
 
 def kubeadm_certs(cert_dir):
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), children_cpu_seconds()
     subprocess.run([str(KUBE_BIN / "kubeadm"), "init", "phase", "certs", "all", "--cert-dir", str(cert_dir),
                     "--apiserver-advertise-address", "192.0.2.10", "--kubernetes-version", "v1.34.10"],
                    check=True, capture_output=True)
-    return time.monotonic() - t0
+    return time.monotonic() - t0, children_cpu_seconds() - c0
 
 
 def pairs_against_kubeadm(client, home, pairs, pool):
@@ -134,20 +155,22 @@ def pairs_against_kubeadm(client, home, pairs, pool):
         filled = w.await_pool() if pool else 0.0
         idle = w.rss()
         w.pki(home / "warm-up")  # the long-lived worker's first call (JIT cold) is not counted
-        ours, theirs, ratios, loads = [], [], [], []
+        ours, theirs, ratios, cpu_ratios, loads = [], [], [], [], []
         for i in range(pairs):
             if pool:
                 w.await_pool()  # refilled, as between two plays
             loads.append(os.getloadavg()[0])
-            a = w.pki(home / ("w%d" % i))
+            a, a_cpu = w.pki(home / ("w%d" % i))
             if pool:
                 w.await_pool()  # the filler never runs beside kubeadm
-            b = kubeadm_certs(home / ("k%d" % i))
+            b, b_cpu = kubeadm_certs(home / ("k%d" % i))
             ours.append(a)
             theirs.append(b)
             ratios.append(a / b)
+            cpu_ratios.append(a_cpu / max(b_cpu, 0.01))
         return {"filled": filled, "idle": idle, "peak": w.peak_rss(), "after": w.rss(), "ours": ours,
-                "theirs": theirs, "ratio": statistics.median(ratios), "load": statistics.median(loads)}
+                "theirs": theirs, "ratio": statistics.median(ratios), "cpu_ratio": statistics.median(cpu_ratios),
+                "load": statistics.median(loads)}
     finally:
         w.stop()
 
@@ -157,17 +180,19 @@ def main(pairs=5, starts=5):
     tmp = Path(tempfile.mkdtemp(prefix="kubeforge-bench-jvm-"))
     try:
         print("worker alone (%s, %d cores):" % (load(), os.cpu_count()))
-        times = []
+        times, cpus = [], []
         for i in range(starts):
             home = tmp / ("start-%d" % i)
             home.mkdir()
             w = Worker(client, home)
             times.append(w.start_seconds)
+            cpus.append(w.start_cpu)
             w.stop()
         archive = Path(client.class_archive_of(str(JAR)))
-        print("  start to first answer: median %.2f s (%s; target <= 0.5 s); JVM options as the module client "
-              "starts it, archive %s" % (statistics.median(times), " ".join("%.2f" % t for t in times),
-                                         "used" if archive.is_file() else "missing (make jar makes it)"))
+        print("  start to first answer: median %.2f s (%s; target <= 0.5 s), CPU to first answer median %.2f s; "
+              "JVM options as the module client starts it, archive %s" % (
+                  statistics.median(times), " ".join("%.2f" % t for t in times), statistics.median(cpus),
+                  "used" if archive.is_file() else "missing (make jar makes it)"))
         if not (KUBE_BIN / "kubeadm").is_file():
             print("  kubeadm not found in %s (set KUBEFORGE_KUBE_BIN): PKI comparison skipped" % KUBE_BIN)
             return
@@ -179,9 +204,10 @@ def main(pairs=5, starts=5):
         for pool in (True, False):
             results[pool] = r = pairs_against_kubeadm(client, tmp / ("pool-%s" % ("on" if pool else "off")), pairs, pool)
             print("  key pool %-3s worker median %.3f s (%s), kubeadm median %.3f s (%s): median ratio %.2fx "
-                  "(target <= 0.5x; load %.1f)" % (
+                  "(target <= 0.5x; CPU-time ratio %.2fx; load %.1f)" % (
                       "on:" if pool else "off:", statistics.median(r["ours"]), " ".join("%.2f" % t for t in r["ours"]),
-                      statistics.median(r["theirs"]), " ".join("%.2f" % t for t in r["theirs"]), r["ratio"], r["load"]))
+                      statistics.median(r["theirs"]), " ".join("%.2f" % t for t in r["theirs"]), r["ratio"],
+                      r["cpu_ratio"], r["load"]))
         on = results[True]
         print("  pool filled %.1f s after start; RSS idle with a full pool %.0f MB (target <= 96 MB); peak RSS "
               "while making %d trees %.0f MB (target <= 160 MB), %.0f MB after" % (

@@ -23,7 +23,8 @@ import java.util.stream.IntStream;
  *
  * <p>The filler is one daemon thread (never an event loop), started by {@link #startFilling}
  * after the server listens. It keeps at most {@code capacity} keys, makes one key at a time, and
- * waits while a draw is running, so that it never competes with a request for the cores (Java
+ * waits while a draw is running and for a short quiet time after it, so that it does not compete
+ * with requests for the cores (Java
  * thread priorities are only a hint on Linux; the wait is what keeps requests first). Until it is
  * started the pool is empty and every draw generates, as a worker without a pool would.
  */
@@ -32,7 +33,11 @@ public final class KeyPool implements KeyPairs.KeySource {
   public static final int DEFAULT_CAPACITY = 16;
   /** The most keys a pool may be asked to keep (each RSA-2048 pair is about 3 KB of heap). */
   public static final int MAX_CAPACITY = 64;
-  /** Time between the start of the filler and its first key, to leave start-up its cores. */
+  /**
+   * Time from the start of the filler to its first key, and from the end of every draw to the next
+   * key: start-up, and the request that drew (signing, writing) and the ones that follow it in a
+   * play, keep the cores.
+   */
   public static final Duration DEFAULT_DELAY = Duration.ofMillis(500);
 
   private static final Logger LOG = Logger.getLogger(KeyPool.class.getName());
@@ -43,6 +48,8 @@ public final class KeyPool implements KeyPairs.KeySource {
   private final ArrayDeque<KeyPair> keys = new ArrayDeque<>();
   private int capacity;
   private int drawing;
+  private long lastDrawEnd;
+  private long quietNanos;
   private long made;
   private Thread filler;
 
@@ -82,6 +89,7 @@ public final class KeyPool implements KeyPairs.KeySource {
     } finally {
       synchronized (this) {
         drawing--;
+        lastDrawEnd = System.nanoTime();
         notifyAll();
       }
     }
@@ -99,7 +107,8 @@ public final class KeyPool implements KeyPairs.KeySource {
 
   /**
    * Starts the filler, which keeps up to {@code capacity} keys, its first key {@code delay}
-   * after this call. Once per pool; a capacity of 0 starts nothing (every draw generates).
+   * after this call and after the end of every draw. Once per pool; a capacity of 0 starts
+   * nothing (every draw generates).
    *
    * @throws IllegalArgumentException if capacity is outside 0..{@value #MAX_CAPACITY}
    * @throws IllegalStateException if the filler was started before
@@ -112,10 +121,12 @@ public final class KeyPool implements KeyPairs.KeySource {
       throw new IllegalStateException("the key pool is already filling");
     }
     this.capacity = capacity;
+    this.quietNanos = delay.toNanos();
+    this.lastDrawEnd = System.nanoTime();
     if (capacity == 0) {
       return;
     }
-    filler = new Thread(() -> fill(delay), "key-pool");
+    filler = new Thread(this::fill, "key-pool");
     filler.setDaemon(true);
     filler.setPriority(Thread.MIN_PRIORITY);
     filler.start();
@@ -149,16 +160,22 @@ public final class KeyPool implements KeyPairs.KeySource {
     return true;
   }
 
-  private void fill(Duration delay) {
+  private void fill() {
     try {
-      Thread.sleep(delay.toMillis());
       while (true) {
         synchronized (this) {
-          while (keys.size() >= capacity || drawing > 0) {
+          while (true) {
             if (capacity == 0) {
               return;
             }
-            wait();
+            long quietLeft = lastDrawEnd + quietNanos - System.nanoTime();
+            if (keys.size() >= capacity || drawing > 0) {
+              wait();
+            } else if (quietLeft > 0) {
+              wait(Math.max(1, quietLeft / 1_000_000));
+            } else {
+              break;
+            }
           }
         }
         KeyPair kp = generator.apply(pooled);

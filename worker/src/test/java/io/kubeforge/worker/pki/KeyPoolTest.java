@@ -178,6 +178,17 @@ class KeyPoolTest {
   }
 
   @Test
+  void theFillerLeavesTheCoresToRequestsForItsDelayAfterADraw() throws Exception {
+    KeyPool pool = pool(KeyAlgorithm.ECDSA_P256, KeyPairs::generate);
+    pool.startFilling(2, Duration.ofSeconds(1));
+    assertThat(pool.awaitSize(2, WAIT)).isTrue();
+    pool.next(KeyAlgorithm.ECDSA_P256, 2);
+    Thread.sleep(500);
+    assertThat(pool.made()).as("keys made within the delay after the draw").isEqualTo(2);
+    assertThat(pool.awaitSize(2, WAIT)).as("refilled after it").isTrue();
+  }
+
+  @Test
   void pooledRsaKeysAreValidRsa2048KeysWithExponent65537() throws Exception {
     KeyPool pool = pool(KeyAlgorithm.RSA_2048, KeyPairs::generate);
     pool.startFilling(2, Duration.ZERO);

@@ -8,6 +8,7 @@ import io.kubeforge.worker.encryption.EncryptionConfigPhase;
 import io.kubeforge.worker.kubeconfig.KubeconfigPhase;
 import io.kubeforge.worker.kubelet.KubeletConfigPhase;
 import io.kubeforge.worker.manifests.ManifestsPhase;
+import io.kubeforge.worker.pki.KeyPool;
 import io.kubeforge.worker.pki.PkiPhase;
 import io.kubeforge.worker.preflight.PreflightPhase;
 import java.util.LinkedHashMap;
@@ -35,6 +36,12 @@ public final class Capabilities {
     all.put("upload-certs", new io.kubeforge.worker.uploadcerts.UploadCertsPhase()::run);
     all.put("cluster-bootstrap", new ClusterBootstrapPhase()::run);
     all.put("preflight", new PreflightPhase()::run);
+    // A worker is idle when no call runs: the key pool makes keys ahead only then.
+    all.replaceAll((name, call) -> (body, dryRun) -> {
+      try (KeyPool.Busy busy = KeyPool.shared().busy()) {
+        return call.run(body, dryRun);
+      }
+    });
     return all;
   }
 }

@@ -23,8 +23,8 @@ import java.util.stream.IntStream;
  *
  * <p>The filler is one daemon thread (never an event loop), started by {@link #startFilling}
  * after the server listens. It keeps at most {@code capacity} keys, makes one key at a time, and
- * waits while a draw is running and for a short quiet time after it, so that it does not compete
- * with requests for the cores (Java
+ * waits while a draw or a request ({@link #busy}) runs and for a short quiet time after it, so
+ * that it does not compete with requests for the cores (Java
  * thread priorities are only a hint on Linux; the wait is what keeps requests first). Until it is
  * started the pool is empty and every draw generates, as a worker without a pool would.
  */
@@ -34,9 +34,8 @@ public final class KeyPool implements KeyPairs.KeySource {
   /** The most keys a pool may be asked to keep (each RSA-2048 pair is about 3 KB of heap). */
   public static final int MAX_CAPACITY = 64;
   /**
-   * Time from the start of the filler to its first key, and from the end of every draw to the next
-   * key: start-up, and the request that drew (signing, writing) and the ones that follow it in a
-   * play, keep the cores.
+   * Time from the start of the filler to its first key, and from the end of every request to the
+   * next key: start-up, and the requests that follow one another in a play, keep the cores.
    */
   public static final Duration DEFAULT_DELAY = Duration.ofMillis(500);
 
@@ -47,8 +46,8 @@ public final class KeyPool implements KeyPairs.KeySource {
   private final Function<KeyAlgorithm, KeyPair> generator;
   private final ArrayDeque<KeyPair> keys = new ArrayDeque<>();
   private int capacity;
-  private int drawing;
-  private long lastDrawEnd;
+  private int busy;
+  private long lastBusyEnd;
   private long quietNanos;
   private long made;
   private Thread filler;
@@ -73,7 +72,7 @@ public final class KeyPool implements KeyPairs.KeySource {
   public List<KeyPair> next(KeyAlgorithm algorithm, int count) {
     List<KeyPair> out = new ArrayList<>(count);
     synchronized (this) {
-      drawing++;
+      busy++;
       while (algorithm == pooled && out.size() < count && !keys.isEmpty()) {
         out.add(keys.poll());
       }
@@ -87,12 +86,32 @@ public final class KeyPool implements KeyPairs.KeySource {
       }
       return out;
     } finally {
-      synchronized (this) {
-        drawing--;
-        lastDrawEnd = System.nanoTime();
-        notifyAll();
-      }
+      release();
     }
+  }
+
+  /**
+   * Busy marks the worker busy with a request until it is closed: the filler makes no key
+   * meanwhile, nor for its delay after.
+   */
+  @FunctionalInterface
+  public interface Busy extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** Marks the worker busy (a request runs) until the returned handle is closed; a draw does too. */
+  public Busy busy() {
+    synchronized (this) {
+      busy++;
+    }
+    return this::release;
+  }
+
+  private synchronized void release() {
+    busy--;
+    lastBusyEnd = System.nanoTime();
+    notifyAll();
   }
 
   /** Returns how many keys the pool holds now. */
@@ -107,7 +126,7 @@ public final class KeyPool implements KeyPairs.KeySource {
 
   /**
    * Starts the filler, which keeps up to {@code capacity} keys, its first key {@code delay}
-   * after this call and after the end of every draw. Once per pool; a capacity of 0 starts
+   * after this call and after the end of every draw or request ({@link #busy}). Once per pool; a capacity of 0 starts
    * nothing (every draw generates).
    *
    * @throws IllegalArgumentException if capacity is outside 0..{@value #MAX_CAPACITY}
@@ -122,7 +141,7 @@ public final class KeyPool implements KeyPairs.KeySource {
     }
     this.capacity = capacity;
     this.quietNanos = delay.toNanos();
-    this.lastDrawEnd = System.nanoTime();
+    this.lastBusyEnd = System.nanoTime();
     if (capacity == 0) {
       return;
     }
@@ -168,8 +187,8 @@ public final class KeyPool implements KeyPairs.KeySource {
             if (capacity == 0) {
               return;
             }
-            long quietLeft = lastDrawEnd + quietNanos - System.nanoTime();
-            if (keys.size() >= capacity || drawing > 0) {
+            long quietLeft = lastBusyEnd + quietNanos - System.nanoTime();
+            if (keys.size() >= capacity || busy > 0) {
               wait();
             } else if (quietLeft > 0) {
               wait(Math.max(1, quietLeft / 1_000_000));

@@ -178,6 +178,17 @@ class KeyPoolTest {
   }
 
   @Test
+  void theFillerWaitsWhileARequestRuns() throws Exception {
+    KeyPool pool = pool(KeyAlgorithm.ECDSA_P256, KeyPairs::generate);
+    try (KeyPool.Busy request = pool.busy()) {
+      pool.startFilling(2, Duration.ZERO);
+      Thread.sleep(300);
+      assertThat(pool.made()).as("keys made while a request runs").isZero();
+    }
+    assertThat(pool.awaitSize(2, WAIT)).as("filled once it ended").isTrue();
+  }
+
+  @Test
   void theFillerLeavesTheCoresToRequestsForItsDelayAfterADraw() throws Exception {
     KeyPool pool = pool(KeyAlgorithm.ECDSA_P256, KeyPairs::generate);
     pool.startFilling(2, Duration.ofSeconds(1));

@@ -91,7 +91,7 @@ test-playbook: venv jar collection
 	tests/playbook_idempotence.sh
 
 bench: venv full-venv jar collection
-	bench/run.sh
+	KUBEFORGE_KUBE_BIN=$(KUBE_BIN) bench/run.sh
 
 molecule: full-venv jar collection
 	PATH="$(CURDIR)/$(FULL_VENV)/bin:$$PATH" ANSIBLE_NOCOLOR=1 PY_COLORS=0 molecule test -s default

@@ -60,9 +60,10 @@ public final class KeyPairs {
 
   /**
    * Generates a key pair (RSA with exponent 65537, EC on the named curve). RSA comes from the
-   * JDK's generator: measured on this project's 2-core machine with the worker's JVM options, it
-   * takes 127–140 ms of CPU per RSA-2048 key (median of 60), Bouncy Castle's RSAKeyPairGenerator
-   * 201–219 ms at the same prime certainty (100, the JDK's) and at its own default (112).
+   * JDK's generator, the faster one measured on this project's 2-core machine (CPU time per
+   * RSA-2048 key, median of 60, two runs): the JDK 127 and 140 ms; Bouncy Castle's
+   * RSAKeyPairGenerator 219 and 219 ms at the JDK's prime certainty (100), 155 and 201 ms at its
+   * own default (112).
    */
   public static KeyPair generate(KeyAlgorithm algorithm) {
     try {

@@ -82,8 +82,11 @@ public final class ClusterObjects {
    *
    * @param admin the cluster entry of the admin kubeconfig, published in cluster-info
    * @param dnsReplicas CoreDNS replicas ({@link #DEFAULT_DNS_REPLICAS} unless a Deployment exists)
+   * @param environment the process environment: its {@code *_proxy} variables go to kube-proxy's
+   *     container, as kubeadm passes on its own
    */
-  public static List<Rendered> render(ClusterModel m, AdminCluster admin, Set<String> skip, int dnsReplicas) {
+  public static List<Rendered> render(ClusterModel m, AdminCluster admin, Set<String> skip, int dnsReplicas,
+                                      Map<String, String> environment) {
     Map<String, Object> v = values(m, admin, dnsReplicas);
     List<Rendered> out = new ArrayList<>();
     for (Step step : Step.values()) {
@@ -95,6 +98,7 @@ public final class ClusterObjects {
         sign(objects.get(0));
       } else if (step == Step.ADDON_KUBE_PROXY) {
         sign(objects.get(0));
+        addProxyEnv(objects.get(1), environment);
       }
       out.add(new Rendered(step, objects));
     }
@@ -113,7 +117,7 @@ public final class ClusterObjects {
     v.put("BindAddress", m.advertiseIpv6() ? "::" : "0.0.0.0");
     v.put("ClusterCIDR", m.podSubnet() == null ? "" : m.podSubnet());
     v.put("ProxyImage", m.imageRepository() + "/kube-proxy:" + m.kubernetesVersion().replace('+', '_'));
-    v.put("DNSImage", dnsImage(m.imageRepository()));
+    v.put("DNSImage", dnsImage(m));
     v.put("ClusterInfoKubeconfig", KubeYaml.render(Templates.tree("cluster-info-kubeconfig.yaml", v)));
     v.put("ClusterConfiguration", KubeYaml.render(clusterConfiguration(m)));
     v.put("KubeletConfiguration", KubeYaml.render(kubeletConfiguration(m, v)));
@@ -123,10 +127,33 @@ public final class ClusterObjects {
     return v;
   }
 
-  /** kubeadm's {@code images.GetDNSImage}: the official repository keeps CoreDNS under {@code coredns/}. */
-  static String dnsImage(String imageRepository) {
-    String repo = DEFAULT_IMAGE_REPOSITORY.equals(imageRepository) ? imageRepository + "/coredns" : imageRepository;
-    return repo + "/coredns:" + COREDNS_VERSION;
+  /**
+   * kubeadm's {@code images.GetDNSImage}: {@code dns.imageRepository} or the cluster's (the
+   * official repository keeps CoreDNS under {@code coredns/}), {@code dns.imageTag} or kubeadm's
+   * CoreDNS version.
+   */
+  static String dnsImage(ClusterModel m) {
+    String repo = m.dns().imageRepository().isEmpty() ? m.imageRepository() : m.dns().imageRepository();
+    if (DEFAULT_IMAGE_REPOSITORY.equals(repo)) {
+      repo = repo + "/coredns";
+    }
+    String tag = m.dns().imageTag().isEmpty() ? COREDNS_VERSION : m.dns().imageTag();
+    return repo + "/coredns:" + tag;
+  }
+
+  /**
+   * kube-proxy's DaemonSet gets kubeadm's proxy environment ({@code GetProxyEnvVars}, merged and
+   * sorted by name) after its {@code NODE_NAME}, as {@code createKubeProxyAddon} appends it.
+   */
+  @SuppressWarnings("unchecked")
+  static void addProxyEnv(Map<String, Object> daemonSet, Map<String, String> environment) {
+    Map<String, Object> spec = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) daemonSet
+        .get("spec")).get("template")).get("spec");
+    Map<String, Object> container = ((List<Map<String, Object>>) spec.get("containers")).get(0);
+    List<Object> env = (List<Object>) container.get("env");
+    for (EnvVar e : EnvVar.proxyVariables(environment)) {
+      env.add(nameValue(e.name(), e.value()));
+    }
   }
 
   /** Adds kubeadm's hash annotation ({@code componentconfigs.SignConfigMap}) to a ConfigMap. */
@@ -191,7 +218,18 @@ public final class ClusterObjects {
     c.put("clusterName", m.clusterName());
     c.put("controlPlaneEndpoint", m.controlPlaneEndpoint());
     c.put("controllerManager", component(m.controllerManager(), List.of()));
-    c.put("dns", Map.of());
+    // omitempty fields: an empty mapping when nothing is set
+    Map<String, Object> dns = new LinkedHashMap<>();
+    if (m.dns().disabled()) {
+      dns.put("disabled", true);
+    }
+    if (!m.dns().imageRepository().isEmpty()) {
+      dns.put("imageRepository", m.dns().imageRepository());
+    }
+    if (!m.dns().imageTag().isEmpty()) {
+      dns.put("imageTag", m.dns().imageTag());
+    }
+    c.put("dns", dns);
     c.put("encryptionAlgorithm", m.keyAlgorithm());
     c.put("etcd", etcd(m));
     c.put("featureGates", m.featureGates().isEmpty() ? null : new TreeMap<>(m.featureGates()));
@@ -203,7 +241,7 @@ public final class ClusterObjects {
     net.put("podSubnet", m.podSubnet());
     net.put("serviceSubnet", m.serviceSubnet());
     c.put("networking", net);
-    c.put("proxy", Map.of());
+    c.put("proxy", m.proxyDisabled() ? Map.of("disabled", true) : Map.of());
     c.put("scheduler", component(m.scheduler(), List.of()));
     return c;
   }

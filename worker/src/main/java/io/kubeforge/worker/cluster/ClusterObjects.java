@@ -3,10 +3,12 @@ package io.kubeforge.worker.cluster;
 import io.kubeforge.worker.config.Arg;
 import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.config.ComponentExtras;
+import io.kubeforge.worker.config.Defaults;
 import io.kubeforge.worker.config.EnvVar;
 import io.kubeforge.worker.config.Endpoints;
 import io.kubeforge.worker.config.HostPathMount;
 import io.kubeforge.worker.config.KubeYaml;
+import io.kubeforge.worker.config.KubeletDefaults;
 import io.kubeforge.worker.config.LocalEtcd;
 import io.kubeforge.worker.support.GoDuration;
 import java.nio.charset.StandardCharsets;
@@ -113,14 +115,13 @@ public final class ClusterObjects {
     v.put("DNSIP", m.clusterDnsIp());
     v.put("DNSDomain", m.dnsDomain());
     v.put("DNSReplicas", dnsReplicas);
-    v.put("ClientCAFile", m.certDir().resolve("ca.crt").toString());
     v.put("BindAddress", m.advertiseIpv6() ? "::" : "0.0.0.0");
     v.put("ClusterCIDR", m.podSubnet() == null ? "" : m.podSubnet());
     v.put("ProxyImage", m.imageRepository() + "/kube-proxy:" + m.kubernetesVersion().replace('+', '_'));
     v.put("DNSImage", dnsImage(m));
     v.put("ClusterInfoKubeconfig", KubeYaml.render(Templates.tree("cluster-info-kubeconfig.yaml", v)));
     v.put("ClusterConfiguration", KubeYaml.render(clusterConfiguration(m)));
-    v.put("KubeletConfiguration", KubeYaml.render(kubeletConfiguration(m, v)));
+    v.put("KubeletConfiguration", KubeYaml.render(kubeletConfiguration(m)));
     v.put("ProxyConfig", stripFinalNewline(KubeYaml.render(Templates.tree("kube-proxy-configuration.yaml", v))));
     v.put("ProxyKubeconfig", stripFinalNewline(Templates.filledText("kube-proxy-kubeconfig.conf", v)));
     v.put("Corefile", Templates.filledText("coredns-corefile", v));
@@ -185,23 +186,12 @@ public final class ClusterObjects {
     return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
   }
 
-  /** The uploaded KubeletConfiguration: the template, the user's document over it, rotateCertificates forced. */
-  static Map<String, Object> kubeletConfiguration(ClusterModel m, Map<String, Object> v) {
-    Map<String, Object> c = Templates.tree("kubelet-configuration.yaml", v);
-    deepMerge(c, m.kubeletConfiguration());
-    c.put("rotateCertificates", true);
-    return c;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static void deepMerge(Map<String, Object> base, Map<String, ?> over) {
-    over.forEach((k, val) -> {
-      if (val instanceof Map<?, ?> vm && base.get(k) instanceof Map<?, ?> bm) {
-        deepMerge((Map<String, Object>) bm, (Map<String, Object>) vm);
-      } else {
-        base.put(k, val);
-      }
-    });
+  /**
+   * The uploaded KubeletConfiguration: kubeadm's cluster-wide one ({@link KubeletDefaults}), whose
+   * staticPodPath default is kubeadm's constant manifest directory.
+   */
+  static Map<String, Object> kubeletConfiguration(ClusterModel m) {
+    return KubeletDefaults.tree(m, Defaults.MANIFEST_DIR, null);
   }
 
   /**

@@ -99,7 +99,9 @@ public final class ClusterObjects {
       if (step == Step.UPLOAD_CONFIG_KUBELET && m.kubeletConfiguration().isEmpty()) {
         sign(objects.get(0));
       } else if (step == Step.ADDON_KUBE_PROXY) {
-        sign(objects.get(0));
+        if (m.kubeProxyConfiguration().isEmpty()) {
+          sign(objects.get(0));
+        }
         addProxyEnv(objects.get(1), environment);
       }
       out.add(new Rendered(step, objects));
@@ -122,7 +124,7 @@ public final class ClusterObjects {
     v.put("ClusterInfoKubeconfig", KubeYaml.render(Templates.tree("cluster-info-kubeconfig.yaml", v)));
     v.put("ClusterConfiguration", KubeYaml.render(clusterConfiguration(m)));
     v.put("KubeletConfiguration", KubeYaml.render(kubeletConfiguration(m)));
-    v.put("ProxyConfig", stripFinalNewline(KubeYaml.render(Templates.tree("kube-proxy-configuration.yaml", v))));
+    v.put("ProxyConfig", stripFinalNewline(KubeYaml.render(kubeProxyConfiguration(m, v))));
     v.put("ProxyKubeconfig", stripFinalNewline(Templates.filledText("kube-proxy-kubeconfig.conf", v)));
     v.put("Corefile", Templates.filledText("coredns-corefile", v));
     return v;
@@ -192,6 +194,45 @@ public final class ClusterObjects {
    */
   static Map<String, Object> kubeletConfiguration(ClusterModel m) {
     return KubeletDefaults.tree(m, Defaults.MANIFEST_DIR, null);
+  }
+
+  /**
+   * kube-proxy's {@code config.conf}: the v1alpha1 fields that marshal even when zero, the user's
+   * KubeProxyConfiguration over them, then kubeadm's {@code kubeProxyConfig.Default()} where a
+   * value is still empty: bindAddress ({@code 0.0.0.0}, {@code ::} for an IPv6 advertise
+   * address), clusterCIDR (the pod subnet, when there is one) and clientConnection.kubeconfig.
+   */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> kubeProxyConfiguration(ClusterModel m, Map<String, Object> v) {
+    Map<String, Object> c = Templates.tree("kube-proxy-configuration.yaml", v);
+    if (m.kubeProxyConfiguration().isEmpty()) {
+      return c;
+    }
+    overlay(c, m.kubeProxyConfiguration());
+    Map<String, Object> defaults = Templates.tree("kube-proxy-configuration.yaml", v);
+    for (String key : List.of("bindAddress", "clusterCIDR")) {
+      if (c.get(key) == null || c.get(key) == KubeYaml.NULL || "".equals(c.get(key))) {
+        c.put(key, defaults.get(key));
+      }
+    }
+    if (c.get("clientConnection") instanceof Map<?, ?> conn
+        && (conn.get("kubeconfig") == null || "".equals(conn.get("kubeconfig")))) {
+      ((Map<String, Object>) conn).put("kubeconfig",
+          ((Map<String, Object>) defaults.get("clientConnection")).get("kubeconfig"));
+    }
+    return c;
+  }
+
+  /** Puts {@code over}'s values into {@code base}, mappings merged key by key; an explicit null is kept as null. */
+  @SuppressWarnings("unchecked")
+  private static void overlay(Map<String, Object> base, Map<String, ?> over) {
+    over.forEach((k, val) -> {
+      if (val instanceof Map<?, ?> vm && base.get(k) instanceof Map<?, ?> bm) {
+        overlay((Map<String, Object>) bm, (Map<String, Object>) vm);
+      } else {
+        base.put(k, val == null ? KubeYaml.NULL : val);
+      }
+    });
   }
 
   /**

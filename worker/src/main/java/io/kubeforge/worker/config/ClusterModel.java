@@ -53,6 +53,7 @@ import java.util.Set;
  * @param dns {@code dns}: the CoreDNS image overrides and {@code dns.disabled}
  * @param proxyDisabled {@code proxy.disabled}
  * @param skipPhases {@code InitConfiguration.skipPhases}, as given (kubeadm's phase names)
+ * @param kubeProxyConfiguration a user-supplied KubeProxyConfiguration document, empty when none
  */
 public record ClusterModel(
     Path certDir, Path kubeconfigDir, Path manifestDir, Path kubeletConfigPath, Path encryptionConfigPath,
@@ -63,7 +64,8 @@ public record ClusterModel(
     ComponentExtras apiServer, ComponentExtras controllerManager, ComponentExtras scheduler,
     String criSocket, Duration controlPlaneComponentHealthCheck, Map<String, Boolean> featureGates,
     boolean joinConfiguration, Map<String, Object> kubeletConfiguration, List<Arg> kubeletExtraArgs,
-    List<NodeTaint> taints, DnsAddon dns, boolean proxyDisabled, List<String> skipPhases) {
+    List<NodeTaint> taints, DnsAddon dns, boolean proxyDisabled, List<String> skipPhases,
+    Map<String, Object> kubeProxyConfiguration) {
 
   public ClusterModel {
     apiServerCertSans = List.copyOf(apiServerCertSans);
@@ -87,7 +89,8 @@ public record ClusterModel(
         advertiseAddress, bindPort, controlPlaneEndpoint, serviceSubnet, podSubnet, dnsDomain, clusterName,
         kubernetesVersion, imageRepository, apiServerCertSans, etcd, keyAlgorithm, certificateValidity,
         caCertificateValidity, apiServer, controllerManager, scheduler, criSocket, controlPlaneComponentHealthCheck,
-        featureGates, joinConfiguration, kubeletConfiguration, kubeletExtraArgs, other, dns, proxyDisabled, skipPhases);
+        featureGates, joinConfiguration, kubeletConfiguration, kubeletExtraArgs, other, dns, proxyDisabled, skipPhases,
+        kubeProxyConfiguration);
   }
 
   /**
@@ -100,7 +103,7 @@ public record ClusterModel(
         kubernetesVersion, imageRepository, apiServerCertSans, etcd, keyAlgorithm, certificateValidity,
         caCertificateValidity, apiServer, controllerManager, scheduler, criSocket, controlPlaneComponentHealthCheck,
         featureGates, joinConfiguration, kubeletConfiguration, kubeletExtraArgs, taints,
-        new DnsAddon(dnsOff, dns.imageRepository(), dns.imageTag()), proxyOff, skipPhases);
+        new DnsAddon(dnsOff, dns.imageRepository(), dns.imageTag()), proxyOff, skipPhases, kubeProxyConfiguration);
   }
 
   /** Tells whether a kubeadm feature gate is on, given its default. */

@@ -13,8 +13,8 @@ import java.util.Set;
  * (map-valued {@code extraArgs} become name-sorted lists, {@code apiServer.timeoutForControlPlane}
  * and {@code discovery.timeout} move to {@code timeouts}). Decoding is strict: a field the
  * schema of that version does not have is an error naming its path. A
- * {@code KubeletConfiguration} document is kept for the kubelet phase; a
- * {@code KubeProxyConfiguration} is accepted and not used.
+ * {@code KubeletConfiguration} document is kept for the kubelet phase and the upload, a
+ * {@code KubeProxyConfiguration} ({@code kubeproxy.config.k8s.io/v1alpha1}) for kube-proxy's ConfigMap.
  */
 final class KubeadmConfigReader {
   static final String V1BETA4 = "kubeadm.k8s.io/v1beta4";
@@ -44,7 +44,8 @@ final class KubeadmConfigReader {
           b.kubeletConfiguration = doc.raw();
           continue;
         }
-        if (kind.equals("KubeProxyConfiguration") && apiVersion.startsWith("kubeproxy.config.k8s.io/")) {
+        if (kind.equals("KubeProxyConfiguration") && apiVersion.equals("kubeproxy.config.k8s.io/v1alpha1")) {
+          b.kubeProxyConfiguration = doc.raw();
           continue;
         }
         throw WorkerException.badInput(ConfigCodes.UNSUPPORTED_KIND, doc.path() + ".apiVersion",

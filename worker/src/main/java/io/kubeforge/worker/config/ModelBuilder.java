@@ -43,6 +43,7 @@ final class ModelBuilder {
   final Map<String, Boolean> featureGates = new LinkedHashMap<>();
   boolean joinConfiguration;
   Map<?, ?> kubeletConfiguration = Map.of();
+  Map<?, ?> kubeProxyConfiguration = Map.of();
   /** {@code nodeRegistration.taints}; null when not given (kubeadm's default applies). */
   List<NodeTaint> taints;
   boolean dnsDisabled;
@@ -164,7 +165,7 @@ final class ModelBuilder {
         sans, etcd, keyAlgorithm, validity, caValidity,
         extras("apiServer"), extras("controllerManager"), extras("scheduler"),
         criSocket, healthCheck, featureGates, joinConfiguration, copy(kubeletConfiguration), extras("kubelet").extraArgs(),
-        taints, dns, proxyDisabled, skipPhases);
+        taints, dns, proxyDisabled, skipPhases, copy(kubeProxyConfiguration));
   }
 
   /** {@code dns}: image repository and tag validated as {@code etcd.local}'s are. */

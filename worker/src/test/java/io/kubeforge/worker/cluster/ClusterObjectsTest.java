@@ -32,10 +32,10 @@ class ClusterObjectsTest {
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"single-stack", "dual-stack"})
-  @DisplayName("every object equals what kubeadm 1.34 creates for the same config, in kubeadm's order")
+  @DisplayName("every object equals what kubeadm 1.34 creates for the same config and environment, in kubeadm's order")
   void objectsEqualKubeadms(String config) throws IOException {
     List<Map<String, Object>> ours = flatten(ClusterObjects.render(model(config), ca(config), Set.of(),
-        ClusterObjects.DEFAULT_DNS_REPLICAS, Map.of()));
+        ClusterObjects.DEFAULT_DNS_REPLICAS, environment(config)));
     List<Object> theirs = new ArrayList<>();
     for (Object o : SafeYaml.loadAll(read(GOLDEN.resolve(config).resolve("objects.yaml")), "golden")) {
       theirs.add(allowListed(o));
@@ -119,11 +119,42 @@ class ClusterObjectsTest {
   }
 
   @Test
+  @DisplayName("a user's KubeProxyConfiguration goes into config.conf over kubeadm's, defaults kept where it leaves them empty, unsigned")
+  void userKubeProxyConfiguration() throws IOException {
+    String yaml = read(GOLDEN.resolve("single-stack/kubeadm-config.yaml"))
+        + "---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\n"
+        + "bindAddress: \"\"\nipvs:\n  strictARP: true\n";
+    ClusterModel m = ClusterModel.fromRequest(Map.of("kubeadm_config", yaml));
+    Map<String, Object> cm = ClusterObjects.render(m, ca("single-stack"), Set.of(), 2, Map.of()).get(4).objects().get(0);
+    String conf = ((Map<?, ?>) cm.get("data")).get("config.conf").toString();
+    assertThat(conf).contains("\nmode: ipvs\n").contains("\nbindAddress: 0.0.0.0\n")
+        .contains("  strictARP: true\n").contains("  kubeconfig: /var/lib/kube-proxy/kubeconfig.conf\n");
+    assertThat(cm.get("metadata").toString()).doesNotContain(ClusterObjects.HASH_ANNOTATION);
+    Map<String, Object> plain = ClusterObjects.render(model("single-stack"), ca("single-stack"), Set.of(), 2, Map.of())
+        .get(4).objects().get(0);
+    assertThat(plain.get("metadata").toString()).contains(ClusterObjects.HASH_ANNOTATION);
+  }
+
+  @Test
   @DisplayName("CoreDNS from a private registry drops the coredns/ path segment, as kubeadm's GetDNSImage")
   void privateRegistryCoreDnsImage() throws IOException {
     assertThat(ClusterObjects.dnsImage(withConfig(""))).isEqualTo("registry.k8s.io/coredns/coredns:v1.12.1");
     assertThat(ClusterObjects.dnsImage(withConfig("imageRepository: mirror.example/k8s\n")))
         .isEqualTo("mirror.example/k8s/coredns:v1.12.1");
+  }
+
+  /** The variables kubeadm ran with for a golden ({@code environment}, KEY=VALUE lines), none when absent. */
+  static Map<String, String> environment(String config) throws IOException {
+    Path file = GOLDEN.resolve(config).resolve("environment");
+    Map<String, String> env = new java.util.HashMap<>();
+    if (Files.exists(file)) {
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        if (!line.startsWith("#") && line.contains("=")) {
+          env.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+        }
+      }
+    }
+    return env;
   }
 
   static ClusterModel model(String config) throws IOException {

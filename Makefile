@@ -27,7 +27,7 @@ help:
 	@echo "make test   - every test: Java (unit + openssl), modules against the real jar, playbook idempotence, molecule"
 	@echo "make sanity / units / integration / lint / oldest-ansible - the collection's ansible-test, ansible-lint, and units, integration and sanity again on ansible-core 2.16"
 	@echo "make tarball / molecule-tarball - build and install the collection tarball; a play with only it on a podman host"
-	@echo "make bench  - kubeforge.cluster.pki against community.crypto tasks, side by side"
+	@echo "make bench  - kubeforge.cluster.pki against community.crypto tasks, side by side; the cluster calls' first-call time and RSS"
 	@echo "make test-fuzz - schemathesis from the worker's OpenAPI document + raw HTTP abuse against the real jar"
 	@echo "make molecule - site.yml on two podman containers (own worker each): converge, idempotence, verify"
 	@echo "make conformance - Kubernetes v1.34 built from source boots from our files; field-by-field diff against kubeadm"
@@ -90,7 +90,7 @@ test-fuzz: venv fuzz-venv jar
 test-playbook: venv jar collection
 	tests/playbook_idempotence.sh
 
-bench: venv full-venv jar collection
+bench: venv full-venv jar collection kube-bin
 	KUBEFORGE_KUBE_BIN=$(KUBE_BIN) bench/run.sh
 
 molecule: full-venv jar collection

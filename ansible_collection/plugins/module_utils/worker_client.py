@@ -87,12 +87,15 @@ def make_class_archive(java, jar, archive, timeout=ARCHIVE_TIMEOUT):
     """Makes the class-data archive of ``jar`` at ``archive``; returns True when it did.
 
     A training run: the worker starts in a throw-away home with -XX:ArchiveClassesAtExit, answers
-    /healthz and two authenticated calls (so the archive holds the classes of start-up and of a
+    /healthz and authenticated calls (so the archive holds the classes of start-up and of a
     request), and is stopped; the JVM writes the archive on exit, to a temporary name renamed into
     place only when the run ended cleanly. The JDK checks the jar's path, size and time against
-    the archive, so it is made for the jar at its installed path. The calls are dry runs on an
-    empty folder of the throw-away home: nothing is written. Bounded by ``timeout``; any
-    failure leaves no archive and the worker simply starts without one."""
+    the archive, so it is made for the jar at its installed path. The calls write only into the
+    throw-away home: a PKI, an admin.conf, and one cluster call (``bootstrap-token`` list) to a
+    stand-in API server on loopback serving that PKI's certificate (see _ApiStandIn), so that the
+    first real cluster call finds the TLS, HTTP client and kubeconfig classes archived too. Bounded
+    by ``timeout``; any failure leaves no archive and the worker simply starts without one (a
+    failing cluster call only leaves those classes out)."""
     home = tempfile.mkdtemp(prefix="kubeforge-archive-")
     tmp = "%s.%d.tmp" % (archive, os.getpid())
     proc = None
@@ -112,10 +115,13 @@ def make_class_archive(java, jar, archive, timeout=ARCHIVE_TIMEOUT):
             token = f.read().strip()
         open_url(url + "/healthz", timeout=timeout, use_proxy=False).read()
         pki = os.path.join(home, "pki")
-        for call, body in (("cert-info", {"cert_dir": pki}),  # dry runs: nothing is written
-                           ("pki", {"cert_dir": pki, "advertise_address": "127.0.0.1", "dry_run": True})):
-            open_url(url + "/v1/" + call, method="POST", data=json.dumps(body), timeout=timeout, use_proxy=False,
+
+        def call(name, body):
+            open_url(url + "/v1/" + name, method="POST", data=json.dumps(body), timeout=timeout, use_proxy=False,
                      headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"}).read()
+        call("cert-info", {"cert_dir": pki})
+        call("pki", {"cert_dir": pki, "advertise_address": "127.0.0.1", "node_name": "training"})
+        _train_cluster_call(call, home, pki)
         proc.terminate()
         proc.wait(max(1.0, deadline - time.time()))
         if not os.path.isfile(tmp) or os.path.getsize(tmp) == 0:
@@ -132,6 +138,87 @@ def make_class_archive(java, jar, archive, timeout=ARCHIVE_TIMEOUT):
         if os.path.exists(tmp):
             os.unlink(tmp)
         shutil.rmtree(home, ignore_errors=True)
+
+
+class _ApiStandIn(object):
+    """A loopback TLS listener that answers every HTTP/1.1 request with an empty JSON list, serving
+    the training PKI's apiserver certificate and asking for a client certificate: just enough of
+    an API server for the worker's client to go through TLS, authentication and one call."""
+
+    BODY = b'{"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}'
+
+    def __init__(self, pki):
+        import socket
+        import ssl
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.path.join(pki, "apiserver.crt"), os.path.join(pki, "apiserver.key"))
+        self.ctx.load_verify_locations(os.path.join(pki, "ca.crt"))
+        self.ctx.verify_mode = ssl.CERT_OPTIONAL
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(1.0)
+        self.port = self.sock.getsockname()[1]
+        self.closed = False
+
+    def serve(self):
+        import threading
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except Exception:  # timeout: look at self.closed again; closed socket: stop
+                continue
+            threading.Thread(target=self._answer, args=(conn,)).start()
+
+    def _answer(self, conn):
+        try:
+            conn.settimeout(10)
+            tls = self.ctx.wrap_socket(conn, server_side=True)
+            data = b""
+            while not self.closed:
+                while b"\r\n\r\n" not in data:
+                    chunk = tls.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                head, data = data.split(b"\r\n\r\n", 1)
+                length = [int(h.split(b":", 1)[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")]
+                while length and len(data) < length[0]:
+                    data += tls.recv(65536)
+                data = data[length[0]:] if length else data
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                            % len(self.BODY) + self.BODY)
+        except Exception:  # the client went away or the handshake failed: nothing to train then
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.closed = True
+        self.sock.close()
+
+
+def _train_cluster_call(call, home, pki):
+    """One cluster call against an _ApiStandIn; a failure only leaves the client's classes out."""
+    import threading
+    try:
+        stand_in = _ApiStandIn(pki)
+    except Exception:
+        return
+    thread = threading.Thread(target=stand_in.serve)
+    thread.daemon = True
+    thread.start()
+    try:
+        etc = os.path.join(home, "etc")
+        call("kubeconfigs", {"cert_dir": pki, "kubeconfig_dir": etc, "advertise_address": "127.0.0.1",
+                             "node_name": "training", "control_plane_endpoint": "127.0.0.1:%d" % stand_in.port,
+                             "kubeconfigs": ["admin.conf"]})
+        call("bootstrap-token", {"kubeconfig_dir": etc, "state": "list", "timeout": 10})
+    except Exception:
+        pass
+    finally:
+        stand_in.close()
+        thread.join(5)
 
 
 def worker_argument_spec(**module_options):

@@ -57,6 +57,9 @@ options:
   skip_phases:
     description:
       - kubeadm's phase names to leave out, as C(kubeadm init --skip-phases) takes them.
+      - When empty, the C(skipPhases) of the InitConfiguration in O(kubeadm_config) apply, as kubeadm
+        prefers the flag over the config; C(dns.disabled) and C(proxy.disabled) skip their addon.
+      - A skipped addon is uploaded in C(kubeadm-config) as disabled, as kubeadm does.
     type: list
     elements: str
     choices: [upload-config/all, upload-config/kubeadm, upload-config/kubelet, mark-control-plane,
@@ -64,8 +67,9 @@ options:
     default: []
   taints:
     description:
-      - The control-plane Node's taints (C(nodeRegistration.taints)), merged into the Node's own.
-      - Unset means C(node-role.kubernetes.io/control-plane:NoSchedule); an empty list means none.
+      - The control-plane Node's taints, merged into the Node's own as kubeadm merges them (these
+        first, then the Node's others). Overrides C(nodeRegistration.taints) of O(kubeadm_config).
+      - Unset in both means C(node-role.kubernetes.io/control-plane:NoSchedule); an empty list means none.
     type: list
     elements: dict
   sign_cluster_info:

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kubeforge.worker.config.ClusterModel;
+import io.kubeforge.worker.config.NodeTaint;
 import io.kubeforge.worker.config.RequestOptions;
 import io.kubeforge.worker.kube.Action;
 import io.kubeforge.worker.kube.Applied;
@@ -48,24 +49,36 @@ public final class ClusterBootstrapPhase {
   /** How long {@code sign_cluster_info: auto} waits for the controller-manager's bootstrap signer. */
   private static final Duration SIGNER_WAIT = Duration.ofSeconds(10);
 
+  private final Map<String, String> environment;
+
+  /** A phase that passes the worker's own proxy environment on to kube-proxy, as kubeadm does. */
+  public ClusterBootstrapPhase() {
+    this(System.getenv());
+  }
+
+  /** A phase with a given process environment (only its {@code *_proxy} variables are used). */
+  public ClusterBootstrapPhase(Map<String, String> environment) {
+    this.environment = Map.copyOf(environment);
+  }
+
   /** Decodes a request body and runs for the worker's {@code Capability} contract. */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
     RequestFields f = RequestOptions.fields(body, OWN_FIELDS);
-    Set<String> skip = new HashSet<>();
-    List<String> given = f.stringList("skip_phases");
-    for (int i = 0; i < given.size(); i++) {
-      String p = given.get(i);
-      if (p.equals("addon/all") || p.equals("upload-config/all") || p.equals("upload-config") || p.equals("addon")) {
-        PHASES.stream().filter(x -> x.startsWith(p.replace("/all", "") + "/")).forEach(skip::add);
-      } else if (PHASES.contains(p)) {
-        skip.add(p);
-      } else {
-        throw WorkerException.badInput(BAD_OPTION, "skip_phases[" + i + "]",
-            "'" + p + "' is not one of " + PHASES + " (or upload-config/all, addon/all)");
-      }
+    Set<String> skip = skippedPhases(f.stringList("skip_phases"), m.skipPhases());
+    // kubeadm's manageSkippedAddons: a skipped addon is uploaded as disabled, a disabled one skipped
+    m = m.withAddonsDisabled(m.dns().disabled() || skip.contains("addon/coredns"),
+        m.proxyDisabled() || skip.contains("addon/kube-proxy"));
+    if (m.dns().disabled()) {
+      skip.add("addon/coredns");
     }
-    List<Map<String, Object>> taints = Taints.fromRequest(body.get("taints"));
+    if (m.proxyDisabled()) {
+      skip.add("addon/kube-proxy");
+    }
+    if (body != null && body.get("taints") != null) {
+      m = m.withTaints(NodeTaint.parseList(body.get("taints"), "taints"));
+    }
+    List<NodeTaint> taints = m.controlPlaneTaints();
     ClusterInfoSigner.Mode sign = ClusterInfoSigner.Mode.parse(f.string("sign_cluster_info").orElse("auto"),
         "sign_cluster_info");
     // the one way in: admin.conf (its kubeadm:cluster-admins binding ensured first, through
@@ -80,17 +93,41 @@ public final class ClusterBootstrapPhase {
   }
 
   /**
+   * The phases to skip: the {@code skip_phases} option, or when it is empty the
+   * InitConfiguration's {@code skipPhases}, as kubeadm prefers {@code --skip-phases} over the
+   * config. Names in the option must be this capability's; names in the config that belong to
+   * other parts of {@code kubeadm init} (preflight, certs, ...) are left to them.
+   */
+  static Set<String> skippedPhases(List<String> option, List<String> fromConfig) {
+    boolean useOption = !option.isEmpty();
+    List<String> given = useOption ? option : fromConfig;
+    Set<String> skip = new HashSet<>();
+    for (int i = 0; i < given.size(); i++) {
+      String p = given.get(i);
+      if (p.equals("addon/all") || p.equals("upload-config/all") || p.equals("upload-config") || p.equals("addon")) {
+        PHASES.stream().filter(x -> x.startsWith(p.replace("/all", "") + "/")).forEach(skip::add);
+      } else if (PHASES.contains(p)) {
+        skip.add(p);
+      } else if (useOption) {
+        throw WorkerException.badInput(BAD_OPTION, "skip_phases[" + i + "]",
+            "'" + p + "' is not one of " + PHASES + " (or upload-config/all, addon/all)");
+      }
+    }
+    return skip;
+  }
+
+  /**
    * Applies every step not skipped, after {@code applied} (the kubeadm:cluster-admins binding);
    * see the class comment.
    */
-  public PhaseResult apply(KubeClient client, ClusterModel m, Set<String> skip, List<Map<String, Object>> taints,
+  public PhaseResult apply(KubeClient client, ClusterModel m, Set<String> skip, List<NodeTaint> taints,
                            ClusterInfoSigner.Mode sign, boolean dryRun, List<Applied> applied) {
     List<String> warnings = new ArrayList<>();
     ClusterObjects.AdminCluster admin = new ClusterObjects.AdminCluster(client.kubeconfig().server().toString(),
         new String(client.kubeconfig().caPem(), StandardCharsets.US_ASCII));
     int replicas = dnsReplicas(client, skip);
     Map<String, Object> node = null;
-    for (ClusterObjects.Rendered r : ClusterObjects.render(m, admin, skip, replicas)) {
+    for (ClusterObjects.Rendered r : ClusterObjects.render(m, admin, skip, replicas, environment)) {
       if (r.step() == ClusterObjects.Step.BOOTSTRAP_TOKEN && !skip.contains("mark-control-plane")) {
         node = markControlPlane(client, m.nodeName(), taints, dryRun, applied);
       }
@@ -169,12 +206,13 @@ public final class ClusterBootstrapPhase {
   }
 
   /**
-   * kubeadm's mark-control-plane: the two labels (value "") and the taints, merged into the
-   * Node's own (a taint is present when one with the same key and effect is). Nothing is written
-   * when the Node already has them; a Node that has not registered yet is reported.
+   * kubeadm's mark-control-plane ({@code markControlPlaneNode}): the two labels (value "") and
+   * the taints: the configured ones first, then every taint of the Node that is not one of them.
+   * Nothing is written when the Node already has exactly that; a Node that has not registered yet
+   * is reported.
    */
   private static Map<String, Object> markControlPlane(KubeClient client, String nodeName,
-                                                      List<Map<String, Object>> taints, boolean dryRun,
+                                                      List<NodeTaint> taints, boolean dryRun,
                                                       List<Applied> applied) {
     Map<String, Object> fact = new LinkedHashMap<>();
     fact.put("name", nodeName);
@@ -190,33 +228,33 @@ public final class ClusterBootstrapPhase {
     JsonNode labels = current.path("metadata").path("labels");
     boolean labelled = "".equals(labels.path(LABEL_CONTROL_PLANE).asText(null))
         && "".equals(labels.path(LABEL_EXCLUDE_LB).asText(null));
-    ArrayNode merged = JSON.createArrayNode();
-    current.path("spec").path("taints").forEach(t -> merged.add(t.deepCopy()));
-    boolean tainted = true;
-    for (Map<String, Object> t : taints) {
-      boolean present = false;
-      for (JsonNode e : merged) {
-        present |= e.path("key").asText().equals(t.get("key")) && e.path("effect").asText().equals(t.get("effect"));
-      }
-      if (!present) {
-        merged.add(JSON.valueToTree(t));
-        tainted = false;
-      }
-    }
-    List<String> taintFacts = new ArrayList<>();
-    merged.forEach(t -> taintFacts.add(t.path("key").asText()
-        + (t.path("value").asText("").isEmpty() ? "" : "=" + t.path("value").asText()) + ":" + t.path("effect").asText()));
+    List<NodeTaint> existing = new ArrayList<>();
+    current.path("spec").path("taints").forEach(t -> existing.add(new NodeTaint(t.path("key").asText(),
+        t.path("value").asText(""), t.path("effect").asText(), t.hasNonNull("timeAdded") ? t.path("timeAdded").asText() : null)));
+    List<NodeTaint> merged = mergeTaints(taints, existing);
     fact.put("labels", List.of(LABEL_CONTROL_PLANE, LABEL_EXCLUDE_LB));
-    fact.put("taints", taintFacts);
-    if (labelled && tainted) {
+    fact.put("taints", merged.stream().map(NodeTaint::toString).toList());
+    if (labelled && merged.equals(existing)) {
       applied.add(new Applied("Node", null, nodeName, Action.UNCHANGED, current, current));
       return fact;
     }
     ObjectNode patch = JSON.createObjectNode().put("apiVersion", "v1").put("kind", "Node");
     ObjectNode meta = patch.putObject("metadata").put("name", nodeName);
     meta.putObject("labels").put(LABEL_CONTROL_PLANE, "").put(LABEL_EXCLUDE_LB, "");
-    patch.putObject("spec").set("taints", merged);
+    ArrayNode list = patch.putObject("spec").putArray("taints");
+    merged.forEach(t -> list.add(JSON.valueToTree(t.toObject())));
     applied.add(applyOne(client, patch, dryRun, applied));
     return fact;
+  }
+
+  /** kubeadm's merge: the configured taints, then the Node's own that are not among them. */
+  static List<NodeTaint> mergeTaints(List<NodeTaint> configured, List<NodeTaint> existing) {
+    List<NodeTaint> merged = new ArrayList<>(configured);
+    for (NodeTaint t : existing) {
+      if (!configured.contains(t)) {
+        merged.add(t);
+      }
+    }
+    return merged;
   }
 }

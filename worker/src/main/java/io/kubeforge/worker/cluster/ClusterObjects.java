@@ -3,10 +3,12 @@ package io.kubeforge.worker.cluster;
 import io.kubeforge.worker.config.Arg;
 import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.config.ComponentExtras;
+import io.kubeforge.worker.config.Defaults;
 import io.kubeforge.worker.config.EnvVar;
 import io.kubeforge.worker.config.Endpoints;
 import io.kubeforge.worker.config.HostPathMount;
 import io.kubeforge.worker.config.KubeYaml;
+import io.kubeforge.worker.config.KubeletDefaults;
 import io.kubeforge.worker.config.LocalEtcd;
 import io.kubeforge.worker.support.GoDuration;
 import java.nio.charset.StandardCharsets;
@@ -82,8 +84,11 @@ public final class ClusterObjects {
    *
    * @param admin the cluster entry of the admin kubeconfig, published in cluster-info
    * @param dnsReplicas CoreDNS replicas ({@link #DEFAULT_DNS_REPLICAS} unless a Deployment exists)
+   * @param environment the process environment: its {@code *_proxy} variables go to kube-proxy's
+   *     container, as kubeadm passes on its own
    */
-  public static List<Rendered> render(ClusterModel m, AdminCluster admin, Set<String> skip, int dnsReplicas) {
+  public static List<Rendered> render(ClusterModel m, AdminCluster admin, Set<String> skip, int dnsReplicas,
+                                      Map<String, String> environment) {
     Map<String, Object> v = values(m, admin, dnsReplicas);
     List<Rendered> out = new ArrayList<>();
     for (Step step : Step.values()) {
@@ -94,7 +99,10 @@ public final class ClusterObjects {
       if (step == Step.UPLOAD_CONFIG_KUBELET && m.kubeletConfiguration().isEmpty()) {
         sign(objects.get(0));
       } else if (step == Step.ADDON_KUBE_PROXY) {
-        sign(objects.get(0));
+        if (m.kubeProxyConfiguration().isEmpty()) {
+          sign(objects.get(0));
+        }
+        addProxyEnv(objects.get(1), environment);
       }
       out.add(new Rendered(step, objects));
     }
@@ -109,24 +117,46 @@ public final class ClusterObjects {
     v.put("DNSIP", m.clusterDnsIp());
     v.put("DNSDomain", m.dnsDomain());
     v.put("DNSReplicas", dnsReplicas);
-    v.put("ClientCAFile", m.certDir().resolve("ca.crt").toString());
     v.put("BindAddress", m.advertiseIpv6() ? "::" : "0.0.0.0");
     v.put("ClusterCIDR", m.podSubnet() == null ? "" : m.podSubnet());
     v.put("ProxyImage", m.imageRepository() + "/kube-proxy:" + m.kubernetesVersion().replace('+', '_'));
-    v.put("DNSImage", dnsImage(m.imageRepository()));
+    v.put("DNSImage", dnsImage(m));
     v.put("ClusterInfoKubeconfig", KubeYaml.render(Templates.tree("cluster-info-kubeconfig.yaml", v)));
     v.put("ClusterConfiguration", KubeYaml.render(clusterConfiguration(m)));
-    v.put("KubeletConfiguration", KubeYaml.render(kubeletConfiguration(m, v)));
-    v.put("ProxyConfig", stripFinalNewline(KubeYaml.render(Templates.tree("kube-proxy-configuration.yaml", v))));
+    v.put("KubeletConfiguration", KubeYaml.render(kubeletConfiguration(m)));
+    v.put("ProxyConfig", stripFinalNewline(KubeYaml.render(kubeProxyConfiguration(m, v))));
     v.put("ProxyKubeconfig", stripFinalNewline(Templates.filledText("kube-proxy-kubeconfig.conf", v)));
     v.put("Corefile", Templates.filledText("coredns-corefile", v));
     return v;
   }
 
-  /** kubeadm's {@code images.GetDNSImage}: the official repository keeps CoreDNS under {@code coredns/}. */
-  static String dnsImage(String imageRepository) {
-    String repo = DEFAULT_IMAGE_REPOSITORY.equals(imageRepository) ? imageRepository + "/coredns" : imageRepository;
-    return repo + "/coredns:" + COREDNS_VERSION;
+  /**
+   * kubeadm's {@code images.GetDNSImage}: {@code dns.imageRepository} or the cluster's (the
+   * official repository keeps CoreDNS under {@code coredns/}), {@code dns.imageTag} or kubeadm's
+   * CoreDNS version.
+   */
+  static String dnsImage(ClusterModel m) {
+    String repo = m.dns().imageRepository().isEmpty() ? m.imageRepository() : m.dns().imageRepository();
+    if (DEFAULT_IMAGE_REPOSITORY.equals(repo)) {
+      repo = repo + "/coredns";
+    }
+    String tag = m.dns().imageTag().isEmpty() ? COREDNS_VERSION : m.dns().imageTag();
+    return repo + "/coredns:" + tag;
+  }
+
+  /**
+   * kube-proxy's DaemonSet gets kubeadm's proxy environment ({@code GetProxyEnvVars}, merged and
+   * sorted by name) after its {@code NODE_NAME}, as {@code createKubeProxyAddon} appends it.
+   */
+  @SuppressWarnings("unchecked")
+  static void addProxyEnv(Map<String, Object> daemonSet, Map<String, String> environment) {
+    Map<String, Object> spec = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) daemonSet
+        .get("spec")).get("template")).get("spec");
+    Map<String, Object> container = ((List<Map<String, Object>>) spec.get("containers")).get(0);
+    List<Object> env = (List<Object>) container.get("env");
+    for (EnvVar e : EnvVar.proxyVariables(environment)) {
+      env.add(nameValue(e.name(), e.value()));
+    }
   }
 
   /** Adds kubeadm's hash annotation ({@code componentconfigs.SignConfigMap}) to a ConfigMap. */
@@ -158,21 +188,49 @@ public final class ClusterObjects {
     return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
   }
 
-  /** The uploaded KubeletConfiguration: the template, the user's document over it, rotateCertificates forced. */
-  static Map<String, Object> kubeletConfiguration(ClusterModel m, Map<String, Object> v) {
-    Map<String, Object> c = Templates.tree("kubelet-configuration.yaml", v);
-    deepMerge(c, m.kubeletConfiguration());
-    c.put("rotateCertificates", true);
+  /**
+   * The uploaded KubeletConfiguration: kubeadm's cluster-wide one ({@link KubeletDefaults}), whose
+   * staticPodPath default is kubeadm's constant manifest directory.
+   */
+  static Map<String, Object> kubeletConfiguration(ClusterModel m) {
+    return KubeletDefaults.tree(m, Defaults.MANIFEST_DIR, null);
+  }
+
+  /**
+   * kube-proxy's {@code config.conf}: the v1alpha1 fields that marshal even when zero, the user's
+   * KubeProxyConfiguration over them, then kubeadm's {@code kubeProxyConfig.Default()} where a
+   * value is still empty: bindAddress ({@code 0.0.0.0}, {@code ::} for an IPv6 advertise
+   * address), clusterCIDR (the pod subnet, when there is one) and clientConnection.kubeconfig.
+   */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> kubeProxyConfiguration(ClusterModel m, Map<String, Object> v) {
+    Map<String, Object> c = Templates.tree("kube-proxy-configuration.yaml", v);
+    if (m.kubeProxyConfiguration().isEmpty()) {
+      return c;
+    }
+    overlay(c, m.kubeProxyConfiguration());
+    Map<String, Object> defaults = Templates.tree("kube-proxy-configuration.yaml", v);
+    for (String key : List.of("bindAddress", "clusterCIDR")) {
+      if (c.get(key) == null || c.get(key) == KubeYaml.NULL || "".equals(c.get(key))) {
+        c.put(key, defaults.get(key));
+      }
+    }
+    if (c.get("clientConnection") instanceof Map<?, ?> conn
+        && (conn.get("kubeconfig") == null || "".equals(conn.get("kubeconfig")))) {
+      ((Map<String, Object>) conn).put("kubeconfig",
+          ((Map<String, Object>) defaults.get("clientConnection")).get("kubeconfig"));
+    }
     return c;
   }
 
+  /** Puts {@code over}'s values into {@code base}, mappings merged key by key; an explicit null is kept as null. */
   @SuppressWarnings("unchecked")
-  private static void deepMerge(Map<String, Object> base, Map<String, ?> over) {
+  private static void overlay(Map<String, Object> base, Map<String, ?> over) {
     over.forEach((k, val) -> {
       if (val instanceof Map<?, ?> vm && base.get(k) instanceof Map<?, ?> bm) {
-        deepMerge((Map<String, Object>) bm, (Map<String, Object>) vm);
+        overlay((Map<String, Object>) bm, (Map<String, Object>) vm);
       } else {
-        base.put(k, val);
+        base.put(k, val == null ? KubeYaml.NULL : val);
       }
     });
   }
@@ -191,7 +249,18 @@ public final class ClusterObjects {
     c.put("clusterName", m.clusterName());
     c.put("controlPlaneEndpoint", m.controlPlaneEndpoint());
     c.put("controllerManager", component(m.controllerManager(), List.of()));
-    c.put("dns", Map.of());
+    // omitempty fields: an empty mapping when nothing is set
+    Map<String, Object> dns = new LinkedHashMap<>();
+    if (m.dns().disabled()) {
+      dns.put("disabled", true);
+    }
+    if (!m.dns().imageRepository().isEmpty()) {
+      dns.put("imageRepository", m.dns().imageRepository());
+    }
+    if (!m.dns().imageTag().isEmpty()) {
+      dns.put("imageTag", m.dns().imageTag());
+    }
+    c.put("dns", dns);
     c.put("encryptionAlgorithm", m.keyAlgorithm());
     c.put("etcd", etcd(m));
     c.put("featureGates", m.featureGates().isEmpty() ? null : new TreeMap<>(m.featureGates()));
@@ -203,7 +272,7 @@ public final class ClusterObjects {
     net.put("podSubnet", m.podSubnet());
     net.put("serviceSubnet", m.serviceSubnet());
     c.put("networking", net);
-    c.put("proxy", Map.of());
+    c.put("proxy", m.proxyDisabled() ? Map.of("disabled", true) : Map.of());
     c.put("scheduler", component(m.scheduler(), List.of()));
     return c;
   }

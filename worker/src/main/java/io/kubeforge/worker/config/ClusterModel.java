@@ -48,6 +48,12 @@ import java.util.Set;
  * @param joinConfiguration true when the YAML held a JoinConfiguration (no InitConfiguration)
  * @param kubeletConfiguration a user-supplied KubeletConfiguration document, empty when none
  * @param kubeletExtraArgs {@code nodeRegistration.kubeletExtraArgs}
+ * @param taints {@code nodeRegistration.taints}: null when not given (a control-plane node then
+ *     gets kubeadm's control-plane taint), empty for {@code taints: []} (no taint)
+ * @param dns {@code dns}: the CoreDNS image overrides and {@code dns.disabled}
+ * @param proxyDisabled {@code proxy.disabled}
+ * @param skipPhases {@code InitConfiguration.skipPhases}, as given (kubeadm's phase names)
+ * @param kubeProxyConfiguration a user-supplied KubeProxyConfiguration document, empty when none
  */
 public record ClusterModel(
     Path certDir, Path kubeconfigDir, Path manifestDir, Path kubeletConfigPath, Path encryptionConfigPath,
@@ -57,12 +63,47 @@ public record ClusterModel(
     EtcdConfig etcd, String keyAlgorithm, Duration certificateValidity, Duration caCertificateValidity,
     ComponentExtras apiServer, ComponentExtras controllerManager, ComponentExtras scheduler,
     String criSocket, Duration controlPlaneComponentHealthCheck, Map<String, Boolean> featureGates,
-    boolean joinConfiguration, Map<String, Object> kubeletConfiguration, List<Arg> kubeletExtraArgs) {
+    boolean joinConfiguration, Map<String, Object> kubeletConfiguration, List<Arg> kubeletExtraArgs,
+    List<NodeTaint> taints, DnsAddon dns, boolean proxyDisabled, List<String> skipPhases,
+    Map<String, Object> kubeProxyConfiguration) {
 
   public ClusterModel {
     apiServerCertSans = List.copyOf(apiServerCertSans);
     featureGates = Map.copyOf(featureGates);
     kubeletExtraArgs = List.copyOf(kubeletExtraArgs);
+    taints = taints == null ? null : List.copyOf(taints);
+    skipPhases = List.copyOf(skipPhases);
+  }
+
+  /**
+   * Returns the taints of this control-plane node: {@code nodeRegistration.taints}, or kubeadm's
+   * control-plane taint when the list was not given ({@code SetNodeRegistrationDynamicDefaults}).
+   */
+  public List<NodeTaint> controlPlaneTaints() {
+    return taints == null ? List.of(NodeTaint.CONTROL_PLANE) : taints;
+  }
+
+  /** Returns a copy with other control-plane taints (null: kubeadm's default). */
+  public ClusterModel withTaints(List<NodeTaint> other) {
+    return new ClusterModel(certDir, kubeconfigDir, manifestDir, kubeletConfigPath, encryptionConfigPath, nodeName,
+        advertiseAddress, bindPort, controlPlaneEndpoint, serviceSubnet, podSubnet, dnsDomain, clusterName,
+        kubernetesVersion, imageRepository, apiServerCertSans, etcd, keyAlgorithm, certificateValidity,
+        caCertificateValidity, apiServer, controllerManager, scheduler, criSocket, controlPlaneComponentHealthCheck,
+        featureGates, joinConfiguration, kubeletConfiguration, kubeletExtraArgs, other, dns, proxyDisabled, skipPhases,
+        kubeProxyConfiguration);
+  }
+
+  /**
+   * Returns a copy with the addons' {@code disabled} flags set, as kubeadm's
+   * {@code manageSkippedAddons} sets them from the skipped phases before uploading the config.
+   */
+  public ClusterModel withAddonsDisabled(boolean dnsOff, boolean proxyOff) {
+    return new ClusterModel(certDir, kubeconfigDir, manifestDir, kubeletConfigPath, encryptionConfigPath, nodeName,
+        advertiseAddress, bindPort, controlPlaneEndpoint, serviceSubnet, podSubnet, dnsDomain, clusterName,
+        kubernetesVersion, imageRepository, apiServerCertSans, etcd, keyAlgorithm, certificateValidity,
+        caCertificateValidity, apiServer, controllerManager, scheduler, criSocket, controlPlaneComponentHealthCheck,
+        featureGates, joinConfiguration, kubeletConfiguration, kubeletExtraArgs, taints,
+        new DnsAddon(dnsOff, dns.imageRepository(), dns.imageTag()), proxyOff, skipPhases, kubeProxyConfiguration);
   }
 
   /** Tells whether a kubeadm feature gate is on, given its default. */

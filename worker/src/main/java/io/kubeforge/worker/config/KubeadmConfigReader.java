@@ -13,8 +13,8 @@ import java.util.Set;
  * (map-valued {@code extraArgs} become name-sorted lists, {@code apiServer.timeoutForControlPlane}
  * and {@code discovery.timeout} move to {@code timeouts}). Decoding is strict: a field the
  * schema of that version does not have is an error naming its path. A
- * {@code KubeletConfiguration} document is kept for the kubelet phase; a
- * {@code KubeProxyConfiguration} is accepted and not used.
+ * {@code KubeletConfiguration} document is kept for the kubelet phase and the upload, a
+ * {@code KubeProxyConfiguration} ({@code kubeproxy.config.k8s.io/v1alpha1}) for kube-proxy's ConfigMap.
  */
 final class KubeadmConfigReader {
   static final String V1BETA4 = "kubeadm.k8s.io/v1beta4";
@@ -44,7 +44,8 @@ final class KubeadmConfigReader {
           b.kubeletConfiguration = doc.raw();
           continue;
         }
-        if (kind.equals("KubeProxyConfiguration") && apiVersion.startsWith("kubeproxy.config.k8s.io/")) {
+        if (kind.equals("KubeProxyConfiguration") && apiVersion.equals("kubeproxy.config.k8s.io/v1alpha1")) {
+          b.kubeProxyConfiguration = doc.raw();
           continue;
         }
         throw WorkerException.badInput(ConfigCodes.UNSUPPORTED_KIND, doc.path() + ".apiVersion",
@@ -94,6 +95,10 @@ final class KubeadmConfigReader {
     }
     if (d.has("bootstrapTokens")) {
       d.nodes("bootstrapTokens");
+    }
+    List<String> skip = d.strings("skipPhases");
+    if (skip != null) {
+      b.skipPhases = skip;
     }
   }
 
@@ -177,9 +182,11 @@ final class KubeadmConfigReader {
       }
       b.setArgs("kubelet", args, n.child("kubeletExtraArgs"));
     }
-    if (n.has("taints")) {
-      for (YamlNode t : n.nodes("taints")) {
-        t.allowOnly(Set.of("key", "value", "effect", "timeAdded"));
+    if (n.raw().containsKey("taints")) {
+      // `taints: []` means no taint; `taints:` (null) is unset, as Go decodes it to a nil slice
+      List<NodeTaint> t = NodeTaint.parseList(n.raw().get("taints"), n.child("taints"));
+      if (t != null) {
+        b.taints = t;
       }
     }
   }
@@ -210,8 +217,10 @@ final class KubeadmConfigReader {
       b.set("keyAlgorithm", d.string("encryptionAlgorithm"), d.child("encryptionAlgorithm"));
       b.set("certificateValidity", d.string("certificateValidityPeriod"), d.child("certificateValidityPeriod"));
       b.set("caCertificateValidity", d.string("caCertificateValidityPeriod"), d.child("caCertificateValidityPeriod"));
-      if (d.node("proxy") != null) {
-        d.node("proxy").allowOnly(Set.of("disabled"));
+      YamlNode proxy = d.node("proxy");
+      if (proxy != null) {
+        proxy.allowOnly(Set.of("disabled"));
+        b.proxyDisabled = Boolean.TRUE.equals(proxy.bool("disabled"));
       }
     }
     YamlNode gates = d.node("featureGates");
@@ -233,6 +242,9 @@ final class KubeadmConfigReader {
     YamlNode dns = d.node("dns");
     if (dns != null) {
       dns.allowOnly(beta4 ? Set.of("imageRepository", "imageTag", "disabled") : Set.of("imageRepository", "imageTag"));
+      b.set("dnsImageRepository", dns.string("imageRepository"), dns.child("imageRepository"));
+      b.set("dnsImageTag", dns.string("imageTag"), dns.child("imageTag"));
+      b.dnsDisabled = beta4 && Boolean.TRUE.equals(dns.bool("disabled"));
     }
     YamlNode api = d.node("apiServer");
     if (api != null) {

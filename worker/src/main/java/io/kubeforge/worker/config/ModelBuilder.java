@@ -43,6 +43,12 @@ final class ModelBuilder {
   final Map<String, Boolean> featureGates = new LinkedHashMap<>();
   boolean joinConfiguration;
   Map<?, ?> kubeletConfiguration = Map.of();
+  Map<?, ?> kubeProxyConfiguration = Map.of();
+  /** {@code nodeRegistration.taints}; null when not given (kubeadm's default applies). */
+  List<NodeTaint> taints;
+  boolean dnsDisabled;
+  boolean proxyDisabled;
+  List<String> skipPhases = List.of();
 
   <T> void set(String key, T value, String field) {
     if (value != null) {
@@ -152,12 +158,28 @@ final class ModelBuilder {
     duration("discoveryTimeout", Defaults.DISCOVERY_TIMEOUT, "discovery_timeout");
 
     EtcdConfig etcd = etcd(certDir);
+    DnsAddon dns = dns();
     String criSocket = orDefault("criSocket", Defaults.CRI_SOCKET);
     return new ClusterModel(certDir, kubeconfigDir, manifestDir, kubeletConfig, encryptionConfig,
         nodeName, adv, (int) port, cpe, serviceSubnet, podSubnet, dnsDomain, clusterName, version, repo,
         sans, etcd, keyAlgorithm, validity, caValidity,
         extras("apiServer"), extras("controllerManager"), extras("scheduler"),
-        criSocket, healthCheck, featureGates, joinConfiguration, copy(kubeletConfiguration), extras("kubelet").extraArgs());
+        criSocket, healthCheck, featureGates, joinConfiguration, copy(kubeletConfiguration), extras("kubelet").extraArgs(),
+        taints, dns, proxyDisabled, skipPhases, copy(kubeProxyConfiguration));
+  }
+
+  /** {@code dns}: image repository and tag validated as {@code etcd.local}'s are. */
+  private DnsAddon dns() {
+    String repo = orDefault("dnsImageRepository", "");
+    if (!repo.isEmpty()) {
+      imageRepo(repo, field("dnsImageRepository", "dns_image_repository"));
+    }
+    String tag = orDefault("dnsImageTag", "");
+    if (!tag.isEmpty() && !IMAGE_TAG.matcher(tag).matches()) {
+      throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, field("dnsImageTag", "dns_image_tag"),
+          "'" + tag + "' is not a valid image tag");
+    }
+    return new DnsAddon(dnsDisabled, repo, tag);
   }
 
   private static Map<String, Object> copy(Map<?, ?> raw) {

@@ -11,12 +11,14 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.TrustOptions;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -49,7 +51,8 @@ import javax.net.ssl.TrustManagerFactory;
  * anything comes from the {@code resourceVersion} before and after (a no-op apply keeps it).
  *
  * <p>TLS is always verified against the kubeconfig's CA (or the JDK's roots when it names none),
- * with host name checks; {@code HTTPS_PROXY}/{@code NO_PROXY} are honoured as kubectl does.
+ * with host name checks (against the cluster's {@code tls-server-name} when it sets one, sent in SNI
+ * too, as kubectl does); {@code HTTPS_PROXY}/{@code NO_PROXY} are honoured as kubectl does.
  * Nothing is created before the first cluster call: the Vert.x instance is the worker's own
  * (set once by {@link #useVertx}) and the HTTP client is made per kubeconfig.
  */
@@ -70,6 +73,10 @@ public final class KubeClient implements AutoCloseable {
   private final Duration timeout;
   private final WebClient web;
   private final String base;
+  /** With tls-server-name: the address connected to, and the URL base naming that server name. */
+  private final SocketAddress serverAddress;
+  private final String sniBase;
+  private final String hostHeader;
 
   private KubeClient(Kubeconfig config, Duration timeout, WebClient web) {
     this.config = config;
@@ -77,6 +84,23 @@ public final class KubeClient implements AutoCloseable {
     this.web = web;
     String s = config.server().toString();
     this.base = s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    URI server = config.server();
+    String name = config.tlsServerName();
+    if (name == null) {
+      serverAddress = null;
+      sniBase = null;
+      hostHeader = null;
+    } else {
+      // Vert.x takes SNI, host name verification and the Host header from the request's host and
+      // connects to the given address; the Host header is then set back to the URL's, as Go does
+      int port = server.getPort() < 0 ? 443 : server.getPort();
+      String host = server.getHost().startsWith("[") ? server.getHost().substring(1, server.getHost().length() - 1)
+          : server.getHost();
+      serverAddress = SocketAddress.inetSocketAddress(port, host);
+      String path = server.getRawPath() == null ? "" : server.getRawPath();
+      sniBase = "https://" + name + ":" + port + (path.endsWith("/") ? path.substring(0, path.length() - 1) : path);
+      hostHeader = server.getRawAuthority();
+    }
   }
 
   /** Makes clients use the worker's Vert.x instead of one of their own (called once at start). */
@@ -339,7 +363,8 @@ public final class KubeClient implements AutoCloseable {
 
   private HttpResponse<Buffer> once(HttpMethod method, String path, Map<String, String> query, String contentType,
                                     byte[] payload, long remainingMs) throws Throwable {
-    HttpRequest<Buffer> req = web.requestAbs(method, base + path)
+    HttpRequest<Buffer> req = (serverAddress == null ? web.requestAbs(method, base + path)
+        : web.requestAbs(method, serverAddress, sniBase + path).putHeader("Host", hostHeader))
         .putHeader("Accept", "application/json")
         .timeout(remainingMs)
         .connectTimeout(Math.min(remainingMs, MAX_CONNECT_MS));
@@ -423,7 +448,8 @@ public final class KubeClient implements AutoCloseable {
     if (s.contains("PKIX") || s.contains("unable to find valid certification path")) {
       what = "the server's certificate is not signed by the CA in " + config.path();
     } else if (s.contains("No subject alternative") || s.contains("No name matching")) {
-      what = "the server's certificate does not name " + config.server().getHost();
+      what = "the server's certificate does not name " + config.verifiedName()
+          + (config.tlsServerName() == null ? "" : " (tls-server-name in " + config.path() + ")");
     } else if (s.contains("bad_certificate") || s.contains("certificate_required") || s.contains("unknown_ca")) {
       what = "the server refused the client certificate of " + config.user();
     } else {

@@ -2,6 +2,7 @@ package io.kubeforge.worker.kube;
 
 import io.kubeforge.worker.config.SafeYaml;
 import io.kubeforge.worker.pki.Pem;
+import io.kubeforge.worker.support.DnsNames;
 import io.kubeforge.worker.support.WorkerException;
 import java.io.IOException;
 import java.net.URI;
@@ -24,7 +25,9 @@ import org.bouncycastle.asn1.x500.style.IETFUtils;
  * and CA, and its user's credentials (a client certificate and key, in any PEM form kubeadm
  * writes, or a bearer token). Only the forms kubeadm and kubectl write for these are read; a
  * kubeconfig that asks to skip TLS verification, or that authenticates by exec plugin, is refused
- * by name. File references are resolved against the kubeconfig's folder, as kubectl does.
+ * by name. File references are resolved against the kubeconfig's folder, as kubectl does. A
+ * cluster's {@code tls-server-name} is honoured as kubectl honours it: the client connects to the
+ * server URL's host but sends that name in SNI and verifies the certificate against it.
  */
 public final class Kubeconfig {
   /** The request field that names a kubeconfig in every cluster call. */
@@ -40,11 +43,13 @@ public final class Kubeconfig {
   private final PrivateKey clientKey;
   private final String token;
   private final String user;
+  private final String tlsServerName;
 
-  private Kubeconfig(Path path, URI server, byte[] caPem, List<X509Certificate> ca,
+  private Kubeconfig(Path path, URI server, String tlsServerName, byte[] caPem, List<X509Certificate> ca,
                      List<X509Certificate> clientChain, PrivateKey clientKey, String token, String user) {
     this.path = path;
     this.server = server;
+    this.tlsServerName = tlsServerName;
     this.caPem = caPem;
     this.ca = ca;
     this.clientChain = clientChain;
@@ -88,8 +93,13 @@ public final class Kubeconfig {
     if (Boolean.TRUE.equals(cluster.get("insecure-skip-tls-verify"))) {
       throw bad(path, "sets insecure-skip-tls-verify; kubeforge always verifies the API server's certificate");
     }
-    if (cluster.get("tls-server-name") != null) {
-      throw bad(path, "sets tls-server-name, which kubeforge does not support");
+    String tlsServerName = null;
+    Object sni = cluster.get("tls-server-name");
+    if (sni != null && !"".equals(sni)) {
+      if (!(sni instanceof String name) || !DnsNames.isSubdomain(name.toLowerCase(java.util.Locale.ROOT))) {
+        throw bad(path, "tls-server-name '" + sni + "' is not a DNS name");
+      }
+      tlsServerName = name;
     }
     byte[] caPem = bytes(cluster, "certificate-authority-data", "certificate-authority", path);
     List<X509Certificate> ca = List.of();
@@ -135,7 +145,7 @@ public final class Kubeconfig {
     } else {
       throw bad(path, "user '" + userName + "' has neither a client certificate nor a token");
     }
-    return new Kubeconfig(path, server, caPem, ca, chain, key, token, who);
+    return new Kubeconfig(path, server, tlsServerName, caPem, ca, chain, key, token, who);
   }
 
   /** The kubeconfig file. */
@@ -146,6 +156,19 @@ public final class Kubeconfig {
   /** The current context's server URL. */
   public URI server() {
     return server;
+  }
+
+  /**
+   * The cluster's {@code tls-server-name}: the name sent in SNI and checked against the server's
+   * certificate instead of the server URL's host; null when not set.
+   */
+  public String tlsServerName() {
+    return tlsServerName;
+  }
+
+  /** The name the server's certificate must carry: {@link #tlsServerName()} or the server URL's host. */
+  public String verifiedName() {
+    return tlsServerName != null ? tlsServerName : server.getHost();
   }
 
   /** The CA bundle as PEM (as it stands in the file), or null when the kubeconfig names none. */

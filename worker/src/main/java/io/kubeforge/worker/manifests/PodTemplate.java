@@ -131,14 +131,8 @@ final class PodTemplate {
     return out;
   }
 
-  /** Returns kubeadm's {@code GetProxyEnvVars}: every non-empty variable whose lower-cased name ends in {@code _proxy}. */
+  /** Returns kubeadm's {@code GetProxyEnvVars} (see {@link EnvVar#proxyVariables}). */
   static List<EnvVar> proxyEnv(Map<String, String> environment) {
-    List<EnvVar> out = new ArrayList<>();
-    new TreeMap<>(environment).forEach((k, v) -> {
-      if (k.toLowerCase(java.util.Locale.ROOT).endsWith("_proxy") && v != null && !v.isEmpty()) {
-        out.add(new EnvVar(k, v));
-      }
-    });
-    return out;
+    return EnvVar.proxyVariables(environment);
   }
 }

@@ -182,6 +182,38 @@ class ClusterModelTest {
         .hasMessageContaining("not a lower-case RFC 1123 name").hasMessageNotContaining("set node_name");
   }
 
+  @Test
+  void absentTaintsMeanTheControlPlaneTaintAndAnEmptyListMeansNone() {
+    String init = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nlocalAPIEndpoint:\n"
+        + "  advertiseAddress: 10.0.0.1\nnodeRegistration:\n  name: cp-1\n";
+    assertThat(ClusterModel.fromRequest(Map.of("kubeadm_config", init)).controlPlaneTaints())
+        .containsExactly(NodeTaint.CONTROL_PLANE);
+    assertThat(ClusterModel.fromRequest(Map.of("kubeadm_config", init + "  taints: null\n")).controlPlaneTaints())
+        .containsExactly(NodeTaint.CONTROL_PLANE);
+    assertThat(ClusterModel.fromRequest(Map.of("kubeadm_config", init + "  taints: []\n")).controlPlaneTaints())
+        .isEmpty();
+    ClusterModel m = ClusterModel.fromRequest(Map.of("kubeadm_config", init
+        + "  taints:\n  - key: dedicated\n    value: infra\n    effect: NoExecute\n  - key: b\n    effect: PreferNoSchedule\n"));
+    assertThat(m.controlPlaneTaints()).extracting(NodeTaint::toString)
+        .containsExactly("dedicated=infra:NoExecute", "b:PreferNoSchedule");
+  }
+
+  @Test
+  void dnsProxyAndSkipPhasesAreReadFromTheKubeadmConfig() {
+    ClusterModel m = ClusterModel.fromRequest(Map.of("kubeadm_config",
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nskipPhases: [preflight, addon/kube-proxy]\n"
+            + "localAPIEndpoint:\n  advertiseAddress: 10.0.0.1\nnodeRegistration:\n  name: cp-1\n---\n"
+            + "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+            + "dns:\n  disabled: true\n  imageRepository: mirror.example/dns\n  imageTag: v1.11.3\nproxy:\n  disabled: true\n"));
+    assertThat(m.dns()).isEqualTo(new DnsAddon(true, "mirror.example/dns", "v1.11.3"));
+    assertThat(m.proxyDisabled()).isTrue();
+    assertThat(m.skipPhases()).containsExactly("preflight", "addon/kube-proxy");
+    ClusterModel plain = ClusterModel.fromRequest(Map.of("advertise_address", "10.0.0.1", "node_name", "cp-1"));
+    assertThat(plain.dns()).isEqualTo(DnsAddon.DEFAULT);
+    assertThat(plain.proxyDisabled()).isFalse();
+    assertThat(plain.skipPhases()).isEmpty();
+  }
+
   static Stream<Arguments> badInput() {
     return Stream.of(
         bad("an unknown field in ClusterConfiguration is refused with its path",
@@ -306,6 +338,43 @@ class ClusterModelTest {
             opt("manifest_dir", "/" + "d/".repeat(1950)), "config.invalid_path", "manifest_dir"),
         bad("a path component longer than NAME_MAX is refused", opt("cert_dir", "/tmp/" + "n".repeat(256) + "/pki"),
             "config.invalid_path", "cert_dir"),
+        bad("a taint without an effect is refused with its YAML path",
+            yaml("InitConfiguration", "localAPIEndpoint:\n  advertiseAddress: 10.0.0.1\nnodeRegistration:\n"
+                + "  name: cp-1\n  taints:\n  - key: a\n"),
+            "config.invalid_value", "InitConfiguration.nodeRegistration.taints[0].effect"),
+        bad("a taint with an effect Kubernetes does not know is refused",
+            yaml("InitConfiguration", "nodeRegistration:\n  taints:\n  - key: a\n    effect: Sometimes\n"),
+            "config.invalid_value", "InitConfiguration.nodeRegistration.taints[0].effect"),
+        bad("a taint without a key is refused",
+            yaml("InitConfiguration", "nodeRegistration:\n  taints:\n  - effect: NoSchedule\n"),
+            "request.missing_field", "InitConfiguration.nodeRegistration.taints[0].key"),
+        bad("an unknown field of a taint is refused",
+            yaml("InitConfiguration", "nodeRegistration:\n  taints:\n  - key: a\n    effect: NoSchedule\n    operator: Exists\n"),
+            "request.unknown_field", "InitConfiguration.nodeRegistration.taints[0].operator"),
+        bad("taints given as a mapping are refused",
+            yaml("InitConfiguration", "nodeRegistration:\n  taints:\n    key: a\n"),
+            "request.wrong_type", "InitConfiguration.nodeRegistration.taints"),
+        bad("dns.disabled given as a string is refused",
+            yaml("ClusterConfiguration", "dns:\n  disabled: \"yes\"\n"), "request.wrong_type",
+            "ClusterConfiguration.dns.disabled"),
+        bad("proxy.disabled given as a number is refused",
+            yaml("ClusterConfiguration", "proxy:\n  disabled: 1\n"), "request.wrong_type",
+            "ClusterConfiguration.proxy.disabled"),
+        bad("an unknown field of proxy is refused",
+            yaml("ClusterConfiguration", "proxy:\n  mode: ipvs\n"), "request.unknown_field",
+            "ClusterConfiguration.proxy.mode"),
+        bad("dns.disabled does not exist in v1beta3",
+            "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\ndns:\n  disabled: true\n",
+            "request.unknown_field", "ClusterConfiguration.dns.disabled"),
+        bad("a malformed dns.imageTag is refused",
+            yaml("ClusterConfiguration", "dns:\n  imageTag: \"v1 .12\"\n"), "config.invalid_value",
+            "ClusterConfiguration.dns.imageTag"),
+        bad("a malformed dns.imageRepository is refused",
+            yaml("ClusterConfiguration", "dns:\n  imageRepository: \"mirror example\"\n"), "config.invalid_value",
+            "ClusterConfiguration.dns.imageRepository"),
+        bad("skipPhases given as a string is refused",
+            yaml("InitConfiguration", "skipPhases: addon/kube-proxy\n"), "request.wrong_type",
+            "InitConfiguration.skipPhases"),
         bad("an over-long certificates directory in kubeadm_config is refused with its path",
             yaml("ClusterConfiguration", "certificatesDir: /" + "n".repeat(300) + "\n"),
             "config.invalid_path", "ClusterConfiguration.certificatesDir"));

@@ -35,13 +35,73 @@ class KubeClientIT {
   void start() throws Exception {
     assumeTrue(TestControlPlane.available(), "etcd/kube-apiserver not built (conformance/build.sh)");
     dir = Files.createTempDirectory("kube-client-it");
-    cluster = KubeTestCluster.start(dir, List.of());
+    // a second serving certificate, from another CA, that the API server presents only to a
+    // client asking for SNI_NAME: reaching it proves the name went out in SNI
+    Path sni = Files.createDirectories(dir.resolve("sni"));
+    openssl(sni, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+        "-subj", "/CN=sni-ca", "-keyout", "ca.key", "-out", "ca.crt");
+    openssl(sni, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + SNI_NAME,
+        "-keyout", "server.key", "-out", "server.csr");
+    Files.writeString(sni.resolve("ext.cnf"), "subjectAltName=DNS:" + SNI_NAME + "\n");
+    openssl(sni, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-days", "2", "-extfile", "ext.cnf", "-out", "server.crt");
+    cluster = KubeTestCluster.start(dir, List.of(
+        "--tls-sni-cert-key=" + sni.resolve("server.crt") + "," + sni.resolve("server.key")));
   }
 
   @AfterAll
   void stop() throws Exception {
     if (cluster != null) {
       cluster.close();
+    }
+  }
+
+  private static final String SNI_NAME = "sni.kubeforge.test";
+
+  private static void openssl(Path dir, String... args) {
+    io.kubeforge.worker.config.Openssl.Run r = io.kubeforge.worker.config.Openssl.run(dir, args);
+    assertThat(r.exit()).as(r.output()).isZero();
+  }
+
+  /** super-admin.conf with its cluster entry changed: another server URL, a tls-server-name, maybe another CA. */
+  private Path withTlsServerName(String file, String server, String name, Path ca) throws Exception {
+    String text = Files.readString(cluster.kubeconfig("super-admin.conf"));
+    text = text.replaceAll("server: \\S+", "server: " + server + "\n    tls-server-name: " + name);
+    if (ca != null) {
+      String data = java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(ca));
+      text = text.replaceAll("certificate-authority-data: \\S+", "certificate-authority-data: " + data);
+    }
+    Path out = dir.resolve(file);
+    Files.writeString(out, text);
+    return out;
+  }
+
+  @Test
+  void aTlsServerNameIsSentInSniAndTheCertificateIsCheckedAgainstIt() throws Exception {
+    int port = java.net.URI.create(cluster.cp.apiUrl()).getPort();
+    // the API server answers SNI_NAME with the certificate of the other CA; without SNI it would
+    // present its default one, which that CA did not sign
+    Path viaSni = withTlsServerName("sni.conf", "https://127.0.0.1:" + port, SNI_NAME, dir.resolve("sni/ca.crt"));
+    try (KubeClient kube = KubeClient.fromKubeconfig(viaSni, TIMEOUT)) {
+      assertThat(kube.whoAmI().get("username").asText()).isEqualTo("kubernetes-super-admin");
+    }
+    // localhost is not among the default certificate's names, "kubernetes" is: kubectl connects to
+    // localhost and verifies "kubernetes"
+    Path viaName = withTlsServerName("name.conf", "https://localhost:" + port, "kubernetes", null);
+    try (KubeClient kube = KubeClient.fromKubeconfig(viaName, TIMEOUT)) {
+      assertThat(kube.whoAmI().get("username").asText()).isEqualTo("kubernetes-super-admin");
+    }
+  }
+
+  @Test
+  void aTlsServerNameTheCertificateDoesNotCarryIsATlsErrorNamingIt() throws Exception {
+    int port = java.net.URI.create(cluster.cp.apiUrl()).getPort();
+    Path kubeconfig = withTlsServerName("wrong-name.conf", "https://127.0.0.1:" + port, "wrong.kubeforge.test", null);
+    try (KubeClient kube = KubeClient.fromKubeconfig(kubeconfig, TIMEOUT)) {
+      assertThatThrownBy(kube::whoAmI).isInstanceOfSatisfying(KubeException.class, e -> {
+        assertThat(e.code()).isEqualTo("kube.tls");
+        assertThat(e.getMessage()).contains("does not name wrong.kubeforge.test (tls-server-name in " + kubeconfig + ")");
+      });
     }
   }
 

@@ -48,6 +48,28 @@ class KubeconfigTest {
   }
 
   @Test
+  void aTlsServerNameIsWhatTheCertificateMustNameWhileTheUrlHostIsWhereItConnects() throws Exception {
+    Kubeconfig k = Kubeconfig.read(write("    server: https://10.0.0.1:6443\n    tls-server-name: api.example.test\n",
+        "    token: t\n"));
+    assertThat(k.tlsServerName()).isEqualTo("api.example.test");
+    assertThat(k.verifiedName()).isEqualTo("api.example.test");
+    assertThat(k.server().getHost()).isEqualTo("10.0.0.1");
+    Kubeconfig plain = Kubeconfig.read(write("    server: https://10.0.0.1:6443\n", "    token: t\n"));
+    assertThat(plain.tlsServerName()).isNull();
+    assertThat(plain.verifiedName()).isEqualTo("10.0.0.1");
+  }
+
+  @Test
+  void aTlsServerNameThatIsNoDnsNameIsRefused() throws Exception {
+    Path p = write("    server: https://10.0.0.1:6443\n    tls-server-name: \"bad name\"\n", "    token: t\n");
+    assertThatThrownBy(() -> Kubeconfig.read(p)).isInstanceOfSatisfying(WorkerException.class, e -> {
+      assertThat(e.status()).isEqualTo(400);
+      assertThat(e.field()).isEqualTo("kubeconfig");
+      assertThat(e.getMessage()).contains("tls-server-name 'bad name'");
+    });
+  }
+
+  @Test
   void skippingTlsVerificationIsRefused() throws Exception {
     Path p = write("    server: https://10.0.0.1:6443\n    insecure-skip-tls-verify: true\n", "    token: t\n");
     assertThatThrownBy(() -> Kubeconfig.read(p)).isInstanceOfSatisfying(WorkerException.class, e -> {

@@ -42,21 +42,32 @@ public final class ExpiryMetrics {
 
   private final Path configFile;
   private final CertInfoPhase phase;
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final MultiGauge expiry;
-  private final MultiGauge residual;
-  private final MultiGauge verified;
   private final AtomicInteger readErrors = new AtomicInteger();
+  private PrometheusMeterRegistry registry;
+  private MultiGauge expiry;
+  private MultiGauge residual;
+  private MultiGauge verified;
 
   /** Creates the gauges over the system clock; {@code configFile} need not exist. */
   public ExpiryMetrics(Path configFile) {
     this(configFile, new CertInfoPhase());
   }
 
-  /** Creates the gauges; {@code configFile} need not exist. */
+  /**
+   * Prepares the gauges; {@code configFile} need not exist. The registry is made on the first
+   * scrape, so a worker nobody scrapes does not load Micrometer (idle RSS).
+   */
   public ExpiryMetrics(Path configFile, CertInfoPhase phase) {
     this.configFile = configFile;
     this.phase = phase;
+  }
+
+  /** The registry the scraping handler serves, made with its gauges on first use. */
+  public synchronized PrometheusMeterRegistry registry() {
+    if (registry != null) {
+      return registry;
+    }
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     expiry = MultiGauge.builder("kubeforge.certificate.expiry.timestamp").baseUnit("seconds")
         .description("End of validity of the certificate (NotAfter), Unix time").register(registry);
     residual = MultiGauge.builder("kubeforge.certificate.residual").baseUnit("seconds")
@@ -68,10 +79,6 @@ public final class ExpiryMetrics {
     Gauge.builder("kubeforge.certificate.read.errors", readErrors, AtomicInteger::get)
         .description("Certificate files that exist but could not be read (see the worker log)")
         .register(registry);
-  }
-
-  /** The registry the scraping handler serves. */
-  public PrometheusMeterRegistry registry() {
     return registry;
   }
 
@@ -81,6 +88,7 @@ public final class ExpiryMetrics {
    * that is not usable is a 409 {@code metrics.invalid_config} naming its field.
    */
   public synchronized void refresh() {
+    registry();
     CertInfoPhase.Report report = phase.report(options());
     List<MultiGauge.Row<?>> expiryRows = new ArrayList<>();
     List<MultiGauge.Row<?>> residualRows = new ArrayList<>();

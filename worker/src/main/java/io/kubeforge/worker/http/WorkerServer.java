@@ -5,6 +5,7 @@ import io.kubeforge.worker.api.ExpiryMetrics;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.WorkerException;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -21,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 
 /**
@@ -107,12 +109,14 @@ public final class WorkerServer {
     router.get("/healthz").handler(ctx -> ctx.json(Map.of("status", "ok", "version", version)));
     if (metrics != null) {
       router.route("/metrics").handler(new BearerAuth(token));
-      var scrape = PrometheusScrapingHandler.create(metrics.registry());
-      // the certificates are read again for every scrape, off the event loop, one scrape at a time
+      // the certificates are read again for every scrape, off the event loop, one scrape at a
+      // time; Micrometer is loaded by the first scrape, not at start
+      AtomicReference<Handler<RoutingContext>> scrape = new AtomicReference<>();
       router.get("/metrics").handler(ctx -> vertx.executeBlocking(() -> {
         metrics.refresh();
         return null;
-      }, true).onSuccess(v -> scrape.handle(ctx)).onFailure(ctx::fail));
+      }, true).onSuccess(v -> scrape.updateAndGet(h -> h != null ? h
+          : PrometheusScrapingHandler.create(metrics.registry())).handle(ctx)).onFailure(ctx::fail));
     }
     router.route("/v1/*").handler(new BearerAuth(token));
     router.route("/v1/*").handler(WorkerServer::jsonOnly);

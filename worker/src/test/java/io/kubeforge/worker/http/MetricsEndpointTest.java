@@ -153,4 +153,17 @@ class MetricsEndpointTest {
         .send().await();
     assertThat(post.statusCode()).isEqualTo(405);
   }
+
+  @Test
+  @DisplayName("a scraper that asks for protobuf or OpenMetrics still gets a text exposition")
+  void otherFormatsAreText() {
+    for (String accept : new String[] {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+        + "encoding=delimited", "application/openmetrics-text;version=1.0.0"}) {
+      HttpResponse<Buffer> r = client.get(port, "127.0.0.1", "/metrics").putHeader("Authorization", "Bearer " + TOKEN)
+          .putHeader("Accept", accept).send().await();
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.getHeader("Content-Type")).containsAnyOf("text/plain", "application/openmetrics-text");
+      assertThat(r.bodyAsString()).contains("kubeforge_certificate_expiry_timestamp_seconds{");
+    }
+  }
 }

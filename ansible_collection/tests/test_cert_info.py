@@ -1,9 +1,12 @@
 """kubeforge.cluster.cert_info: the kubeadm certs check-expiration table, the kubelet and the trust bundles."""
 
 import datetime
+import json
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 import pytest
 from cryptography import x509
@@ -188,3 +191,43 @@ def test_a_playbook_asserting_on_the_expiring_list_fails_exactly_when_something_
     rc, assertion = outcomes["72h"]
     assert rc != 0 and assertion["failed"] is True
     assert assertion["msg"].startswith("expiring: apiserver, apiserver-etcd-client")
+
+
+def scrape(home, token):
+    """GET /metrics of the worker of ``home``; returns (status, body)."""
+    url = json.loads((home.path / "endpoint").read_text())["url"]
+    headers = {"Authorization": "Bearer " + token} if token else {}
+    try:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, never a proxy
+        with opener.open(urllib.request.Request(url + "/metrics", headers=headers), timeout=60) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_the_real_worker_serves_the_expiries_at_metrics_only_with_the_token(fresh_ansible, tmp_path):
+    cert_dir = tmp_path / "etc" / "pki"
+    made = fresh_ansible.module("pki", {"cert_dir": str(cert_dir), "advertise_address": "192.0.2.10",
+                                        "certificate_validity": "48h"})
+    assert not made.get("failed"), made
+    home = fresh_ansible.home
+    (home.path / "metrics.yaml").write_text("cert_dir: %s\nkubeconfig_dir: %s\nkubelet_cert_dir: %s\n"
+                                            % (cert_dir, cert_dir.parent, tmp_path / "kubelet"))
+    token = (home.path / "token").read_text().strip()
+
+    assert scrape(home, None)[0] == 401
+    status, body = scrape(home, "0" * 64)
+    assert status == 401 and json.loads(body)["error"]["code"] == "auth.unauthorized"
+
+    status, body = scrape(home, token)
+    assert status == 200
+    series = {}
+    for line in body.splitlines():
+        if line.startswith("kubeforge_certificate_residual_seconds{"):
+            labels, value = line.rsplit(" ", 1)
+            series[labels] = float(value)
+    api = 'kubeforge_certificate_residual_seconds{group="certificates",name="apiserver",path="%s"}' % (
+        cert_dir / "apiserver.crt")
+    assert 47 * 3600 < series[api] <= 48 * 3600
+    assert len(series) == 10  # 7 leaves and 3 CAs; nothing for the files that do not exist
+    assert 'kubeforge_certificate_expiry_timestamp_seconds{group="certificate_authorities",name="ca"' in body

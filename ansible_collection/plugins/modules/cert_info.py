@@ -107,7 +107,9 @@ certificates:
       description: End of validity, RFC 3339 UTC; null when the file is missing or unreadable.
       type: str
     residual_time:
-      description: Time left as the RESIDUAL TIME column of C(kubeadm certs check-expiration) prints it (C(364d), C(9y), C(<invalid>) once expired); null when nothing was read.
+      description:
+        - Time left as the RESIDUAL TIME column of C(kubeadm certs check-expiration) prints it
+          (C(364d), C(9y), C(<invalid>) once expired); null when nothing was read.
       type: str
     residual_seconds:
       description: Time left in seconds (negative when expired); null when nothing was read.
@@ -131,7 +133,9 @@ certificates:
       description: Start of validity, RFC 3339 UTC; null when nothing was read.
       type: str
     verified:
-      description: Whether it verifies against the CA on disk (chain, names and signature; not dates); null when there is nothing to verify or nothing to verify against.
+      description:
+        - Whether it verifies against the CA on disk (chain, names and signature; not dates);
+          null when there is nothing to verify or nothing to verify against.
       type: bool
     verification:
       description: Why RV(certificates[].verified) is what it is (C(signed by ca (/etc/kubernetes/pki/ca.crt)), C(missing), ...).
@@ -150,7 +154,9 @@ certificates:
        subject: CN=kube-apiserver, issuer: CN=kubernetes, not_before: "2026-11-23T11:55:00Z", verified: true,
        verification: signed by ca (/etc/kubernetes/pki/ca.crt)}
 certificate_authorities:
-  description: The CAs (C(ca), C(etcd-ca), C(front-proxy-ca)) with the same keys except C(certificate_authority); C(verified) says whether a self-signed CA's signature verifies.
+  description:
+    - The CAs (C(ca), C(etcd-ca), C(front-proxy-ca)) with the same keys except C(certificate_authority);
+      C(verified) says whether a self-signed CA's signature verifies.
   returned: success
   type: list
   elements: dict
@@ -169,7 +175,9 @@ certificate_authorities:
       description: End of validity, RFC 3339 UTC; null when the file is missing or unreadable.
       type: str
     residual_time:
-      description: Time left as the RESIDUAL TIME column of C(kubeadm certs check-expiration) prints it (C(364d), C(9y), C(<invalid>) once expired); null when nothing was read.
+      description:
+        - Time left as the RESIDUAL TIME column of C(kubeadm certs check-expiration) prints it
+          (C(364d), C(9y), C(<invalid>) once expired); null when nothing was read.
       type: str
     residual_seconds:
       description: Time left in seconds (negative when expired); null when nothing was read.
@@ -193,7 +201,9 @@ certificate_authorities:
       description: Start of validity, RFC 3339 UTC; null when nothing was read.
       type: str
     verified:
-      description: Whether it verifies against the CA on disk (chain, names and signature; not dates); null when there is nothing to verify or nothing to verify against.
+      description:
+        - Whether it verifies against the CA on disk (chain, names and signature; not dates);
+          null when there is nothing to verify or nothing to verify against.
       type: bool
     verification:
       description: Why RV(certificates[].verified) is what it is (C(signed by ca (/etc/kubernetes/pki/ca.crt)), C(missing), ...).
@@ -234,7 +244,9 @@ kubelet_certificates:
       description: End of validity, RFC 3339 UTC; null when the file is missing or unreadable.
       type: str
     residual_time:
-      description: Time left as the RESIDUAL TIME column of C(kubeadm certs check-expiration) prints it (C(364d), C(9y), C(<invalid>) once expired); null when nothing was read.
+      description:
+        - Time left as the RESIDUAL TIME column of C(kubeadm certs check-expiration) prints it
+          (C(364d), C(9y), C(<invalid>) once expired); null when nothing was read.
       type: str
     residual_seconds:
       description: Time left in seconds (negative when expired); null when nothing was read.
@@ -258,7 +270,9 @@ kubelet_certificates:
       description: Start of validity, RFC 3339 UTC; null when nothing was read.
       type: str
     verified:
-      description: Whether it verifies against the CA on disk (chain, names and signature; not dates); null when there is nothing to verify or nothing to verify against.
+      description:
+        - Whether it verifies against the CA on disk (chain, names and signature; not dates);
+          null when there is nothing to verify or nothing to verify against.
       type: bool
     verification:
       description: Why RV(certificates[].verified) is what it is (C(signed by ca (/etc/kubernetes/pki/ca.crt)), C(missing), ...).
@@ -294,7 +308,9 @@ trust_bundles:
       description: End of validity, RFC 3339 UTC; null when the file is missing or unreadable.
       type: str
     residual_time:
-      description: Time left as the RESIDUAL TIME column of C(kubeadm certs check-expiration) prints it (C(364d), C(9y), C(<invalid>) once expired); null when nothing was read.
+      description:
+        - Time left as the RESIDUAL TIME column of C(kubeadm certs check-expiration) prints it
+          (C(364d), C(9y), C(<invalid>) once expired); null when nothing was read.
       type: str
     residual_seconds:
       description: Time left in seconds (negative when expired); null when nothing was read.
@@ -318,7 +334,9 @@ trust_bundles:
       description: Start of validity, RFC 3339 UTC; null when nothing was read.
       type: str
     verified:
-      description: Whether it verifies against the CA on disk (chain, names and signature; not dates); null when there is nothing to verify or nothing to verify against.
+      description:
+        - Whether it verifies against the CA on disk (chain, names and signature; not dates);
+          null when there is nothing to verify or nothing to verify against.
       type: bool
     verification:
       description: Why RV(certificates[].verified) is what it is (C(signed by ca (/etc/kubernetes/pki/ca.crt)), C(missing), ...).
@@ -366,7 +384,9 @@ expiring:
       description: End of validity, RFC 3339 UTC; null when the file is missing or unreadable.
       type: str
     residual_time:
-      description: Time left as the RESIDUAL TIME column of C(kubeadm certs check-expiration) prints it (C(364d), C(9y), C(<invalid>) once expired); null when nothing was read.
+      description:
+        - Time left as the RESIDUAL TIME column of C(kubeadm certs check-expiration) prints it
+          (C(364d), C(9y), C(<invalid>) once expired); null when nothing was read.
       type: str
     residual_seconds:
       description: Time left in seconds (negative when expired); null when nothing was read.
@@ -390,7 +410,9 @@ expiring:
       description: Start of validity, RFC 3339 UTC; null when nothing was read.
       type: str
     verified:
-      description: Whether it verifies against the CA on disk (chain, names and signature; not dates); null when there is nothing to verify or nothing to verify against.
+      description:
+        - Whether it verifies against the CA on disk (chain, names and signature; not dates);
+          null when there is nothing to verify or nothing to verify against.
       type: bool
     verification:
       description: Why RV(certificates[].verified) is what it is (C(signed by ca (/etc/kubernetes/pki/ca.crt)), C(missing), ...).

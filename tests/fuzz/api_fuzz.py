@@ -230,7 +230,7 @@ def run_abuse(worker, scratch, rounds):
 
 
 WRITE_PATHS = ("cert_dir", "kubeconfig_dir", "manifest_dir", "kubelet_config_path", "encryption_config_path",
-               "static_pod_path")
+               "static_pod_path", "kubelet_cert_dir")
 
 
 def confine_paths(node):

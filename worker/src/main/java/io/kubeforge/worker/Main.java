@@ -1,6 +1,7 @@
 package io.kubeforge.worker;
 
 import io.kubeforge.worker.api.Capabilities;
+import io.kubeforge.worker.api.ExpiryMetrics;
 import io.kubeforge.worker.http.WorkerServer;
 import io.kubeforge.worker.pki.KeyPool;
 import io.kubeforge.worker.runtime.WorkerHome;
@@ -53,7 +54,8 @@ public final class Main {
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(4));
     io.kubeforge.worker.kube.KubeClient.useVertx(vertx);
-    WorkerServer server = new WorkerServer(vertx, workerHome.token(), Capabilities.all(), version());
+    ExpiryMetrics metrics = new ExpiryMetrics(dir.resolve(ExpiryMetrics.CONFIG_FILE));
+    WorkerServer server = new WorkerServer(vertx, workerHome.token(), Capabilities.all(), version(), metrics);
     int actualPort = server.listen(host, port).await().actualPort();
     String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + actualPort;
     workerHome.publishEndpoint(url, ProcessHandle.current().pid());

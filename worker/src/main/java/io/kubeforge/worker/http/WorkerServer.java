@@ -1,9 +1,11 @@
 package io.kubeforge.worker.http;
 
 import io.kubeforge.worker.api.Capability;
+import io.kubeforge.worker.api.ExpiryMetrics;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.WorkerException;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -13,17 +15,20 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 
 /**
- * WorkerServer is the worker's HTTP surface: {@code GET /healthz}, {@code GET /v1/openapi.yaml}
- * and one {@code POST /v1/<name>} per {@link Capability}. Handlers only decode, call and encode;
+ * WorkerServer is the worker's HTTP surface: {@code GET /healthz}, {@code GET /v1/openapi.yaml},
+ * one {@code POST /v1/<name>} per {@link Capability}, and {@code GET /metrics} (Prometheus text,
+ * bearer token as for {@code /v1}). Handlers only decode, call and encode;
  * capabilities run off the event loop; every error body comes from {@link FailureHandler}.
  */
 public final class WorkerServer {
@@ -38,18 +43,32 @@ public final class WorkerServer {
   private final String token;
   private final Map<String, Capability> capabilities;
   private final String version;
+  private final ExpiryMetrics metrics;
 
   /**
-   * Creates a server.
+   * Creates a server without {@code /metrics}.
    *
    * @param token the bearer token every {@code /v1} request must carry
    * @param capabilities the calls, keyed by their name under {@code /v1/}
    */
   public WorkerServer(Vertx vertx, String token, Map<String, Capability> capabilities, String version) {
+    this(vertx, token, capabilities, version, null);
+  }
+
+  /**
+   * Creates a server.
+   *
+   * @param token the bearer token every {@code /v1} and {@code /metrics} request must carry
+   * @param capabilities the calls, keyed by their name under {@code /v1/}
+   * @param metrics the gauges {@code GET /metrics} refreshes and serves, or null for no such endpoint
+   */
+  public WorkerServer(Vertx vertx, String token, Map<String, Capability> capabilities, String version,
+                      ExpiryMetrics metrics) {
     this.vertx = vertx;
     this.token = token;
     this.capabilities = Map.copyOf(capabilities);
     this.version = version;
+    this.metrics = metrics;
   }
 
   /** Binds to {@code host:port} (port 0 picks a free one) and returns the bound server. */
@@ -88,6 +107,17 @@ public final class WorkerServer {
     router.route().handler(WorkerServer::logRequest);
     router.route().failureHandler(new FailureHandler());
     router.get("/healthz").handler(ctx -> ctx.json(Map.of("status", "ok", "version", version)));
+    if (metrics != null) {
+      router.route("/metrics").handler(new BearerAuth(token));
+      // the certificates are read again for every scrape, off the event loop, one scrape at a
+      // time; Micrometer is loaded by the first scrape, not at start
+      AtomicReference<Handler<RoutingContext>> scrape = new AtomicReference<>();
+      router.get("/metrics").handler(ctx -> vertx.executeBlocking(() -> {
+        metrics.refresh();
+        return null;
+      }, true).onSuccess(v -> scrape.updateAndGet(h -> h != null ? h
+          : PrometheusScrapingHandler.create(metrics.registry())).handle(ctx)).onFailure(ctx::fail));
+    }
     router.route("/v1/*").handler(new BearerAuth(token));
     router.route("/v1/*").handler(WorkerServer::jsonOnly);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));

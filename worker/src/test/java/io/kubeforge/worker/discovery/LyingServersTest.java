@@ -319,4 +319,58 @@ class LyingServersTest {
     assertThat(e.code()).isEqualTo("discovery.unreachable");
     assertThat(e.getMessage()).contains("https://[::1]:1");
   }
+
+  private Path discoveryFile(int port, String caPem, String user) throws Exception {
+    Path file = Files.createTempFile(tmp, "discovery", ".conf");
+    Files.writeString(file, "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:"
+        + port + "\n    certificate-authority-data: " + Base64.getEncoder().encodeToString(caPem.getBytes()) + "\n"
+        + "contexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\nusers:\n- name: u\n  user: " + user + "\n");
+    return file;
+  }
+
+  private PhaseResult fileDiscovery(Path file, Object... kv) {
+    Map<String, Object> body = new HashMap<>();
+    body.put("discovery_file", file.toString());
+    body.put("timeout", 30);
+    for (int i = 0; i < kv.length; i += 2) {
+      body.put((String) kv[i], kv[i + 1]);
+    }
+    return phase.run(body, false);
+  }
+
+  @Test
+  void aDiscoveryFileIsVerifiedAgainstItsOwnCaAndGivesTheTokensBootstrapKubeconfig() throws Exception {
+    int port = signed(real, p -> kubeconfig(p, real.caPem));
+    Path etc = tmp.resolve("file-etc");
+    PhaseResult r = fileDiscovery(discoveryFile(port, real.caPem, "{}"), "token", TOKEN, "kubeconfig_dir", etc.toString());
+    assertThat(r.result()).containsEntry("method", "file").containsEntry("server", "https://127.0.0.1:" + port)
+        .containsEntry("ca_cert_hash", real.pin);
+    assertThat(Files.readString(etc.resolve("bootstrap-kubelet.conf")))
+        .isEqualTo(DiscoveryPhase.bootstrapKubeconfig("https://127.0.0.1:" + port, real.caPem.getBytes(), TOKEN));
+
+    assertThatThrownBy(() -> fileDiscovery(discoveryFile(port, real.caPem, "{}")))
+        .isInstanceOfSatisfying(WorkerException.class, e -> assertThat(e.field()).isEqualTo("token"));
+    Path withToken = discoveryFile(port, real.caPem, "{token: " + TOKEN + "}");
+    PhaseResult asIs = fileDiscovery(withToken, "kubeconfig_dir", tmp.resolve("as-is").toString());
+    assertThat(Files.readString(tmp.resolve("as-is/bootstrap-kubelet.conf"))).isEqualTo(Files.readString(withToken));
+    assertThat(asIs.result()).containsEntry("cluster_name", "c");
+  }
+
+  @Test
+  void aDiscoveryFileWhoseServerIsAnImpostorIsRefused() throws Exception {
+    int port = signed(other, p -> kubeconfig(p, other.caPem));
+    WorkerException e = org.assertj.core.api.Assertions.catchThrowableOfType(WorkerException.class,
+        () -> fileDiscovery(discoveryFile(port, real.caPem, "{}"), "token", TOKEN));
+    assertThat(e.code()).isEqualTo("discovery.untrusted_server");
+    assertThat(e.getMessage()).contains("does not verify against the discovery file's CA");
+  }
+
+  @Test
+  void aDiscoveryUrlIsVerifiedAgainstTheSystemsRoots() throws Exception {
+    int port = serve(real, req -> req.response().end("apiVersion: v1\n"));
+    WorkerException e = org.assertj.core.api.Assertions.catchThrowableOfType(WorkerException.class,
+        () -> phase.run(Map.of("discovery_file", "https://127.0.0.1:" + port + "/cluster.conf", "timeout", 5), false));
+    assertThat(e.code()).isEqualTo("discovery.file_unavailable");
+    assertThat(e.getMessage()).contains("not signed by the system's trusted roots");
+  }
 }

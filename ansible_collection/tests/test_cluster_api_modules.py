@@ -1,5 +1,6 @@
-"""bootstrap_token and upload_certs through ansible-playbook, the real worker jar and a real
-kube-apiserver v1.34.10 (etcd and kube-apiserver from $KUBEFORGE_KUBE_BIN, else
+"""bootstrap_token, upload_certs, cluster_bootstrap and discovery through ansible-playbook, the real
+worker jar and a real kube-apiserver v1.34.10 with the real kube-controller-manager's bootstrap signer
+(etcd, kube-apiserver, kube-controller-manager from $KUBEFORGE_KUBE_BIN, else
 <repo>/.cache/kube/v1.34.10/bin; skipped when they are missing unless KUBEFORGE_REQUIRE_BINARIES=1).
 The PKI and kubeconfigs are the worker's own, so TLS is verified against our CA."""
 
@@ -7,11 +8,15 @@ import os
 import shutil
 import socket
 import subprocess
+import base64
+import json
+import tempfile
 import time
 import urllib.request
 import ssl
 
 import pytest
+import yaml
 
 from conftest import Ansible, REPO
 from test_collection_contract import assert_result_matches_return
@@ -28,10 +33,10 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def cluster(shared_home, tmp_path_factory):
-    if not all(os.access(os.path.join(BIN, b), os.X_OK) for b in ("etcd", "kube-apiserver")):
+    if not all(os.access(os.path.join(BIN, b), os.X_OK) for b in ("etcd", "kube-apiserver", "kube-controller-manager")):
         if os.environ.get("KUBEFORGE_REQUIRE_BINARIES") == "1":
-            pytest.fail("etcd/kube-apiserver missing in %s" % BIN)
-        pytest.skip("etcd/kube-apiserver not built in %s (conformance/build.sh)" % BIN)
+            pytest.fail("etcd/kube-apiserver/kube-controller-manager missing in %s" % BIN)
+        pytest.skip("etcd/kube-apiserver/kube-controller-manager not built in %s (conformance/build.sh)" % BIN)
     root = tmp_path_factory.mktemp("apicluster")
     ansible = Ansible(shared_home, root)
     etc, pki = root / "etc", root / "etc" / "pki"
@@ -72,6 +77,17 @@ def cluster(shared_home, tmp_path_factory):
             if time.time() > deadline:
                 raise AssertionError((root / "apiserver.log").read_text()[-3000:])
             time.sleep(0.5)
+    # the real bootstrap signer (and token cleaner), as kubeadm's controller-manager manifest runs them:
+    # with its own kubeconfig and per-controller service-account credentials
+    with open(root / "controller-manager.log", "wb") as log:
+        procs.append(subprocess.Popen([os.path.join(BIN, "kube-controller-manager"),
+                                       "--kubeconfig=%s" % (etc / "controller-manager.conf"),
+                                       "--authentication-kubeconfig=%s" % (etc / "controller-manager.conf"),
+                                       "--authorization-kubeconfig=%s" % (etc / "controller-manager.conf"),
+                                       "--controllers=bootstrapsigner,tokencleaner", "--leader-elect=false",
+                                       "--use-service-account-credentials=true", "--bind-address=127.0.0.1",
+                                       "--secure-port=%d" % free_port()],
+                                      stdout=log, stderr=log, env=env))
     yield ansible, root
     for p in reversed(procs):
         p.terminate()
@@ -151,3 +167,103 @@ def test_cluster_bootstrap_applies_kubeadms_objects_once_and_returns_what_it_doc
     assert second["changed"] is False, [o for o in second["objects"] if o["action"] != "unchanged"]
     for result, check_mode in ((check, True), (first, False), (second, False)):
         assert_result_matches_return("cluster_bootstrap", result, check_mode)
+
+
+DISCOVERY_TOKEN = "kfdisc.0123456789abcdef"
+
+
+def super_admin_get(root, path):
+    """GET with super-admin.conf's client certificate, TLS verified by our CA."""
+    conf = yaml.safe_load((root / "etc" / "super-admin.conf").read_text())
+    server = conf["clusters"][0]["cluster"]["server"]
+    user = conf["users"][0]["user"]
+    with tempfile.TemporaryDirectory() as d:
+        cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+        with open(cert, "wb") as f:
+            f.write(base64.b64decode(user["client-certificate-data"]))
+        with open(key, "wb") as f:
+            f.write(base64.b64decode(user["client-key-data"]))
+        ctx = ssl.create_default_context(cafile=str(root / "etc" / "pki" / "ca.crt"))
+        ctx.load_cert_chain(cert, key)
+        return json.loads(urllib.request.urlopen(server + path, context=ctx, timeout=10).read())
+
+
+def test_discovery_trusts_the_cluster_info_the_real_controller_managers_bootstrap_signer_signed(cluster):
+    ansible, root = cluster
+    token = ansible.module("bootstrap_token", kube_args(root, token=DISCOVERY_TOKEN, description="discovery"))
+    assert not token.get("failed"), token
+    # cluster-info without our own signatures: only kube-controller-manager's signer can sign for the new token
+    boot = ansible.module("cluster_bootstrap", kube_args(root, cert_dir=str(root / "etc" / "pki"), node_name="cp-1",
+                                                         advertise_address="127.0.0.1", sign_cluster_info="never"))
+    assert not boot.get("failed"), boot.get("msg", boot)
+    endpoint = token["join_command"].split()[2]
+    node = root / "node"
+    args = {"api_server_endpoint": endpoint, "token": DISCOVERY_TOKEN, "ca_cert_hashes": [token["ca_cert_hash"]],
+            "timeout": 60, "kubeconfig_dir": str(node / "etc")}
+    check = ansible.module("discovery", args, check=True)
+    assert check["changed"] is True and not (node / "etc").exists(), check
+    first = ansible.module("discovery", args)
+    assert first["changed"] is True, first
+    assert first["server"] == "https://%s" % endpoint and first["ca_cert_hash"] == token["ca_cert_hash"]
+    assert first["ca_cert"] == (root / "etc" / "pki" / "ca.crt").read_text()
+    assert (node / "etc" / "pki" / "ca.crt").read_text() == first["ca_cert"]
+    conf = yaml.safe_load((node / "etc" / "bootstrap-kubelet.conf").read_text())
+    assert conf["users"] == [{"name": "tls-bootstrap-token-user", "user": {"token": DISCOVERY_TOKEN}}]
+    assert conf["current-context"] == "tls-bootstrap-token-user@kubernetes"
+    assert oct((node / "etc" / "bootstrap-kubelet.conf").stat().st_mode & 0o777) == "0o600"
+    assert DISCOVERY_TOKEN.split(".")[1] not in json.dumps(first)  # no_log: never in the result
+    second = ansible.module("discovery", args)
+    assert second["changed"] is False and {f["action"] for f in second["files"]} == {"kept"}, second
+    for result, check_mode in ((check, True), (first, False), (second, False)):
+        assert_result_matches_return("discovery", result, check_mode)
+
+    cm = super_admin_get(root, "/api/v1/namespaces/kube-public/configmaps/cluster-info")
+    signers = [m["manager"] for m in cm["metadata"]["managedFields"]
+               if "f:jws-kubeconfig-kfdisc" in json.dumps(m.get("fieldsV1", {}))]
+    assert signers == ["kube-controller-manager"], signers
+
+    wrong = ansible.module("discovery", dict(args, token="kfdisc.ffffffffffffffff", kubeconfig_dir=str(root / "x")))
+    assert wrong["failed"] is True and wrong["code"] == "discovery.bad_signature", wrong
+    assert "ffffffffffffffff" not in wrong["msg"] and not (root / "x").exists()
+    unknown = ansible.module("discovery", dict(args, token="zzzzzz.0123456789abcdef", timeout=6, kubeconfig_dir=None))
+    assert unknown["failed"] is True and unknown["code"] == "discovery.no_signature", unknown
+    assert 'token ID "zzzzzz"' in unknown["msg"] and "expired" in unknown["msg"]
+
+
+def test_download_certs_opens_what_the_real_kubeadm_upload_certs_uploaded(cluster):
+    ansible, root = cluster
+    kubeadm = os.path.join(BIN, "kubeadm")
+    if not os.access(kubeadm, os.X_OK):
+        if os.environ.get("KUBEFORGE_REQUIRE_BINARIES") == "1":
+            pytest.fail("kubeadm missing in %s" % BIN)
+        pytest.skip("kubeadm not built in %s" % BIN)
+    pki = root / "etc" / "pki"
+    port = int(yaml.safe_load((root / "etc" / "admin.conf").read_text())["clusters"][0]["cluster"]["server"].rsplit(":", 1)[1])
+    config = root / "upload-certs.yaml"
+    config.write_text(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+        "localAPIEndpoint: {advertiseAddress: 127.0.0.1, bindPort: %d}\n"
+        "nodeRegistration: {name: cp-1, criSocket: unix:///var/run/containerd/containerd.sock}\n---\n"
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: %s\n"
+        "controlPlaneEndpoint: 127.0.0.1:%d\n" % (port, pki, port))
+    key = os.urandom(32).hex()
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    proc = subprocess.run([kubeadm, "init", "phase", "upload-certs", "--upload-certs", "--certificate-key", key,
+                           "--config", str(config), "--kubeconfig", str(root / "etc" / "admin.conf")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    node = root / "joined" / "pki"
+    wrong = ansible.module("download_certs", kube_args(root, cert_dir=str(node), certificate_key=os.urandom(32).hex()))
+    assert wrong["failed"] is True and wrong["code"] == "download_certs.wrong_key", wrong
+    assert not node.exists()
+    first = ansible.module("download_certs", kube_args(root, cert_dir=str(node), certificate_key=key))
+    assert first["changed"] is True, first
+    for name in ("ca.crt", "ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "sa.pub", "sa.key", "etcd/ca.crt",
+                 "etcd/ca.key"):
+        assert (node / name).read_bytes() == (pki / name).read_bytes(), name
+        assert oct((node / name).stat().st_mode & 0o777) == ("0o600" if name.endswith(".key") else "0o644"), name
+    second = ansible.module("download_certs", kube_args(root, cert_dir=str(node), certificate_key=key))
+    assert second["changed"] is False, second
+    for result in (first, second):
+        assert_result_matches_return("download_certs", result, False)
+        assert key not in json.dumps(result)

@@ -31,6 +31,7 @@ class LayersTest {
       Map.entry("certinfo", PHASE), Map.entry("encryption", PHASE), Map.entry("kubeconfig", PHASE),
       Map.entry("kubelet", PHASE), Map.entry("manifests", PHASE), Map.entry("preflight", PHASE),
       Map.entry("cluster", PHASE), Map.entry("bootstraptoken", PHASE), Map.entry("uploadcerts", PHASE),
+      Map.entry("discovery", PHASE), Map.entry("downloadcerts", PHASE),
       Map.entry("kube", 4), Map.entry("config", 3), Map.entry("pki", 2), Map.entry("support", 1));
 
   private static List<String> violations() throws IOException {

@@ -34,6 +34,8 @@ public final class Capabilities {
     all.put("kubelet-config", new KubeletConfigPhase()::run);
     all.put("bootstrap-token", new io.kubeforge.worker.bootstraptoken.BootstrapTokenPhase()::run);
     all.put("upload-certs", new io.kubeforge.worker.uploadcerts.UploadCertsPhase()::run);
+    all.put("download-certs", new io.kubeforge.worker.downloadcerts.DownloadCertsPhase()::run);
+    all.put("discovery", new io.kubeforge.worker.discovery.DiscoveryPhase()::run);
     all.put("cluster-bootstrap", new ClusterBootstrapPhase()::run);
     all.put("preflight", new PreflightPhase()::run);
     // A worker is idle when no call runs: the key pool makes keys ahead only then.

@@ -1,5 +1,8 @@
 package io.kubeforge.worker.kube;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -19,6 +22,7 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class ClusterInfoJws {
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private ClusterInfoJws() {}
 
@@ -37,6 +41,66 @@ public final class ClusterInfoJws {
       throw new IllegalStateException("HmacSHA256 is not available", e);
     } finally {
       Arrays.fill(key, (byte) 0);
+    }
+  }
+
+  /** What {@link #check} found. */
+  public enum Verdict {
+    /** The signature is the token's over the content. */
+    VALID,
+    /** Not a detached compact JWS ({@code header..signature}) with a JSON header. */
+    MALFORMED,
+    /** The header names an algorithm other than HS256 ({@code none} included). */
+    WRONG_ALGORITHM,
+    /** The header's {@code kid} is not the token's id. */
+    WRONG_KEY_ID,
+    /** Well-formed HS256 for this id, but not made with this token's secret over this content. */
+    BAD_SIGNATURE
+  }
+
+  /**
+   * Checks {@code jws} as a verifier must: only the detached compact form, only HS256 (the
+   * header's {@code alg} is read only to say why a signature is refused: {@code none} or any
+   * other algorithm is never evaluated), the token's id as {@code kid}, and then the whole string
+   * compared in constant time with the one this content and token give, as kubeadm's
+   * {@code DetachedTokenIsValid} compares them.
+   */
+  public static Verdict check(String content, String jws, String id, String secret) {
+    if (jws == null) {
+      return Verdict.MALFORMED;
+    }
+    String[] parts = jws.split("\\.", -1);
+    if (parts.length != 3 || !parts[1].isEmpty() || parts[0].isEmpty()) {
+      return Verdict.MALFORMED;
+    }
+    String alg;
+    String kid;
+    try {
+      JsonNode header = JSON.readTree(Base64.getUrlDecoder().decode(parts[0]));
+      if (header == null || !header.isObject()) {
+        return Verdict.MALFORMED;
+      }
+      alg = header.path("alg").asText(null);
+      kid = header.path("kid").asText(null);
+    } catch (IllegalArgumentException | IOException e) {
+      return Verdict.MALFORMED;
+    }
+    if (!"HS256".equals(alg)) {
+      return Verdict.WRONG_ALGORITHM;
+    }
+    if (!id.equals(kid)) {
+      return Verdict.WRONG_KEY_ID;
+    }
+    return verify(content, jws, id, secret) ? Verdict.VALID : Verdict.BAD_SIGNATURE;
+  }
+
+  /** The {@code alg} a detached JWS's header names, for messages; "" when unreadable. */
+  public static String algorithm(String jws) {
+    try {
+      String header = jws.substring(0, Math.max(0, jws.indexOf('.')));
+      return JSON.readTree(Base64.getUrlDecoder().decode(header)).path("alg").asText("");
+    } catch (RuntimeException | IOException e) {
+      return "";
     }
   }
 

@@ -71,6 +71,7 @@ public final class KubeClient implements AutoCloseable {
 
   private final Kubeconfig config;
   private final Duration timeout;
+  private final String trustName;
   private final WebClient web;
   private final String base;
   /** With tls-server-name: the address connected to, and the URL base naming that server name. */
@@ -78,9 +79,10 @@ public final class KubeClient implements AutoCloseable {
   private final String sniBase;
   private final String hostHeader;
 
-  private KubeClient(Kubeconfig config, Duration timeout, WebClient web) {
+  private KubeClient(Kubeconfig config, Duration timeout, WebClient web, String trustName) {
     this.config = config;
     this.timeout = timeout;
+    this.trustName = trustName;
     this.web = web;
     String s = config.server().toString();
     this.base = s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
@@ -127,11 +129,53 @@ public final class KubeClient implements AutoCloseable {
     return open(Kubeconfig.read(kubeconfig), timeout, System.getenv());
   }
 
+  /**
+   * Opens a client without credentials, as kubeadm's token discovery does: no token and no client
+   * certificate is ever sent. With {@code trust} null the server's certificate is not checked at
+   * all (the first, unverified fetch of {@code cluster-info}, whose content is then verified by its
+   * signature); otherwise it must chain to one of {@code trust} (and nothing else: not the JDK's
+   * roots) and name the server's host. {@code trustName} describes {@code trust} in TLS errors.
+   */
+  public static KubeClient anonymous(URI server, List<X509Certificate> trust, String trustName, Duration timeout) {
+    if (trust != null && trust.isEmpty()) {
+      throw new IllegalArgumentException("an anonymous client needs at least one trusted certificate, or null");
+    }
+    Kubeconfig config = Kubeconfig.anonymous(server, trust == null ? List.of() : trust, "anonymous");
+    return open(config, timeout, System.getenv(), trust == null, trustName);
+  }
+
+  /**
+   * Downloads an {@code https://} URL (kubeadm's {@code --discovery-file https://...}) without
+   * credentials, verified against the JDK's roots with host name checks, never following a
+   * redirect, at most {@code maxBytes}; transport failures are retried within {@code timeout}.
+   */
+  public static byte[] download(URI url, Duration timeout, int maxBytes) {
+    if (!"https".equals(url.getScheme()) || url.getHost() == null) {
+      throw new IllegalArgumentException("not an https:// URL: " + url);
+    }
+    URI root = URI.create("https://" + url.getRawAuthority());
+    try (KubeClient c = open(Kubeconfig.anonymous(root, List.of(), "anonymous"), timeout, System.getenv(), false,
+        "the system's trusted roots")) {
+      String path = (url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
+          + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+      Response r = c.call(timeout, HttpMethod.GET, path, Map.of(), null, null, false, RAW);
+      if (r.raw.length > maxBytes) {
+        throw KubeException.fromStatus(502, null, "get (GET) " + url + " (larger than " + maxBytes + " bytes)", "");
+      }
+      return r.raw;
+    }
+  }
+
   static KubeClient open(Kubeconfig config, Duration timeout, Map<String, String> env) {
+    return open(config, timeout, env, false, null);
+  }
+
+  private static KubeClient open(Kubeconfig config, Duration timeout, Map<String, String> env, boolean insecure,
+                                 String trustName) {
     WebClientOptions options = new WebClientOptions()
         .setSsl(true)
-        .setVerifyHost(true)
-        .setTrustAll(false)
+        .setVerifyHost(!insecure)
+        .setTrustAll(insecure)
         .setProtocolVersion(HttpVersion.HTTP_1_1)
         .setUseAlpn(false)
         .setKeepAlive(true)
@@ -140,7 +184,7 @@ public final class KubeClient implements AutoCloseable {
         .setUserAgent("kubeforge")
         .setFollowRedirects(false);
     try {
-      if (!config.ca().isEmpty()) {
+      if (!insecure && !config.ca().isEmpty()) {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         int i = 0;
@@ -161,10 +205,11 @@ public final class KubeClient implements AutoCloseable {
         options.setKeyCertOptions(KeyCertOptions.wrap(kmf));
       }
     } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException("cannot set up TLS for " + config.path() + ": " + e.getMessage(), e);
+      throw new IllegalStateException("cannot set up TLS for " + config.server() + ": " + e.getMessage(), e);
     }
     ProxyFromEnv.forServer(config.server(), env).ifPresent(options::setProxyOptions);
-    return new KubeClient(config, timeout, WebClient.create(vertx(), options));
+    return new KubeClient(config, timeout, WebClient.create(vertx(), options),
+        trustName != null ? trustName : "the CA in " + config.path());
   }
 
   /** The kubeconfig this client uses (server, CA, who the user is). */
@@ -238,8 +283,13 @@ public final class KubeClient implements AutoCloseable {
 
   /** Reads one object; empty when it does not exist. */
   public Optional<ObjectNode> get(String apiVersion, String kind, String namespace, String name) {
+    return get(apiVersion, kind, namespace, name, timeout);
+  }
+
+  /** {@link #get(String, String, String, String)} bounded by {@code within} instead of the client's timeout. */
+  public Optional<ObjectNode> get(String apiVersion, String kind, String namespace, String name, Duration within) {
     Kinds.Kind k = Kinds.of(apiVersion, kind);
-    Response r = call(HttpMethod.GET, k.object(namespace, name), Map.of(), null, null, false, 404);
+    Response r = call(within, HttpMethod.GET, k.object(namespace, name), Map.of(), null, null, false, 404);
     return r.status == 404 ? Optional.empty() : Optional.of(withType(r.object(), k));
   }
 
@@ -278,7 +328,14 @@ public final class KubeClient implements AutoCloseable {
 
   // ---- transport ------------------------------------------------------------------------------
 
-  private record Response(int status, JsonNode body) {
+  /** Pass-through marker: keep the raw body (a download, not an API object). */
+  private static final int RAW = -1;
+
+  private record Response(int status, JsonNode body, byte[] raw) {
+    Response(int status, JsonNode body) {
+      this(status, body, null);
+    }
+
     ObjectNode object() {
       if (!(body instanceof ObjectNode o)) {
         throw KubeException.fromStatus(502, null, "the answer", "");
@@ -294,6 +351,11 @@ public final class KubeClient implements AutoCloseable {
    */
   private Response call(HttpMethod method, String path, Map<String, String> query, String contentType,
                         JsonNode body, boolean retryConflict, int... passThrough) {
+    return call(timeout, method, path, query, contentType, body, retryConflict, passThrough);
+  }
+
+  private Response call(Duration timeout, HttpMethod method, String path, Map<String, String> query,
+                        String contentType, JsonNode body, boolean retryConflict, int... passThrough) {
     if (Context.isOnEventLoopThread()) {
       throw new IllegalStateException("blocking Kubernetes call on an event loop thread");
     }
@@ -318,9 +380,17 @@ public final class KubeClient implements AutoCloseable {
       if (remainingMs > 0) {
         try {
           HttpResponse<Buffer> r = once(method, path, query, contentType, payload, remainingMs);
-          Response answer = new Response(r.statusCode(), parse(r.body()));
+          Response answer = contains(passThrough, RAW)
+              ? new Response(r.statusCode(), null, r.body() == null ? new byte[0] : r.body().getBytes())
+              : new Response(r.statusCode(), parse(r.body()));
           if (answer.status / 100 == 2 || contains(passThrough, answer.status)) {
             return answer;
+          }
+          if (answer.status / 100 == 3) {
+            String to = r.getHeader("Location");
+            throw KubeException.redirect("the API server at " + base + " answered " + request + " with a redirect (HTTP "
+                + answer.status + (to == null ? "" : " to " + to) + "); redirects are never followed: check the address"
+                + " (a load balancer or proxy in front of the API server must pass requests through)");
           }
           boolean retry = answer.status == 429 || answer.status >= 500 || (retryConflict && answer.status == 409);
           if (!retry) {
@@ -446,7 +516,7 @@ public final class KubeClient implements AutoCloseable {
     String s = all.toString();
     String what;
     if (s.contains("PKIX") || s.contains("unable to find valid certification path")) {
-      what = "the server's certificate is not signed by the CA in " + config.path();
+      what = "the server's certificate is not signed by " + trustName;
     } else if (s.contains("No subject alternative") || s.contains("No name matching")) {
       what = "the server's certificate does not name " + config.verifiedName()
           + (config.tlsServerName() == null ? "" : " (tls-server-name in " + config.path() + ")");

@@ -17,6 +17,7 @@ import java.util.stream.Collectors;
  *       400/422: 422 {@code kube.invalid}</li>
  *   <li>429 and 5xx after the retries: 502 {@code kube.unavailable}; a TLS failure: 502
  *       {@code kube.tls}; anything else the server answers: 502 {@code kube.error}</li>
+ *   <li>a redirect (3xx): 502 {@code kube.redirect}, never followed</li>
  *   <li>unreachable or too slow within the call's timeout: 504 {@code kube.unreachable}</li>
  * </ul>
  * The message never holds credentials.
@@ -82,6 +83,11 @@ public final class KubeException extends WorkerException {
   /** The API server could not be reached (or answered too slowly) within the call's timeout. */
   static KubeException unreachable(String message, Throwable cause) {
     return new KubeException(504, "kube.unreachable", message, 0, "", List.of(), cause);
+  }
+
+  /** The server answered with a redirect, which is never followed. */
+  static KubeException redirect(String message) {
+    return new KubeException(502, "kube.redirect", message, 0, "", List.of(), null);
   }
 
   /** The TLS handshake failed: wrong CA, wrong host name, or a client certificate refused. */

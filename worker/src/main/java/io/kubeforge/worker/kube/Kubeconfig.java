@@ -148,7 +148,15 @@ public final class Kubeconfig {
     return new Kubeconfig(path, server, tlsServerName, caPem, ca, chain, key, token, who);
   }
 
-  /** The kubeconfig file. */
+  /**
+   * A kubeconfig without a file and without credentials: anonymous requests to {@code server},
+   * verified against {@code ca} (an empty list means the JDK's roots).
+   */
+  static Kubeconfig anonymous(URI server, List<X509Certificate> ca, String who) {
+    return new Kubeconfig(null, server, null, List.copyOf(ca), List.of(), null, null, who);
+  }
+
+  /** The kubeconfig file, or null for an anonymous client. */
   public Path path() {
     return path;
   }

@@ -7,6 +7,7 @@ import io.kubeforge.worker.kube.Applied;
 import io.kubeforge.worker.kube.BootstrapToken;
 import io.kubeforge.worker.kube.ClusterAccess;
 import io.kubeforge.worker.kube.KubeClient;
+import io.kubeforge.worker.kube.KubeadmCerts;
 import io.kubeforge.worker.support.AesGcm;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.RequestFields;
@@ -36,7 +37,7 @@ public final class UploadCertsPhase {
   /** The fields of the request. */
   public static final Set<String> FIELDS;
   /** The Secret's name. */
-  public static final String SECRET = "kubeadm-certs";
+  public static final String SECRET = KubeadmCerts.SECRET;
   /** The Role's and RoleBinding's name. */
   public static final String RBAC_NAME = "kubeadm:kubeadm-certs";
   /** kubeadm's owner-token lifetime ({@code DefaultCertTokenDuration}). */
@@ -61,21 +62,17 @@ public final class UploadCertsPhase {
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     RequestFields f = RequestFields.of(body, FIELDS);
     Path certDir = InputPaths.directory(f.string("cert_dir").orElse("/etc/kubernetes/pki"), "cert_dir");
-    Map<String, Path> files = new TreeMap<>();
-    for (String name : List.of("ca.crt", "ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "sa.pub", "sa.key")) {
-      files.put(name, certDir.resolve(name));
-    }
     List<String> external = List.of("etcd_external_ca_file", "etcd_external_cert_file", "etcd_external_key_file");
+    Path[] externalFiles = null;
     if (external.stream().anyMatch(n -> f.string(n).isPresent())) {
-      String[] names = {"external-etcd-ca.crt", "external-etcd.crt", "external-etcd.key"};
+      externalFiles = new Path[3];
       for (int i = 0; i < 3; i++) {
         String given = f.string(external.get(i)).orElse("");
-        files.put(names[i], given.isEmpty() ? null : InputPaths.file(given, external.get(i)));
+        externalFiles[i] = given.isEmpty() ? null : InputPaths.file(given, external.get(i));
       }
-    } else {
-      files.put("etcd-ca.crt", certDir.resolve("etcd/ca.crt"));
-      files.put("etcd-ca.key", certDir.resolve("etcd/ca.key"));
     }
+    Map<String, Path> files = new TreeMap<>();
+    KubeadmCerts.files(certDir, externalFiles).forEach(files::put);
     boolean generated = f.string("certificate_key").isEmpty();
     byte[] key = generated ? randomKey() : certificateKey(f.string("certificate_key").get());
     try {

@@ -228,12 +228,14 @@ class CapabilitiesTest {
       try {
         c.run(body, true);
       } catch (io.kubeforge.worker.support.WorkerException e) {
-        // e.g. no CA yet (409), or no admin.conf to reach a cluster with (400 naming kubeconfig):
-        // never a documented field refused as unknown or of the wrong type
+        // e.g. no CA yet (409), no admin.conf to reach a cluster with (400 naming kubeconfig), or
+        // a required field (discovery's endpoint, download-certs' key): never a documented field refused as unknown or of the wrong type
         assertThat(e.code()).as(path + ": " + e.getMessage())
             .isNotIn(io.kubeforge.worker.support.RequestFields.UNKNOWN_FIELD, "request.wrong_type");
         if (e.status() == 400) {
-          assertThat(e.field()).as(path + ": " + e.getMessage()).isEqualTo("kubeconfig");
+          assertThat(e.field()).as(path + ": " + e.getMessage())
+              .isEqualTo(Map.of("/v1/discovery", "api_server_endpoint", "/v1/download-certs", "certificate_key")
+                  .getOrDefault(path, "kubeconfig"));
         }
       }
       body.put("not_a_documented_field", null);

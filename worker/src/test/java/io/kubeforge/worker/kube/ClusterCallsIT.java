@@ -208,6 +208,41 @@ class ClusterCallsIT {
 
   @Test
   @Order(6)
+  void downloadCertsWritesWhatUploadCertsSealedAndAWrongKeyWritesNothing() throws Exception {
+    String key = HexFormat.of().formatHex(new byte[32]).replace('0', '7');
+    Path node = dir.resolve("joined-pki");
+    assertThatThrownBy(() -> call("download-certs", false, "cert_dir", node.toString(), "certificate_key", "ab".repeat(32)))
+        .isInstanceOfSatisfying(WorkerException.class, e -> assertThat(e.code()).isEqualTo("download_certs.wrong_key"))
+        .hasMessageContaining("Nothing was written");
+    assertThat(node).doesNotExist();
+    PhaseResult dry = call("download-certs", true, "cert_dir", node.toString(), "certificate_key", key);
+    assertThat(dry.changed()).isTrue();
+    assertThat(node).doesNotExist();
+    PhaseResult r = call("download-certs", false, "cert_dir", node.toString(), "certificate_key", key);
+    assertThat(r.changed()).isTrue();
+    for (String f : List.of("ca.crt", "ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "sa.pub", "sa.key",
+        "etcd/ca.crt", "etcd/ca.key")) {
+      assertThat(Files.readAllBytes(node.resolve(f))).as(f).isEqualTo(Files.readAllBytes(dir.resolve("pki").resolve(f)));
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(node.resolve(f))))
+          .as(f).isEqualTo(f.endsWith(".key") ? "rw-------" : "rw-r--r--");
+    }
+    assertThat(call("download-certs", false, "cert_dir", node.toString(), "certificate_key", key).changed()).isFalse();
+    Files.writeString(node.resolve("sa.pub"), "changed\n");
+    PhaseResult healed = call("download-certs", false, "cert_dir", node.toString(), "certificate_key", key);
+    assertThat(healed.changed()).isTrue();
+    assertThat((List<?>) healed.result().get("backups")).singleElement().asString().contains("sa.pub");
+    try (KubeClient admin = admin()) {
+      ObjectNode s = admin.get("v1", "Secret", "kube-system", "kubeadm-certs").orElseThrow();
+      String owner = s.at("/metadata/ownerReferences/0/name").asText();
+      admin.delete("v1", "Secret", "kube-system", owner, false);
+    }
+    assertThatThrownBy(() -> call("download-certs", false, "cert_dir", dir.resolve("other").toString(), "certificate_key", key))
+        .isInstanceOfSatisfying(WorkerException.class, e -> assertThat(e.code()).isEqualTo("download_certs.expired"));
+    call("upload-certs", false, "cert_dir", dir.resolve("pki").toString(), "certificate_key", key);
+  }
+
+  @Test
+  @Order(7)
   void clusterInfoIsSignedForEverySigningTokenAndKeptByALaterApplyOfItsKubeconfig() {
     try (KubeClient admin = admin()) {
       ObjectNode cm = new ObjectMapper().createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap");

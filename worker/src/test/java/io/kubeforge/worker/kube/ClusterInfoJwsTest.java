@@ -37,4 +37,23 @@ class ClusterInfoJwsTest {
     assertThat(ClusterInfoJws.verify(CONTENT, good, "joshua", "other secret")).isFalse();
     assertThat(ClusterInfoJws.verify(CONTENT, null, "joshua", SECRET)).isFalse();
   }
+
+  @Test
+  void checkSaysWhyASignatureIsRefusedAndAcceptsOnlyHs256ForTheTokensId() {
+    String good = "eyJhbGciOiJIUzI1NiIsImtpZCI6Impvc2h1YSJ9..VShe2taLd-YTrmWuRkcL_8QTNDHYxQIEBsAYYiIj1_8";
+    java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+    String none = b64.encodeToString("{\"alg\":\"none\",\"kid\":\"joshua\"}".getBytes()) + "..";
+    String hs512 = b64.encodeToString("{\"alg\":\"HS512\",\"kid\":\"joshua\"}".getBytes()) + "..x";
+    assertThat(ClusterInfoJws.check(CONTENT, good, "joshua", SECRET)).isEqualTo(ClusterInfoJws.Verdict.VALID);
+    assertThat(ClusterInfoJws.check(CONTENT, good, "joshua", "wrong")).isEqualTo(ClusterInfoJws.Verdict.BAD_SIGNATURE);
+    assertThat(ClusterInfoJws.check(CONTENT + "!", good, "joshua", SECRET)).isEqualTo(ClusterInfoJws.Verdict.BAD_SIGNATURE);
+    assertThat(ClusterInfoJws.check(CONTENT, good, "abcdef", SECRET)).isEqualTo(ClusterInfoJws.Verdict.WRONG_KEY_ID);
+    assertThat(ClusterInfoJws.check(CONTENT, none, "joshua", SECRET)).isEqualTo(ClusterInfoJws.Verdict.WRONG_ALGORITHM);
+    assertThat(ClusterInfoJws.check(CONTENT, hs512, "joshua", SECRET)).isEqualTo(ClusterInfoJws.Verdict.WRONG_ALGORITHM);
+    assertThat(ClusterInfoJws.algorithm(none)).isEqualTo("none");
+    String attached = good.replace("..", "." + b64.encodeToString(CONTENT.getBytes()) + ".");
+    for (String bad : new String[] {attached, "", "x", "not base64!..sig", good.replace("..", ".")}) {
+      assertThat(ClusterInfoJws.check(CONTENT, bad, "joshua", SECRET)).as(bad).isEqualTo(ClusterInfoJws.Verdict.MALFORMED);
+    }
+  }
 }

@@ -34,6 +34,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cluster_proofs import Proofs, hosts_file  # noqa: E402
 from controlplane import Client, KubeconfigIdentity  # noqa: E402
 from worker_tree import Worker  # noqa: E402
 
@@ -220,40 +221,35 @@ def named_server(etc: Path, scratch: Path) -> tuple[Path, str]:
     return out, str(wrapper)
 
 
-def run_worker(a, etc: Path, sup: Client, config: str, pki: Path, scratch: Path) -> None:
-    etc, java = named_server(etc, scratch)
-    w = Worker(java, Path(a.jar), scratch / "home", scratch / "worker.log")
+def run_worker(a, etc: Path, sup: Client, config: str, pki: Path, w: Worker) -> None:
     calls: list = []
     body = {"kubeadm_config": Path(a.config).read_text(), "kubeconfig_dir": str(etc)}
-    try:
-        # the token Secret is bootstrap_token's (kubeadm's bootstrap-token phase makes one too)
-        token_body = {"kubeconfig_dir": str(etc)}
-        w.post("/v1/bootstrap-token", token_body, calls)
-        t0 = time.monotonic()
-        first = w.post("/v1/cluster-bootstrap", body, calls)
-        t1 = time.monotonic()
-        acts = {o["action"] for o in first["result"]["objects"]}
-        check("cluster-bootstrap: first run applies every object", lambda: (
-            None if first["changed"] else (_ for _ in ()).throw(AssertionError("changed=false"))) or
-            f"{len(first['result']['objects'])} objects ({', '.join(sorted(acts))}) in {t1 - t0:.1f}s")
-        before = dump(sup, config, pki)["resourceVersions"]
-        dry = w.post("/v1/cluster-bootstrap", dict(body, dry_run=True), calls)
-        second = w.post("/v1/cluster-bootstrap", body, calls)
-        after = dump(sup, config, pki)["resourceVersions"]
+    # the token Secret is bootstrap_token's (kubeadm's bootstrap-token phase makes one too)
+    token_body = {"kubeconfig_dir": str(etc)}
+    w.post("/v1/bootstrap-token", token_body, calls)
+    t0 = time.monotonic()
+    first = w.post("/v1/cluster-bootstrap", body, calls)
+    t1 = time.monotonic()
+    acts = {o["action"] for o in first["result"]["objects"]}
+    check("cluster-bootstrap: first run applies every object", lambda: (
+        None if first["changed"] else (_ for _ in ()).throw(AssertionError("changed=false"))) or
+        f"{len(first['result']['objects'])} objects ({', '.join(sorted(acts))}) in {t1 - t0:.1f}s")
+    before = dump(sup, config, pki)["resourceVersions"]
+    dry = w.post("/v1/cluster-bootstrap", dict(body, dry_run=True), calls)
+    second = w.post("/v1/cluster-bootstrap", body, calls)
+    after = dump(sup, config, pki)["resourceVersions"]
 
-        def idempotent():
-            assert not second["changed"], "second run changed=true: " + json.dumps(
-                [o for o in second["result"]["objects"] if o["action"] != "unchanged"])
-            assert not dry["changed"], "check-mode run after the first reports changed=true"
-            # the Node is also written by the controller-manager's node lifecycle controller (taints,
-            # status of a Node without kubelet); for it the second run's "unchanged" is the proof
-            moved = {k: (v, after.get(k)) for k, v in before.items() if after.get(k) != v and not k.startswith("Node ")}
-            assert not moved, f"resourceVersions moved: {moved}"
-            return f"{len(before) - 1} resourceVersions unchanged (Node: action unchanged), {len(second['result']['objects'])} objects unchanged"
-        check("cluster-bootstrap: second run (and check mode) changed=false, no write", idempotent)
-        (Path(a.dump).parent / "cluster-bootstrap-calls.json").write_text(json.dumps(calls, indent=1))
-    finally:
-        w.stop()
+    def idempotent():
+        assert not second["changed"], "second run changed=true: " + json.dumps(
+            [o for o in second["result"]["objects"] if o["action"] != "unchanged"])
+        assert not dry["changed"], "check-mode run after the first reports changed=true"
+        # the Node is also written by the controller-manager's node lifecycle controller (taints,
+        # status of a Node without kubelet); for it the second run's "unchanged" is the proof
+        moved = {k: (v, after.get(k)) for k, v in before.items() if after.get(k) != v and not k.startswith("Node ")}
+        assert not moved, f"resourceVersions moved: {moved}"
+        return f"{len(before) - 1} resourceVersions unchanged (Node: action unchanged), {len(second['result']['objects'])} objects unchanged"
+    check("cluster-bootstrap: second run (and check mode) changed=false, no write", idempotent)
+    (Path(a.dump).parent / "cluster-bootstrap-calls.json").write_text(json.dumps(calls, indent=1))
 
 
 def do_diff(a) -> int:
@@ -317,10 +313,23 @@ def main() -> int:
     register_node(sup)
     if a.mode == "kubeadm":
         run_kubeadm(a, etc, sup)
-    else:
-        run_worker(a, etc, sup, name, pki, scratch)
-    access_checks(admin, anon)
-    Path(a.dump).write_text(json.dumps(dump(sup, name, pki), indent=1, sort_keys=True))
+        access_checks(admin, anon)
+        Path(a.dump).write_text(json.dumps(dump(sup, name, pki), indent=1, sort_keys=True))
+        return 0 if all(results) else 1
+    named, java = named_server(etc, scratch)
+    w = Worker(java, Path(a.jar), scratch / "home", scratch / "worker.log")
+    try:
+        run_worker(a, named, sup, name, pki, w)
+        access_checks(admin, anon)
+        Path(a.dump).write_text(json.dumps(dump(sup, name, pki), indent=1, sort_keys=True))
+        # after the dump, so that nothing they add can show in the object diff
+        proofs = Proofs(w, sup, named, pki, Path(a.bin), scratch, hosts_file(scratch), Path(a.config).read_text(), check)
+        try:
+            proofs.run()
+        finally:
+            (Path(a.dump).parent / "cluster-proofs-calls.json").write_text(json.dumps(proofs.calls, indent=1))
+    finally:
+        w.stop()
     return 0 if all(results) else 1
 
 

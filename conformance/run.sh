@@ -147,7 +147,7 @@ for c in "${configs[@]}"; do
   kthen=(); wthen=()
   if [[ -d "$repo/worker/src/test/resources/golden/cluster/$c" ]]; then
     kthen=(--then "'$py' '$here/cluster_phase.py' kubeadm --bin '$bin' --config '$cfg' --dump '$d/cluster-kubeadm.json'")
-    wthen=(--then "'$py' '$here/cluster_phase.py' worker --jar '$jar' --config '$cfg' --dump '$d/cluster-worker.json'")
+    wthen=(--then "'$py' '$here/cluster_phase.py' worker --jar '$jar' --bin '$bin' --config '$cfg' --dump '$d/cluster-worker.json'")
   fi
   boot "$c kubeadm" "$d/kubeadm-tree" "$d/kubeadm-run" "${kthen[@]}"
   stamp "$c: kubeadm control plane"

@@ -2,7 +2,7 @@
 """Let the real kubeforge worker write its /etc/kubernetes tree for one kubeadm config.
 
     worker_tree.py --jar worker/target-conf/kubeforge-worker.jar --config configs/single-stack.yaml \
-                   --out DIR [--encryption secretbox]
+                   --out DIR [--encryption secretbox] [--kubelet-out KDIR]
 
 The counterpart of run_kubeadm_reference.py: the same kubeadm YAML goes to the worker as
 `kubeadm_config` of POST /v1/pki, /v1/kubeconfigs and /v1/static-pods (and, with --encryption,
@@ -25,6 +25,11 @@ apiserver-etcd-client, POST /v1/static-pods with the fixture and manifest_dir
 /etc/kubernetes/external-etcd writes its etcd.yaml (the other three manifests of that call are
 dropped).
 
+With --kubelet-out, POST /v1/kubelet-config (same kubeadm_config, no path option: the worker's
+default /var/lib/kubelet) writes config.yaml, kubeadm-flags.env and instance-config.yaml; KDIR is
+bind-mounted over /var/lib/kubelet, so they end up in KDIR (outside the tree, like kubeadm's
+kubelet-start phase; node.py runs a kubelet with them).
+
 DIR ends up with pki/, *.conf, manifests/, [encryption/], [external-etcd/] and .kubeforge/ (the
 worker's log and every request/response, which carry no key material). Standard library only.
 Exit 0 on success.
@@ -45,6 +50,7 @@ import urllib.request
 from pathlib import Path
 
 ETC_K8S = "/etc/kubernetes"
+VAR_LIB_KUBELET = "/var/lib/kubelet"
 
 
 def log(msg: str) -> None:
@@ -124,8 +130,9 @@ class Worker:
         self.fh.close()
 
 
-def setup_mounts(tree: Path, scratch: Path) -> list[tuple[str, Path]]:
-    """Inside the private mount namespace: overlay /etc and /var, bind tree over /etc/kubernetes."""
+def setup_mounts(tree: Path, scratch: Path, kubelet_out: Path | None = None) -> list[tuple[str, Path]]:
+    """Inside the private mount namespace: overlay /etc and /var, bind tree over /etc/kubernetes
+    (and kubelet_out over /var/lib/kubelet)."""
     def run(*cmd: str) -> None:
         subprocess.run(cmd, check=True)
     uppers = []
@@ -139,21 +146,27 @@ def setup_mounts(tree: Path, scratch: Path) -> list[tuple[str, Path]]:
     Path(ETC_K8S).mkdir(exist_ok=True)  # lands in the /etc upper dir only
     run("mount", "--bind", str(tree), ETC_K8S)
     log(f"mount namespace: /etc and /var overlaid (upper dirs in {scratch}), {tree} bound over {ETC_K8S}")
+    if kubelet_out is not None:
+        Path(VAR_LIB_KUBELET).mkdir(parents=True, exist_ok=True)  # in the /var upper dir only
+        run("mount", "--bind", str(kubelet_out), VAR_LIB_KUBELET)
+        log(f"{kubelet_out} bound over {VAR_LIB_KUBELET}")
     return uppers
 
 
-def stray_writes(uppers: list[tuple[str, Path]]) -> list[str]:
-    """Paths the worker created or changed outside /etc/kubernetes (overlay upper dirs)."""
+def stray_writes(uppers: list[tuple[str, Path]], mount_points: tuple[str, ...] = (ETC_K8S,)) -> list[str]:
+    """Paths the worker created or changed outside the bound folders (overlay upper dirs)."""
+    ours = {Path(m) for m in mount_points}
+    parents = {q for m in ours for q in m.parents}
     out = []
     for lower, up in uppers:
         for dirpath, dirnames, filenames in os.walk(up):
             rel_dir = Path(dirpath).relative_to(up)
             for n in dirnames + filenames:
                 p = Path(lower) / rel_dir / n
-                if str(p) == ETC_K8S:
-                    continue  # our mount point
+                if p in ours or p in parents:
+                    continue  # our mount points and the folders made for them
                 out.append(str(p))
-            if Path(lower) / rel_dir == Path(ETC_K8S):
+            if Path(lower) / rel_dir in ours:
                 dirnames[:] = []
     return out
 
@@ -174,6 +187,8 @@ def render(a: argparse.Namespace, meta: Path) -> None:
             r = w.post("/v1/encryption-config", {"kubeadm_config": text, "provider": a.encryption}, calls)
             pods["encryption_config_path"] = r["result"]["path"]
         w.post("/v1/static-pods", pods, calls)
+        if a.kubelet_out:
+            w.post("/v1/kubelet-config", {"kubeadm_config": text}, calls)
         if external:
             ext = f"{ETC_K8S}/external-etcd"
             w.post("/v1/static-pods", {"kubeadm_config": fixture, "manifest_dir": ext}, calls)
@@ -191,11 +206,13 @@ def main() -> int:
     ap.add_argument("--config", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--encryption", metavar="PROVIDER", help="also POST /v1/encryption-config (secretbox, aesgcm, aescbc) and wire it")
+    ap.add_argument("--kubelet-out", type=Path, help="also POST /v1/kubelet-config; its files land here")
     ap.add_argument("--java", default=shutil.which("java") or "java")
     ap.add_argument("--in-mountns", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args()
     a.jar, a.config, a.out = a.jar.resolve(), a.config.resolve(), a.out.resolve()
+    a.kubelet_out = a.kubelet_out.resolve() if a.kubelet_out else None
     if not a.jar.is_file():
         raise SystemExit(f"no worker jar at {a.jar} (mvn -Dkf.buildDir=... package)")
 
@@ -205,6 +222,10 @@ def main() -> int:
         if a.out.exists() and any(a.out.iterdir()):
             raise SystemExit(f"{a.out} exists and is not empty")
         a.out.mkdir(parents=True, exist_ok=True)
+        if a.kubelet_out:
+            if a.kubelet_out.exists() and any(a.kubelet_out.iterdir()):
+                raise SystemExit(f"{a.kubelet_out} exists and is not empty")
+            a.kubelet_out.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix="kf-worker-ns-"))
         try:
             argv = [sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--in-mountns", "--scratch", str(scratch)]
@@ -218,10 +239,10 @@ def main() -> int:
 
     meta = a.out / ".kubeforge"
     meta.mkdir(exist_ok=True)
-    uppers = setup_mounts(a.out, a.scratch)
+    uppers = setup_mounts(a.out, a.scratch, a.kubelet_out)
     shutil.copyfile(a.config, meta / "kubeadm-config.yaml")
     render(a, meta)
-    stray = stray_writes(uppers)
+    stray = stray_writes(uppers, (ETC_K8S, VAR_LIB_KUBELET) if a.kubelet_out else (ETC_K8S,))
     if stray:
         log("the worker wrote outside /etc/kubernetes: " + ", ".join(stray))
         return 1

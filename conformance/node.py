@@ -1,0 +1,646 @@
+#!/usr/bin/env python3
+"""A real node for a kubeadm-shaped tree: containerd + runc + the kubelet run its static pods.
+
+    node.py --bin BIN_DIR --tree TREE --kubelet-files KDIR [--work DIR] [--images DIR] [--hold SECONDS]
+
+TREE is an /etc/kubernetes-shaped folder (pki/, *.conf, manifests/) and KDIR holds the kubelet's
+files of the same tree: config.yaml, kubeadm-flags.env [, instance-config.yaml], as kubeadm's
+kubelet-start phase (run_kubeadm_reference.py --kubelet-out) or the worker's POST /v1/kubelet-config
+(worker_tree.py --kubelet-out) writes them to /var/lib/kubelet. Nothing is rewritten: the kubelet
+reads the manifests, config.yaml, kubeadm-flags.env and kubelet.conf at the paths of a real node.
+
+How (root): the script re-runs itself under `unshare --net --mount --pid --fork --kill-child`:
+  * network namespace: `lo` up with the tree's advertise address(es), as controlplane.py --netns;
+    the kubelet gets --node-ip <advertise address> (the namespace has no default route);
+  * mount namespace (private): /etc, /var, /run and /usr are overlays whose upper dirs are in WORK/scratch/ns, so
+    nothing is written to the host's; TREE is bound read-only over /etc/kubernetes, WORK/scratch/kubelet
+    (KDIR's files copied in) over /var/lib/kubelet, WORK/logs/pods over /var/log/pods. containerd's
+    root and state and runc's root are in WORK (real disk: overlayfs cannot stack on overlayfs);
+    its socket is the tree's criSocket, /run/containerd/containerd.sock;
+  * PID namespace: this script is its PID 1. When it ends, however it ends (even SIGKILL), the
+    kernel kills every process in it: kubelet, containerd, shims, containers.
+It starts containerd (BIN/containerd, Debian's runc, BIN/cni plugins), imports the images that
+images.py makes from BIN (`ctr -n k8s.io images import`; tags from the manifests and the sandbox
+image), starts the kubelet as kubeadm's systemd drop-in does (--bootstrap-kubeconfig,
+--kubeconfig=/etc/kubernetes/kubelet.conf, --config=/var/lib/kubelet/config.yaml,
+$KUBELET_KUBEADM_ARGS, $KUBELET_EXTRA_ARGS) plus --config-dir with the machine overrides (below),
+then checks, through the API server that the kubelet itself runs:
+  * the four static pods are Ready (their mirror pods);
+  * the node registered as system:node:<name> with the tree's kubelet.conf;
+  * with a CNI bridge config written after registration (as a network add-on would), it is Ready;
+  * a pod created through the API is scheduled on it, gets an address from the pod subnet (the
+    node's podCIDR when kube-controller-manager allocates them, else DEFAULT_POD_SUBNET) and
+    answers HTTP (the etcd image, serving /version).
+Stopping (pass, fail, Ctrl-C, SIGTERM): the kubelet (SIGTERM, SIGKILL after 10 s), then every
+other process of the PID namespace by PID (containers first, containerd last), shim sockets under
+/run/containerd/s removed, mounts under the node's folders unmounted, the pod cgroups the kubelet
+made removed (only when there were none before); the outer script removes WORK's scratch and keeps
+WORK/logs.
+
+MACHINE_OVERRIDES is the one place where settings differ from the tree's files, each with the
+reason and only when this machine needs it. A kubelet refusing what a tree wrote is a finding
+about that tree, never a reason for an override.
+
+Prints one PASS/FAIL line per check and "N passed, N failed". Exit 0 all pass, 1 a check failed,
+2 the node did not come up. Python 3.11 standard library + PyYAML.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import http.client
+import ipaddress
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import controlplane as cp  # noqa: E402  (Client, KubeconfigIdentity, setup_netns, tree_addresses)
+import images  # noqa: E402
+
+STOP_GRACE_S = 10.0
+CRI_SOCKET = "/run/containerd/containerd.sock"
+DEFAULT_POD_SUBNET = "10.244.0.0/24"  # when kube-controller-manager allocates no podCIDR (no podSubnet)
+COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]
+PROBE_POD = "kf-node-probe"
+# the host folders the node may write to (DirectoryOrCreate host paths such as kube-controller-manager's
+# /usr/libexec/kubernetes/kubelet-plugins/volume/exec, /var/lib/etcd, containerd's socket): overlays
+OVERLAID = ("/etc", "/var", "/run", "/usr")
+
+
+def log(msg: str) -> None:
+    print(f"[node {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def run(*cmd: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, **kw)
+
+
+# ----------------------------------------------------------------------------------------------
+# what this machine needs (one place; see the module doc)
+# ----------------------------------------------------------------------------------------------
+def has_cap(bit: int) -> bool:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return bool(int(line.split()[1], 16) >> bit & 1)
+    return False
+
+
+def machine_overrides() -> tuple[dict, dict]:
+    """(kubelet drop-in fields, containerd CRI runtime settings), each with its reason. Besides these,
+    the kubelet gets --node-ip (KUBELET_EXTRA_ARGS): the namespace has no default route to find it by."""
+    kubelet: dict[str, tuple[object, str]] = {}
+    containerd: dict[str, tuple[object, str]] = {}
+    if not Path("/run/systemd/system").is_dir():
+        kubelet["cgroupDriver"] = ("cgroupfs", "no systemd as PID 1: the systemd cgroup driver has nobody to talk to")
+    if Path("/sys/fs/cgroup/cgroup.controllers").exists() is False:
+        kubelet["failCgroupV1"] = (False, "cgroup v1 host: kubelet 1.34 only warns, 1.35 refuses by default")
+    if len(Path("/proc/swaps").read_text().splitlines()) > 1:
+        kubelet["failSwapOn"] = (False, "swap is on")
+    if not has_cap(24):  # CAP_SYS_RESOURCE
+        kubelet["oomScoreAdj"] = (0, "no CAP_SYS_RESOURCE: the kubelet cannot lower its own oom_score_adj")
+        containerd["restrict_oom_score_adj"] = (True, "no CAP_SYS_RESOURCE: runc cannot lower a container's "
+                                                "oom_score_adj and every sandbox fails")
+    kubelet["imageGCHighThresholdPercent"] = (100, "images exist only locally: nothing can be pulled back")
+    kubelet["imageGCLowThresholdPercent"] = (99, "images exist only locally: nothing can be pulled back")
+    return kubelet, containerd
+
+
+# ----------------------------------------------------------------------------------------------
+# processes (this script is PID 1 of its PID namespace: it reaps orphans, e.g. the shims)
+# ----------------------------------------------------------------------------------------------
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class Proc:
+    def __init__(self, name: str, argv: list[str], logfile: Path, env: dict | None = None):
+        self.name, self.logfile = name, logfile
+        self.fh = logfile.open("ab")
+        self.fh.write(("$ " + shlex.join(argv) + "\n").encode())
+        self.fh.flush()
+        log(f"starting {name}: {shlex.join(argv)}")
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.fh, stderr=subprocess.STDOUT,
+                                  start_new_session=True, env=env)
+
+    def alive(self) -> bool:
+        return self.p.poll() is None
+
+    def tail(self, n: int = 40) -> str:
+        return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-n:])
+
+    def stop(self) -> None:
+        if self.alive():
+            try:
+                os.killpg(self.p.pid, signal.SIGTERM)
+                self.p.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                log(f"{self.name} ignored SIGTERM for {STOP_GRACE_S:.0f}s: SIGKILL")
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self.fh.close()
+
+
+def reap_orphans(known: set[int]) -> None:
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit() or int(d.name) in known:
+            continue
+        try:
+            st = (d / "stat").read_text()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        if fields[0] == "Z" and int(fields[1]) == os.getpid():
+            try:
+                os.waitpid(int(d.name), os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
+def other_pids() -> list[int]:
+    me = os.getpid()
+    return [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and int(d.name) != me]
+
+
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
+# ----------------------------------------------------------------------------------------------
+# the node
+# ----------------------------------------------------------------------------------------------
+class NotUp(Exception):
+    pass
+
+
+class Node:
+    def __init__(self, a: argparse.Namespace):
+        self.bin, self.tree, self.kfiles, self.work = a.bin, a.tree, a.kubelet_files, a.work
+        self.images_dir = a.images or (self.work / "scratch" / "images")
+        self.logs = self.work / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.scratch = self.work / "scratch"
+        self.procs: list[Proc] = []
+        self.results: list[tuple[str, bool, str]] = []
+        self.manifests = {m.stem: yaml.safe_load(m.read_text()) for m in (self.tree / "manifests").glob("*.yaml")}
+        self.addresses = cp.tree_addresses(self.tree)
+        api_cmd = self.manifests["kube-apiserver"]["spec"]["containers"][0]["command"]
+        self.advertise = cp.flag_value(api_cmd, "advertise-address")
+        self.port = int(cp.flag_value(api_cmd, "secure-port") or 6443)
+        kcm_cmd = self.manifests["kube-controller-manager"]["spec"]["containers"][0]["command"]
+        self.allocates_cidrs = cp.flag_value(kcm_cmd, "allocate-node-cidrs") == "true"
+        self.flags_env = self.read_flags_env()
+        self.node_name = self.flag("hostname-override") or os.uname().nodename.lower()
+        self.kubelet_cfg = yaml.safe_load((self.kfiles / "config.yaml").read_text())
+        self.cgroups_before = {c for c in self.cgroup_roots() if c.exists()}
+        self.t0 = time.monotonic()
+
+    # --- files ----------------------------------------------------------------------------------
+    def read_flags_env(self) -> list[str]:
+        f = self.kfiles / "kubeadm-flags.env"
+        for line in f.read_text().splitlines():
+            if line.startswith("KUBELET_KUBEADM_ARGS="):
+                return shlex.split(line.split("=", 1)[1])[0].split()  # systemd: the value, word-split
+        raise SystemExit(f"{f}: no KUBELET_KUBEADM_ARGS")
+
+    def flag(self, name: str) -> str | None:
+        for a in self.flags_env:
+            if a.startswith(f"--{name}="):
+                return a.split("=", 1)[1]
+        return None
+
+    def sandbox_image(self) -> str:
+        return self.flag("pod-infra-container-image") or f"registry.k8s.io/pause:{images.PAUSE_VERSION}"
+
+    def mounts(self) -> None:
+        ns = self.scratch / "ns"
+        for lower in OVERLAID:
+            name = lower.strip("/")
+            up, wk = ns / f"{name}-upper", ns / f"{name}-work"
+            up.mkdir(parents=True)
+            wk.mkdir(parents=True)
+            run("mount", "-t", "overlay", "overlay", "-o", f"lowerdir={lower},upperdir={up},workdir={wk}", lower)
+        kubelet_dir = self.scratch / "kubelet"
+        kubelet_dir.mkdir(mode=0o700)
+        for f in self.kfiles.iterdir():
+            shutil.copy2(f, kubelet_dir / f.name)
+        pod_logs = self.logs / "pods"
+        pod_logs.mkdir(exist_ok=True)
+        binds = [(self.tree, "/etc/kubernetes", True), (kubelet_dir, "/var/lib/kubelet", False),
+                 (pod_logs, "/var/log/pods", False)]
+        for src, dst, ro in binds:
+            Path(dst).mkdir(parents=True, exist_ok=True)  # in an upper dir only
+            run("mount", "--bind", str(src), dst)
+            if ro:
+                run("mount", "-o", "remount,bind,ro", dst)
+        log(f"mount namespace: {', '.join(OVERLAID)} overlaid (upper dirs in {ns}); {self.tree} read-only over "
+            f"/etc/kubernetes, {kubelet_dir} over /var/lib/kubelet, {pod_logs} over /var/log/pods")
+
+    def containerd_config(self, overrides: dict) -> Path:
+        ctd = self.scratch / "containerd"
+        for d in ("root", "state", "runc"):
+            (ctd / d).mkdir(parents=True, exist_ok=True)
+        self.cni_conf = self.scratch / "cni" / "net.d"
+        self.cni_conf.mkdir(parents=True)
+        reasons = "".join(f"# {k}: {why}\n" for k, (_, why) in overrides.items())
+        extra = "".join(f"  {k} = {json.dumps(v)}\n" for k, (v, _) in overrides.items())
+        text = f"""# containerd for node.py. Machine overrides, each with its reason:
+{reasons}version = 3
+root = "{ctd / 'root'}"
+state = "{ctd / 'state'}"
+
+[grpc]
+  address = "{CRI_SOCKET}"
+
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "overlayfs"
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = "{self.sandbox_image()}"
+
+[plugins.'io.containerd.cri.v1.runtime']
+{extra}  [plugins.'io.containerd.cri.v1.runtime'.containerd]
+    default_runtime_name = "runc"
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+        BinaryName = "{shutil.which('runc') or '/usr/sbin/runc'}"
+        Root = "{ctd / 'runc'}"
+        SystemdCgroup = false
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ["{self.bin / 'cni'}"]
+    conf_dir = "{self.cni_conf}"
+"""
+        path = ctd / "config.toml"
+        path.write_text(text)
+        return path
+
+    def kubelet_dropin(self, overrides: dict) -> Path:
+        d = self.scratch / "kubelet.conf.d"
+        d.mkdir()
+        body = {"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration"}
+        body.update({k: v for k, (v, _) in overrides.items()})
+        reasons = "".join(f"# {k}: {why}\n" for k, (_, why) in overrides.items())
+        (d / "50-kubeforge-machine.conf").write_text("# node.py: what this machine needs\n" + reasons +
+                                                     yaml.safe_dump(body, sort_keys=False))
+        return d
+
+    # --- start ----------------------------------------------------------------------------------
+    def env(self) -> dict:
+        return {"PATH": f"{self.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "HOME": "/root", "LANG": "C.UTF-8"}
+
+    def start(self, name: str, argv: list[str]) -> Proc:
+        p = Proc(name, argv, self.logs / f"{name}.log", env=self.env())
+        self.procs.append(p)
+        return p
+
+    def wait(self, what: str, probe, timeout: float, watch: list[Proc] = ()) -> object:
+        deadline = time.monotonic() + timeout
+        last = "not tried"
+        while time.monotonic() < deadline:
+            reap_orphans({p.p.pid for p in self.procs})
+            for p in watch:
+                if not p.alive():
+                    raise NotUp(f"{p.name} exited ({p.p.returncode}) while waiting for {what}:\n{p.tail()}")
+            try:
+                ok, last = probe()
+                if ok:
+                    return last
+            except Exception as e:  # noqa: BLE001 - any failure means "not yet"
+                last = f"{type(e).__name__}: {e}"
+            time.sleep(1)
+        raise NotUp(f"no {what} within {timeout:.0f}s (last: {str(last)[:600]})")
+
+    def ctr(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.bin / "ctr"), "--address", CRI_SOCKET, "-n", "k8s.io", *args],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env())
+
+    def boot(self) -> None:
+        cp.setup_netns(self.addresses)
+        self.mounts()
+        k_over, c_over = machine_overrides()
+        for k, (v, why) in {**k_over, **c_over}.items():
+            log(f"machine override {k}={v}: {why}")
+        cfg = self.containerd_config(c_over)
+        dropin = self.kubelet_dropin(k_over)
+
+        ctd = self.start("containerd", [str(self.bin / "containerd"), "--config", str(cfg)])
+        self.wait("containerd socket", lambda: (self.ctr("version").returncode == 0, "ctr version"), 30, [ctd])
+        log(f"containerd up ({time.monotonic() - self.t0:.1f}s)")
+
+        tags = sorted({c["image"] for m in self.manifests.values() for c in m["spec"]["containers"]}
+                      | {self.sandbox_image()})
+        self.images_dir.mkdir(parents=True, exist_ok=True)
+        for tag in tags:
+            name, dest, entrypoint = images.image_for(tag)
+            tar = images.archive(tag, self.bin / name, dest, entrypoint, self.images_dir)
+            r = self.ctr("images", "import", "--platform", "linux/amd64", str(tar))
+            if r.returncode != 0:
+                raise NotUp(f"ctr images import {tar}: {r.stdout}")
+        listed = self.ctr("images", "ls", "-q").stdout.split()
+        missing = [t for t in tags if t not in listed]
+        if missing:
+            raise NotUp(f"images not in containerd after import: {missing}")
+        log(f"images imported: {', '.join(tags)} ({time.monotonic() - self.t0:.1f}s)")
+
+        argv = [str(self.bin / "kubelet"),
+                "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
+                "--kubeconfig=/etc/kubernetes/kubelet.conf",
+                "--config=/var/lib/kubelet/config.yaml",
+                *self.flags_env,
+                f"--node-ip={self.advertise}",
+                f"--config-dir={dropin}"]
+        self.kubelet = self.start("kubelet", argv)
+        self.t_kubelet = time.monotonic()
+
+    # --- API ------------------------------------------------------------------------------------
+    def api(self) -> cp.Client:
+        if not hasattr(self, "_admin"):
+            self._admin = cp.KubeconfigIdentity(self.tree / "admin.conf", self.scratch / "keys")
+        c = self._admin.client()
+        c.ip, c.port = self.advertise, self.port
+        return c
+
+    def get(self, path: str) -> dict | None:
+        st, body = self.api().request("GET", path)
+        if st == 404:
+            return None
+        if st != 200:
+            raise AssertionError(f"GET {path}: HTTP {st} {body[:300]!r}")
+        return json.loads(body)
+
+    @staticmethod
+    def ready(obj: dict | None) -> bool:
+        conds = ((obj or {}).get("status") or {}).get("conditions") or []
+        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds)
+
+    # --- checks ---------------------------------------------------------------------------------
+    def check(self, name: str, fn) -> bool:
+        try:
+            detail = fn() or ""
+            self.results.append((name, True, detail))
+            print(f"PASS {name}{': ' + detail if detail else ''}", flush=True)
+            return True
+        except Exception as e:  # noqa: BLE001
+            self.results.append((name, False, f"{type(e).__name__}: {e}"))
+            print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
+            if not isinstance(e, (AssertionError, NotUp)):
+                traceback.print_exc()
+            return False
+
+    def elapsed(self) -> str:
+        return f"{time.monotonic() - self.t_kubelet:.0f}s after the kubelet started"
+
+    def chk_static_pod(self, comp: str) -> str:
+        path = f"/api/v1/namespaces/kube-system/pods/{comp}-{self.node_name}"
+        pod = self.wait(f"{comp} Ready", lambda: (self.ready(p := self.get(path)), p), 180, [self.kubelet])
+        c = pod["spec"]["containers"][0]
+        return f"mirror pod Ready, image {c['image']}, {self.elapsed()}"
+
+    def chk_registered(self) -> str:
+        node = self.wait("Node object", lambda: ((n := self.get(f"/api/v1/nodes/{self.node_name}")) is not None, n),
+                         60, [self.kubelet])
+        ident = cp.KubeconfigIdentity(self.tree / "kubelet.conf", self.scratch / "keys")
+        c = ident.client()
+        c.ip, c.port = self.advertise, self.port
+        who = cp.self_subject_review(c)
+        want = f"system:node:{self.node_name}"
+        if who["username"] != want or "system:nodes" not in who.get("groups", []):
+            raise AssertionError(f"kubelet.conf is {who}, expected {want} in system:nodes")
+        addrs = [a["address"] for a in node["status"].get("addresses", []) if a["type"] == "InternalIP"]
+        if self.advertise not in addrs:
+            raise AssertionError(f"Node InternalIP {addrs}, expected {self.advertise}")
+        lease = self.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{self.node_name}")
+        if not lease or lease["spec"].get("holderIdentity") != self.node_name:
+            raise AssertionError(f"node lease: {lease and lease['spec']}")
+        return f"Node {self.node_name} (InternalIP {self.advertise}), lease held; kubelet.conf is {want} in system:nodes"
+
+    def pod_subnets(self) -> list[str]:
+        if self.allocates_cidrs:
+            node = self.wait("Node podCIDRs", lambda: (bool((n := self.get(f"/api/v1/nodes/{self.node_name}"))
+                                                            ["spec"].get("podCIDRs")), n), 60, [self.kubelet])
+            return node["spec"]["podCIDRs"]
+        return [DEFAULT_POD_SUBNET]
+
+    def write_cni(self, subnets: list[str]) -> None:
+        ranges = [[{"subnet": s}] for s in subnets]
+        routes = [{"dst": "0.0.0.0/0" if ipaddress.ip_network(s).version == 4 else "::/0"} for s in subnets]
+        conf = {"cniVersion": "1.0.0", "name": "kf-node", "plugins": [
+            {"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": False, "hairpinMode": True,
+             "ipam": {"type": "host-local", "ranges": ranges, "routes": routes}},
+            {"type": "portmap", "capabilities": {"portMappings": True}}]}
+        (self.cni_conf / "10-kf-node.conflist").write_text(json.dumps(conf, indent=2) + "\n")
+        log(f"CNI bridge config written: pod subnet(s) {', '.join(subnets)}")
+
+    def chk_node_ready(self) -> str:
+        self.subnets = self.pod_subnets()
+        t = time.monotonic()
+        self.write_cni(self.subnets)
+        self.wait("Node Ready", lambda: (self.ready(self.get(f"/api/v1/nodes/{self.node_name}")), "NotReady"),
+                  120, [self.kubelet])
+        return f"Ready {time.monotonic() - t:.0f}s after the CNI config (pod subnet {', '.join(self.subnets)})"
+
+    def chk_pod(self) -> str:
+        self.wait("ServiceAccount default/default",
+                  lambda: (self.get("/api/v1/namespaces/default/serviceaccounts/default") is not None, "absent"), 60)
+        etcd_image = self.manifests["etcd"]["spec"]["containers"][0]["image"]
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": PROBE_POD, "namespace": "default"},
+               "spec": {"containers": [{
+                   "name": "http", "image": etcd_image, "imagePullPolicy": "Never",
+                   "command": ["etcd", "--name=probe", "--data-dir=/data",
+                               "--listen-client-urls=http://0.0.0.0:2379", "--advertise-client-urls=http://127.0.0.1:2379",
+                               "--listen-peer-urls=http://127.0.0.1:2380",
+                               "--initial-advertise-peer-urls=http://127.0.0.1:2380",
+                               "--initial-cluster=probe=http://127.0.0.1:2380"],
+                   "ports": [{"containerPort": 2379}],
+                   "readinessProbe": {"httpGet": {"path": "/health", "port": 2379}, "periodSeconds": 1},
+                   "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+                   "volumes": [{"name": "data", "emptyDir": {}}],
+                   "terminationGracePeriodSeconds": 1}}
+        self.api().json("POST", "/api/v1/namespaces/default/pods", pod)
+        t = time.monotonic()
+        path = f"/api/v1/namespaces/default/pods/{PROBE_POD}"
+        got = self.wait("test pod Ready", lambda: (self.ready(p := self.get(path)), p), 120, [self.kubelet])
+        if got["spec"].get("nodeName") != self.node_name:
+            raise AssertionError(f"scheduled to {got['spec'].get('nodeName')!r}, expected {self.node_name}")
+        ip = got["status"].get("podIP", "")
+        if not any(ipaddress.ip_address(ip) in ipaddress.ip_network(s) for s in self.subnets):
+            raise AssertionError(f"pod IP {ip!r} not in {self.subnets}")
+        conn = http.client.HTTPConnection(ip, 2379, timeout=5)
+        try:
+            conn.request("GET", "/version")
+            r = conn.getresponse()
+            body = r.read().decode()
+        finally:
+            conn.close()
+        if r.status != 200 or "etcdserver" not in body:
+            raise AssertionError(f"GET http://{ip}:2379/version: HTTP {r.status} {body[:200]}")
+        return (f"scheduled to {self.node_name}, Ready {time.monotonic() - t:.0f}s after creation, IP {ip} "
+                f"in {', '.join(self.subnets)}, GET /version -> {body.strip()[:60]}")
+
+    def run_checks(self) -> None:
+        for comp in COMPONENTS:
+            self.check(f"static pod {comp} Ready under the kubelet", lambda comp=comp: self.chk_static_pod(comp))
+        if not self.check(f"node registers as system:node:{self.node_name} with the tree's kubelet.conf",
+                          self.chk_registered):
+            return
+        if self.check("node Ready with the CNI bridge", self.chk_node_ready):
+            self.check("a pod created through the API is scheduled, gets a pod-subnet IP and answers", self.chk_pod)
+
+    def summary(self) -> int:
+        passed = sum(1 for _, ok, _ in self.results if ok)
+        failed = len(self.results) - passed
+        print(f"{passed} passed, {failed} failed", flush=True)
+        return 0 if failed == 0 else 1
+
+    # --- stop -----------------------------------------------------------------------------------
+    @staticmethod
+    def cgroup_roots() -> list[Path]:
+        base = Path("/sys/fs/cgroup")
+        return [d / "kubepods" for d in base.iterdir() if d.is_dir()] if base.is_dir() else []
+
+    def stop(self) -> None:
+        t = time.monotonic()
+        kubelet = next((p for p in self.procs if p.name == "kubelet"), None)
+        if kubelet:
+            kubelet.stop()
+        ctd = next((p for p in self.procs if p.name == "containerd"), None)
+        keep = {ctd.p.pid} if ctd and ctd.alive() else set()
+        # every other process of this PID namespace: containers, shims (by PID; all are ours)
+        for sig, grace in ((signal.SIGTERM, STOP_GRACE_S), (signal.SIGKILL, 5.0)):
+            pids = [p for p in other_pids() if p not in keep]
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and [p for p in other_pids() if p not in keep]:
+                reap_orphans(keep)
+                time.sleep(0.2)
+            left = [p for p in other_pids() if p not in keep]
+            if not left:
+                break
+            log(f"still running after {sig.name}: " + ", ".join(f"{p}({comm(p)})" for p in left))
+        if ctd:
+            ctd.stop()
+        reap_orphans(set())
+        shim_dir = Path("/run/containerd/s")
+        socks = list(shim_dir.iterdir()) if shim_dir.is_dir() else []
+        for s in socks:
+            s.unlink(missing_ok=True)
+        # unmount what containerd and the kubelet mounted (rootfs overlays, volumes), deepest first
+        ours = (str(self.scratch), "/var/lib/kubelet", "/run/containerd", "/var/log/pods")
+        points = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+        inner = [m for m in points if any(m.startswith(o + "/") for o in ours)]
+        for m in sorted(set(inner), key=len, reverse=True):
+            subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
+        removed = self.remove_cgroups()
+        log(f"node stopped in {time.monotonic() - t:.1f}s: {len(socks)} shim socket(s) removed, "
+            f"{len(inner)} mount(s) unmounted, {removed} pod cgroup folder(s) removed")
+
+    def remove_cgroups(self) -> int:
+        n = 0
+        for root in self.cgroup_roots():
+            if root in self.cgroups_before or not root.exists():
+                continue
+            for dirpath, _dirs, _files in sorted(os.walk(root), key=lambda w: -len(w[0])):
+                try:
+                    os.rmdir(dirpath)
+                    n += 1
+                except OSError as e:
+                    log(f"cgroup {dirpath} left: {e}")
+        return n
+
+
+# ----------------------------------------------------------------------------------------------
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bin", required=True, type=Path, help="conformance/build.sh's bin dir")
+    ap.add_argument("--tree", required=True, type=Path, help="/etc/kubernetes-shaped folder")
+    ap.add_argument("--kubelet-files", required=True, type=Path, help="config.yaml, kubeadm-flags.env of the tree")
+    ap.add_argument("--work", type=Path, help="work/log folder (default: a new temp folder, kept)")
+    ap.add_argument("--images", type=Path, help="where the image tarballs go (default WORK/scratch/images, removed)")
+    ap.add_argument("--hold", type=float, default=0, help="keep the node up this many seconds after the checks")
+    ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    a.bin, a.tree, a.kubelet_files = a.bin.resolve(), a.tree.resolve(), a.kubelet_files.resolve()
+    a.work = (a.work or Path(tempfile.mkdtemp(prefix="kf-node-"))).resolve()
+    a.images = a.images.resolve() if a.images else None
+
+    def on_term(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_term)
+
+    if not a.inside:
+        if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("runc"):
+            print("node.py needs root, unshare (util-linux) and runc", file=sys.stderr)
+            return 2
+        for b in ("kubelet", "containerd", "ctr", "containerd-shim-runc-v2", "cni/bridge", "pause", "etcd"):
+            if not os.access(a.bin / b, os.X_OK):
+                print(f"no {a.bin / b} (conformance/build.sh builds it)", file=sys.stderr)
+                return 2
+        a.work.mkdir(parents=True, exist_ok=True)
+        if (a.work / "scratch").exists():
+            print(f"{a.work}/scratch exists: another node runs there, or clean it", file=sys.stderr)
+            return 2
+        argv = [sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--inside", "--work", str(a.work)]
+        p = subprocess.Popen(["unshare", "--net", "--mount", "--propagation", "private", "--pid", "--mount-proc",
+                              "--fork", "--kill-child", "--", *argv], start_new_session=True)
+        rc = 130
+        try:
+            rc = p.wait()
+        except KeyboardInterrupt as e:
+            log(f"interrupted ({e}): asking the node to stop")
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(timeout=3 * STOP_GRACE_S + 15)
+            except (ProcessLookupError, subprocess.TimeoutExpired, KeyboardInterrupt):
+                os.killpg(p.pid, signal.SIGKILL)  # the PID namespace dies with its init
+                p.wait()
+        finally:
+            # the namespaces are gone (their init is): no process, no mount is left; the disk is
+            shutil.rmtree(a.work / "scratch", ignore_errors=True)
+        return rc
+
+    node = Node(a)
+    try:
+        try:
+            node.boot()
+            node.run_checks()
+        except NotUp as e:
+            print(f"FAIL node did not come up: {e}", flush=True)
+            node.results.append(("node up", False, str(e)))
+            return 2
+        rc = node.summary()
+        log(f"node checks done {time.monotonic() - node.t0:.0f}s after start")
+        if a.hold > 0:
+            log(f"holding the node for {a.hold:.0f}s")
+            time.sleep(a.hold)
+        return rc
+    except KeyboardInterrupt as e:
+        print(f"interrupted ({e}): stopping the node", flush=True)
+        return 130
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+        node.stop()
+        log(f"logs: {node.logs}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

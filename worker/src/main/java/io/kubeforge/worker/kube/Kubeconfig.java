@@ -153,7 +153,7 @@ public final class Kubeconfig {
    * verified against {@code ca} (an empty list means the JDK's roots).
    */
   static Kubeconfig anonymous(URI server, List<X509Certificate> ca, String who) {
-    return new Kubeconfig(null, server, null, List.copyOf(ca), List.of(), null, null, who);
+    return new Kubeconfig(null, server, null, null, List.copyOf(ca), List.of(), null, null, who);
   }
 
   /** The kubeconfig file, or null for an anonymous client. */

@@ -152,6 +152,10 @@ class Proc:
         self.fh.close()
 
 
+def _die_with_parent() -> None:  # in the child between fork and exec
+    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: unshare dies with us, then (--kill-child) PID 1
+
+
 def reap_orphans(known: set[int]) -> None:
     for d in Path("/proc").iterdir():
         if not d.name.isdigit() or int(d.name) in known:
@@ -609,7 +613,8 @@ def main() -> int:
             return 2
         argv = [sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--inside", "--work", str(a.work)]
         p = subprocess.Popen(["unshare", "--net", "--mount", "--propagation", "private", "--pid", "--mount-proc",
-                              "--fork", "--kill-child", "--", *argv], start_new_session=True)
+                              "--fork", "--kill-child", "--", *argv], start_new_session=True,
+                             preexec_fn=_die_with_parent)
         rc = 130
         try:
             rc = p.wait()

@@ -152,6 +152,10 @@ class Proc:
         self.fh.close()
 
 
+def _die_with_parent() -> None:  # in the child between fork and exec
+    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: unshare dies with us, then (--kill-child) PID 1
+
+
 def reap_orphans(known: set[int]) -> None:
     for d in Path("/proc").iterdir():
         if not d.name.isdigit() or int(d.name) in known:
@@ -369,8 +373,10 @@ state = "{ctd / 'state'}"
 
     # --- API ------------------------------------------------------------------------------------
     def api(self) -> cp.Client:
+        # super-admin.conf (system:masters): admin.conf's kubeadm:cluster-admins is bound only by
+        # kubeadm init's cluster half, which this node does not run
         if not hasattr(self, "_admin"):
-            self._admin = cp.KubeconfigIdentity(self.tree / "admin.conf", self.scratch / "keys")
+            self._admin = cp.KubeconfigIdentity(self.tree / "super-admin.conf", self.scratch / "keys")
         c = self._admin.client()
         c.ip, c.port = self.advertise, self.port
         return c
@@ -407,7 +413,7 @@ state = "{ctd / 'state'}"
 
     def chk_static_pod(self, comp: str) -> str:
         path = f"/api/v1/namespaces/kube-system/pods/{comp}-{self.node_name}"
-        pod = self.wait(f"{comp} Ready", lambda: (self.ready(p := self.get(path)), p), 180, [self.kubelet])
+        pod = self.wait(f"{comp} Ready", lambda: (self.ready(p := self.get(path)), p), 120, [self.kubelet])
         c = pod["spec"]["containers"][0]
         return f"mirror pod Ready, image {c['image']}, {self.elapsed()}"
 
@@ -448,11 +454,17 @@ state = "{ctd / 'state'}"
 
     def chk_node_ready(self) -> str:
         self.subnets = self.pod_subnets()
+        node = self.get(f"/api/v1/nodes/{self.node_name}")
+        cond = next((c for c in node["status"].get("conditions", []) if c["type"] == "Ready"), {})
+        if cond.get("status") == "True":
+            raise AssertionError(f"Ready before any CNI config ({cond}): this check would prove nothing")
+        before = f"{cond.get('status', 'no Ready condition')}: {cond.get('message', '')}"[:120]
         t = time.monotonic()
         self.write_cni(self.subnets)
         self.wait("Node Ready", lambda: (self.ready(self.get(f"/api/v1/nodes/{self.node_name}")), "NotReady"),
                   120, [self.kubelet])
-        return f"Ready {time.monotonic() - t:.0f}s after the CNI config (pod subnet {', '.join(self.subnets)})"
+        return (f"Ready {time.monotonic() - t:.0f}s after the CNI config (pod subnet {', '.join(self.subnets)}); "
+                f"before it: {before}")
 
     def chk_pod(self) -> str:
         self.wait("ServiceAccount default/default",
@@ -601,7 +613,8 @@ def main() -> int:
             return 2
         argv = [sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--inside", "--work", str(a.work)]
         p = subprocess.Popen(["unshare", "--net", "--mount", "--propagation", "private", "--pid", "--mount-proc",
-                              "--fork", "--kill-child", "--", *argv], start_new_session=True)
+                              "--fork", "--kill-child", "--", *argv], start_new_session=True,
+                             preexec_fn=_die_with_parent)
         rc = 130
         try:
             rc = p.wait()

@@ -5,6 +5,8 @@
 #   2. the real worker jar writes our tree over HTTP (worker_tree.py, private mount namespace),
 #   3. kubeadm_diff.py reference vs ours: every difference must be explained in allowed-differences.yaml,
 #   4. a real control plane boots from the kubeadm tree AND from ours, every check must pass;
+#   5. (CONFORMANCE_NODE_CONFIGS) a real node runs each tree: containerd + runc + the kubelet with
+#      the tree's config.yaml / kubeadm-flags.env / kubelet.conf run the four static pods (node.py);
 # plus the worker's *IT Java classes against the same binaries (a skipped IT is a failure here).
 #
 # Env:
@@ -15,10 +17,13 @@
 #   CONFORMANCE_BUILD_DIR   maven build dir of the worker, relative to worker/ (default target-conf)
 #   CONFORMANCE_JAR         use this worker jar instead of building one into worker/<build dir>
 #   CONFORMANCE_SKIP_IT=1   do not run the *IT classes (counted as nothing, said loudly)
+#   CONFORMANCE_NODE_CONFIGS configs whose two trees also run on a real node (node.py; default
+#                           "single-stack"; empty: none)
 #   KUBEFORGE_CACHE         binary cache root, see build.sh
 #   PYTHON                  python with PyYAML (default: <repo>/.venv/bin/python if it has it, else a
 #                           venv made from conformance/requirements.txt under the cache)
-# Needs root (unshare --net / --mount), openssl, iproute2 (ip), util-linux (unshare, mount), java, mvn.
+# Needs root (unshare --net / --mount / --pid), openssl, iproute2 (ip), util-linux (unshare, mount),
+# runc (node.py), java, mvn.
 # Exit 0 only if every step passed. Last line: `conformance: N passed, N failed`.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -51,6 +56,8 @@ else
     n="$(basename "$f" .yaml)"; [[ "$n" == *.fixture ]] || configs+=("$n")
   done
 fi
+declare -A node_configs=()
+for n in ${CONFORMANCE_NODE_CONFIGS-single-stack}; do node_configs["$n"]=1; done
 declare -A encryption=()
 for pair in ${CONFORMANCE_ENCRYPTION-single-stack:secretbox}; do encryption["${pair%%:*}"]="${pair#*:}"; done
 
@@ -86,6 +93,25 @@ fi
 stamp "worker jar: $jar"
 
 # --- per config ------------------------------------------------------------------------------------
+run_node() {  # run_node <label> <tree> <kubelet files> <work>: the tree's static pods under a real kubelet
+  local label="$1" tree="$2" kfiles="$3" work="$4" rc p f t
+  t=$(date +%s)
+  set +e
+  "$py" "$here/node.py" --bin "$bin" --tree "$tree" --kubelet-files "$kfiles" --work "$work" 2>&1 \
+    | tee "$work.out" | sed -u -n "s/^\(PASS\|FAIL\) /\1 [$label node] /p"
+  rc=${PIPESTATUS[0]}
+  set -e
+  p=$(grep -c '^PASS ' "$work.out" || true)
+  f=$(grep -c '^FAIL ' "$work.out" || true)
+  passed=$((passed + p)); failed=$((failed + f))
+  if (( rc != 0 )); then
+    status=1
+    (( f > 0 )) || failed=$((failed + 1))
+    echo "conformance: [$label node] exited $rc (output: $work.out, logs: $work/logs)"
+  fi
+  stamp "$label: node $(( $(date +%s) - t ))s"
+}
+
 boot() {  # boot <label> <tree> <work> [controlplane.py options]
   local label="$1" tree="$2" work="$3" rc p f
   shift 3
@@ -108,7 +134,12 @@ for c in "${configs[@]}"; do
   echo "=================== conformance: $c ==================="
   d="$out/$c"; mkdir -p "$d"
   cfg="$here/configs/$c.yaml"
-  if ! "$py" "$here/run_kubeadm_reference.py" --kubeadm "$bin/kubeadm" --config "$cfg" --out "$d/kubeadm-tree" >/dev/null; then
+  kout=(); wout=()
+  if [[ -n "${node_configs[$c]:-}" ]]; then
+    kout=(--kubelet-out "$d/kubeadm-kubelet"); wout=(--kubelet-out "$d/worker-kubelet")
+  fi
+  if ! "$py" "$here/run_kubeadm_reference.py" --kubeadm "$bin/kubeadm" --config "$cfg" --out "$d/kubeadm-tree" \
+       "${kout[@]}" >/dev/null; then
     fail "$c: kubeadm could not generate the reference tree"; continue
   fi
   # the diff tool's own baseline: a second kubeadm run of the same config differs in nothing it compares
@@ -123,9 +154,9 @@ for c in "${configs[@]}"; do
   enc=()
   [[ -n "${encryption[$c]:-}" ]] && enc=(--encryption "${encryption[$c]}")
   worker_ok=0
-  if "$py" "$here/worker_tree.py" --jar "$jar" --config "$cfg" --out "$d/worker-tree" "${enc[@]}" \
+  if "$py" "$here/worker_tree.py" --jar "$jar" --config "$cfg" --out "$d/worker-tree" "${enc[@]}" "${wout[@]}" \
        >/dev/null 2> "$d/worker_tree.err"; then
-    pass "$c: the worker writes its tree (pki, kubeconfigs, static-pods${enc:+, encryption-config ${encryption[$c]}}), nothing outside /etc/kubernetes"
+    pass "$c: the worker writes its tree (pki, kubeconfigs, static-pods${enc:+, encryption-config ${encryption[$c]}}${wout:+, kubelet-config}), nothing outside /etc/kubernetes${wout:+ and /var/lib/kubelet}"
     worker_ok=1
   else
     fail "$c: the worker could not write its tree:"; cat "$d/worker_tree.err"
@@ -139,6 +170,28 @@ for c in "${configs[@]}"; do
     else
       fail "$c: kubeadm tree vs worker tree: $(tail -1 "$d/kubeadm-vs-worker.diff")"
       grep -E '^(UNEXPLAINED|STALE) ' "$d/kubeadm-vs-worker.diff" || true
+    fi
+  fi
+
+  if (( worker_ok )) && [[ -n "${node_configs[$c]:-}" ]]; then
+    kdiff="$("$py" - "$d/kubeadm-kubelet" "$d/worker-kubelet" <<'EOF'
+import sys, yaml
+from pathlib import Path
+a, b = Path(sys.argv[1]), Path(sys.argv[2])
+for n in sorted({f.name for f in a.iterdir()} | {f.name for f in b.iterdir()}):
+    fa, fb = a / n, b / n
+    if not fa.exists() or not fb.exists():
+        print(f"{n}: only in {'kubeadm' if fa.exists() else 'worker'}")
+    elif n.endswith(".yaml") and yaml.safe_load(fa.read_text()) != yaml.safe_load(fb.read_text()):
+        print(f"{n}: differs")
+    elif not n.endswith(".yaml") and fa.read_text() != fb.read_text():
+        print(f"{n}: differs")
+EOF
+)"
+    if [[ -z "$kdiff" ]]; then
+      pass "$c: kubelet files (config.yaml, kubeadm-flags.env, instance-config.yaml): the worker's equal kubeadm's"
+    else
+      fail "$c: kubelet files, kubeadm vs worker: $kdiff"
     fi
   fi
 
@@ -163,6 +216,10 @@ for c in "${configs[@]}"; do
         grep -E '^(UNEXPLAINED|STALE) ' "$d/cluster-objects.diff" || true
       fi
     fi
+  fi
+  if [[ -n "${node_configs[$c]:-}" ]]; then
+    run_node "$c kubeadm" "$d/kubeadm-tree" "$d/kubeadm-kubelet" "$d/kubeadm-node"
+    if (( worker_ok )); then run_node "$c worker" "$d/worker-tree" "$d/worker-kubelet" "$d/worker-node"; fi
   fi
 done
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate kubeadm's own reference tree for one kubeadm config, without touching /etc/kubernetes.
 
-    run_kubeadm_reference.py --kubeadm BIN --config configs/single-stack.yaml --out DIR
+    run_kubeadm_reference.py --kubeadm BIN --config configs/single-stack.yaml --out DIR [--kubelet-out KDIR]
 
 DIR ends up shaped like /etc/kubernetes:
 
@@ -14,6 +14,11 @@ DIR ends up shaped like /etc/kubernetes:
                                  with the paths a real node gets (/etc/kubernetes/pki/..., /var/lib/etcd)
     DIR/external-etcd/etcd.yaml  only for configs with etcd.external: the stand-in etcd, made by
                                  kubeadm from <config>.fixture.yaml (see configs/external-etcd.yaml)
+    KDIR/{config.yaml,kubeadm-flags.env,instance-config.yaml}
+                                 only with --kubelet-out: `kubeadm init phase kubelet-start --dry-run`
+                                 with KUBEADM_INIT_DRYRUN_DIR=KDIR (kubeadm's KubeletDir() in dry-run),
+                                 the files it writes to /var/lib/kubelet (no kubelet is stopped or
+                                 started in dry-run); outside DIR, which stays /etc/kubernetes-shaped
     DIR/kubeadm-config.yaml      the config as given
     DIR/kubeadm.log              every kubeadm command line and its output
 
@@ -66,7 +71,7 @@ class Kubeadm:
             raise SystemExit(f"kubeadm failed ({p.returncode}): {' '.join(cmd)}")
 
 
-def generate(kubeadm_bin: Path, config: Path, out: Path) -> None:
+def generate(kubeadm_bin: Path, config: Path, out: Path, kubelet_out: Path | None = None) -> None:
     if out.exists() and any(out.iterdir()):
         raise SystemExit(f"{out} exists and is not empty")
     out.mkdir(parents=True, exist_ok=True)
@@ -108,6 +113,11 @@ def generate(kubeadm_bin: Path, config: Path, out: Path) -> None:
                 "controller-manager.conf", "scheduler.conf", "manifests/kube-apiserver.yaml",
                 "manifests/kube-controller-manager.yaml", "manifests/kube-scheduler.yaml"]
     expected.append("external-etcd/etcd.yaml" if is_external_etcd(text) else "manifests/etcd.yaml")
+    if kubelet_out is not None:
+        kubelet_out.mkdir(parents=True, exist_ok=True)
+        kubeadm("init", "phase", "kubelet-start", "--config", str(cfg_real), "--dry-run",
+                env={"KUBEADM_INIT_DRYRUN_DIR": str(kubelet_out)})
+        expected += [str(kubelet_out / "config.yaml"), str(kubelet_out / "kubeadm-flags.env")]
     missing = [e for e in expected if not (out / e).is_file()]
     if missing:
         raise SystemExit(f"kubeadm did not produce: {', '.join(missing)} (see {out / 'kubeadm.log'})")
@@ -118,8 +128,10 @@ def main() -> int:
     ap.add_argument("--kubeadm", required=True, type=Path)
     ap.add_argument("--config", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--kubelet-out", type=Path, help="also kubeadm's kubelet files (kubelet-start, dry-run) here")
     a = ap.parse_args()
-    generate(a.kubeadm.resolve(), a.config.resolve(), a.out.resolve())
+    generate(a.kubeadm.resolve(), a.config.resolve(), a.out.resolve(),
+             a.kubelet_out.resolve() if a.kubelet_out else None)
     print(a.out.resolve())
     return 0
 

@@ -160,10 +160,10 @@ class Tree:
                                  if m.group(1) != "extensions")
         # kubeadm backdates the certificates of `certs` by 5 minutes from their creation
         # (CertificateBackdate); kubeconfig client certificates take the CA's NotBefore
-        # (pkiutil.NewSignedCert). Compared: backdating against the file's mtime in whole minutes and,
-        # for kubeconfig certificates only (for `certs` leaves equality depends on the second they
-        # were made in), whether NotBefore is the issuing CA's.
-        if written is not None:
+        # (pkiutil.NewSignedCert). Compared: for `certs`, backdating against the file's mtime in whole
+        # minutes; for kubeconfig certificates, whether NotBefore is the issuing CA's (their distance
+        # to the file's mtime is the time since the CA was made, which only measures the machine's load).
+        if written is not None and not from_ca:
             d["notBefore backdated (minutes before the file was written)"] = round((written - nb).total_seconds() / 60)
         if from_ca:
             issuer_nb = self.ca_not_before(d["verified by"])

@@ -48,6 +48,9 @@ import java.util.Set;
  * @param joinConfiguration true when the YAML held a JoinConfiguration (no InitConfiguration)
  * @param kubeletConfiguration a user-supplied KubeletConfiguration document, empty when none
  * @param kubeletExtraArgs {@code nodeRegistration.kubeletExtraArgs}
+ * @param ignorePreflightErrors {@code nodeRegistration.ignorePreflightErrors}, as written (the
+ *     preflight phase merges them with its {@code ignore} option, as kubeadm merges them with
+ *     {@code --ignore-preflight-errors})
  */
 public record ClusterModel(
     Path certDir, Path kubeconfigDir, Path manifestDir, Path kubeletConfigPath, Path encryptionConfigPath,
@@ -57,12 +60,14 @@ public record ClusterModel(
     EtcdConfig etcd, String keyAlgorithm, Duration certificateValidity, Duration caCertificateValidity,
     ComponentExtras apiServer, ComponentExtras controllerManager, ComponentExtras scheduler,
     String criSocket, Duration controlPlaneComponentHealthCheck, Map<String, Boolean> featureGates,
-    boolean joinConfiguration, Map<String, Object> kubeletConfiguration, List<Arg> kubeletExtraArgs) {
+    boolean joinConfiguration, Map<String, Object> kubeletConfiguration, List<Arg> kubeletExtraArgs,
+    List<String> ignorePreflightErrors) {
 
   public ClusterModel {
     apiServerCertSans = List.copyOf(apiServerCertSans);
     featureGates = Map.copyOf(featureGates);
     kubeletExtraArgs = List.copyOf(kubeletExtraArgs);
+    ignorePreflightErrors = List.copyOf(ignorePreflightErrors);
   }
 
   /** Tells whether a kubeadm feature gate is on, given its default. */

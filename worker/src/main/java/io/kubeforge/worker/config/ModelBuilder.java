@@ -157,7 +157,8 @@ final class ModelBuilder {
         nodeName, adv, (int) port, cpe, serviceSubnet, podSubnet, dnsDomain, clusterName, version, repo,
         sans, etcd, keyAlgorithm, validity, caValidity,
         extras("apiServer"), extras("controllerManager"), extras("scheduler"),
-        criSocket, healthCheck, featureGates, joinConfiguration, copy(kubeletConfiguration), extras("kubelet").extraArgs());
+        criSocket, healthCheck, featureGates, joinConfiguration, copy(kubeletConfiguration), extras("kubelet").extraArgs(),
+        this.<List<String>>get("ignorePreflightErrors") == null ? List.of() : get("ignorePreflightErrors"));
   }
 
   private static Map<String, Object> copy(Map<?, ?> raw) {

@@ -19,7 +19,7 @@ MVN       := mvn -B -q
 KUBE_VERSION := $(shell awk '$$1=="require" && $$2=="k8s.io/kubernetes" {print $$3}' conformance/go.mod)
 KUBE_BIN  ?= $(or $(KUBEFORGE_CACHE),$(CURDIR)/.cache)/kube/$(KUBE_VERSION)/bin
 
-.PHONY: kube-bin help venv full-venv fuzz-venv jar collection demo test test-java test-python test-fuzz test-playbook bench molecule conformance clean \
+.PHONY: kube-bin help venv full-venv fuzz-venv jar collection demo test test-java fuzz test-python test-fuzz test-playbook bench molecule conformance clean \
 	ansible-test-pip sanity units integration oldest-ansible lint-venv lint changelog tarball molecule-tarball
 
 help:
@@ -28,6 +28,7 @@ help:
 	@echo "make sanity / units / integration / lint / oldest-ansible - the collection's ansible-test, ansible-lint, and units, integration and sanity again on ansible-core 2.16"
 	@echo "make tarball / molecule-tarball - build and install the collection tarball; a play with only it on a podman host"
 	@echo "make bench  - kubeforge.cluster.pki against community.crypto tasks, side by side; the cluster calls' first-call time and RSS"
+	@echo "make fuzz   - the Java parser fuzz targets (Jazzer) for FUZZ_SECONDS each (default 300)"
 	@echo "make test-fuzz - schemathesis from the worker's OpenAPI document + raw HTTP abuse against the real jar"
 	@echo "make molecule - site.yml on two podman containers (own worker each): converge, idempotence, verify"
 	@echo "make conformance - Kubernetes v1.34 built from source boots from our files; field-by-field diff against kubeadm"
@@ -63,10 +64,22 @@ demo: venv jar collection
 
 test: venv test-java collection sanity units integration oldest-ansible lint test-python test-fuzz test-playbook molecule molecule-tarball conformance
 
-# Unit tests, the openssl interop tests and the fat jar in one Maven run.
+# Unit tests, the openssl interop tests and the fat jar in one Maven run; it also fuzzes each
+# parser target (worker/src/test/java/**/*FuzzTest.java, Jazzer) for 20 s.
 test-java:
 	mvn -B --no-transfer-progress package
 	touch $(JAR)
+
+# Longer parser fuzzing: every *FuzzTest target for FUZZ_SECONDS each (one JVM per target), or
+# only those matching FUZZ_TARGETS (e.g. FUZZ_TARGETS='**/PemFuzzTest.java'). A finding fails
+# the run and is kept as a regression input next to the target's seeds
+# (worker/src/test/resources/<package>/<Class>Inputs/<method>/); the corpus grows in
+# worker/.cifuzz-corpus/.
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= **/*FuzzTest.java
+fuzz:
+	cd worker && mvn -B --no-transfer-progress -Dkf.fuzzSeconds=$(FUZZ_SECONDS) '-Dkf.fuzzTargets=$(FUZZ_TARGETS)' \
+	  test-compile surefire:test@parser-fuzzing
 
 kube-bin:
 	conformance/build.sh >/dev/null

@@ -54,6 +54,9 @@ import java.util.Set;
  * @param proxyDisabled {@code proxy.disabled}
  * @param skipPhases {@code InitConfiguration.skipPhases}, as given (kubeadm's phase names)
  * @param kubeProxyConfiguration a user-supplied KubeProxyConfiguration document, empty when none
+ * @param ignorePreflightErrors {@code nodeRegistration.ignorePreflightErrors}, as written (the
+ *     preflight phase merges them with its {@code ignore} option, as kubeadm merges them with
+ *     {@code --ignore-preflight-errors})
  */
 public record ClusterModel(
     Path certDir, Path kubeconfigDir, Path manifestDir, Path kubeletConfigPath, Path encryptionConfigPath,
@@ -65,7 +68,7 @@ public record ClusterModel(
     String criSocket, Duration controlPlaneComponentHealthCheck, Map<String, Boolean> featureGates,
     boolean joinConfiguration, Map<String, Object> kubeletConfiguration, List<Arg> kubeletExtraArgs,
     List<NodeTaint> taints, DnsAddon dns, boolean proxyDisabled, List<String> skipPhases,
-    Map<String, Object> kubeProxyConfiguration) {
+    Map<String, Object> kubeProxyConfiguration, List<String> ignorePreflightErrors) {
 
   public ClusterModel {
     apiServerCertSans = List.copyOf(apiServerCertSans);
@@ -73,6 +76,7 @@ public record ClusterModel(
     kubeletExtraArgs = List.copyOf(kubeletExtraArgs);
     taints = taints == null ? null : List.copyOf(taints);
     skipPhases = List.copyOf(skipPhases);
+    ignorePreflightErrors = List.copyOf(ignorePreflightErrors);
   }
 
   /**
@@ -90,7 +94,7 @@ public record ClusterModel(
         kubernetesVersion, imageRepository, apiServerCertSans, etcd, keyAlgorithm, certificateValidity,
         caCertificateValidity, apiServer, controllerManager, scheduler, criSocket, controlPlaneComponentHealthCheck,
         featureGates, joinConfiguration, kubeletConfiguration, kubeletExtraArgs, other, dns, proxyDisabled, skipPhases,
-        kubeProxyConfiguration);
+        kubeProxyConfiguration, ignorePreflightErrors);
   }
 
   /**
@@ -103,7 +107,8 @@ public record ClusterModel(
         kubernetesVersion, imageRepository, apiServerCertSans, etcd, keyAlgorithm, certificateValidity,
         caCertificateValidity, apiServer, controllerManager, scheduler, criSocket, controlPlaneComponentHealthCheck,
         featureGates, joinConfiguration, kubeletConfiguration, kubeletExtraArgs, taints,
-        new DnsAddon(dnsOff, dns.imageRepository(), dns.imageTag()), proxyOff, skipPhases, kubeProxyConfiguration);
+        new DnsAddon(dnsOff, dns.imageRepository(), dns.imageTag()), proxyOff, skipPhases, kubeProxyConfiguration,
+        ignorePreflightErrors);
   }
 
   /** Tells whether a kubeadm feature gate is on, given its default. */

@@ -171,6 +171,7 @@ final class KubeadmConfigReader {
     n.allowOnly(keys);
     b.set("nodeName", n.string("name"), n.child("name"));
     b.set("criSocket", n.string("criSocket"), n.child("criSocket"));
+    b.set("ignorePreflightErrors", n.strings("ignorePreflightErrors"), n.child("ignorePreflightErrors"));
     if (n.has("kubeletExtraArgs")) {
       List<Arg> args = new ArrayList<>();
       if (beta4) {

@@ -165,7 +165,8 @@ final class ModelBuilder {
         sans, etcd, keyAlgorithm, validity, caValidity,
         extras("apiServer"), extras("controllerManager"), extras("scheduler"),
         criSocket, healthCheck, featureGates, joinConfiguration, copy(kubeletConfiguration), extras("kubelet").extraArgs(),
-        taints, dns, proxyDisabled, skipPhases, copy(kubeProxyConfiguration));
+        taints, dns, proxyDisabled, skipPhases, copy(kubeProxyConfiguration),
+        this.<List<String>>get("ignorePreflightErrors") == null ? List.of() : get("ignorePreflightErrors"));
   }
 
   /** {@code dns}: image repository and tag validated as {@code etcd.local}'s are. */

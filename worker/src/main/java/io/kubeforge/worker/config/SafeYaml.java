@@ -3,6 +3,7 @@ package io.kubeforge.worker.config;
 import io.kubeforge.worker.support.WorkerException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -18,6 +19,7 @@ public final class SafeYaml {
   public static final int MAX_CHARS = 1 << 20;
   private static final int MAX_ALIASES = 16;
   private static final int MAX_DEPTH = 64;
+  private static final int MAX_NODES = 1 << 20;
 
   private SafeYaml() {}
 
@@ -34,6 +36,11 @@ public final class SafeYaml {
       List<Object> docs = new ArrayList<>();
       for (Object doc : yaml().loadAll(text)) {
         if (doc != null) {
+          if (containsItself(doc, new java.util.IdentityHashMap<>(), new int[] {MAX_NODES})) {
+            throw WorkerException.badInput(ConfigCodes.INVALID_YAML, field,
+                "is not valid YAML for a configuration: an alias refers to a collection that contains it"
+                + " (or aliases expand it beyond " + MAX_NODES + " nodes)");
+          }
           docs.add(doc);
         }
       }
@@ -52,6 +59,37 @@ public final class SafeYaml {
       throw WorkerException.badInput(ConfigCodes.INVALID_YAML, field, "holds more than one YAML document");
     }
     return docs.isEmpty() ? null : docs.get(0);
+  }
+
+  /**
+   * Tells whether a collection holds itself through an alias ({@code &a [*a]}): such a tree has
+   * no end, and printing, hashing or comparing it overflows the stack. Aliases make a tree a
+   * graph, so the walk is bounded by {@code budget} nodes; a larger expansion is refused too.
+   */
+  private static boolean containsItself(Object node, java.util.IdentityHashMap<Object, Boolean> path, int[] budget) {
+    if (!(node instanceof Map<?, ?>) && !(node instanceof java.util.Collection<?>)) {
+      return false;
+    }
+    if (--budget[0] < 0) {
+      return true; // refused as well: aliases that expand this far are no configuration
+    }
+    if (path.put(node, Boolean.TRUE) != null) {
+      return true;
+    }
+    Iterable<?> children = node instanceof Map<?, ?> m ? concat(m) : (java.util.Collection<?>) node;
+    for (Object child : children) {
+      if (containsItself(child, path, budget)) {
+        return true;
+      }
+    }
+    path.remove(node);
+    return false;
+  }
+
+  private static List<Object> concat(Map<?, ?> m) {
+    List<Object> all = new ArrayList<>(m.keySet());
+    all.addAll(m.values());
+    return all;
   }
 
   private static Yaml yaml() {

@@ -3,11 +3,10 @@ package io.kubeforge.worker.kube;
 import io.kubeforge.worker.config.SafeYaml;
 import io.kubeforge.worker.pki.Pem;
 import io.kubeforge.worker.support.DnsNames;
+import io.kubeforge.worker.support.NamedFiles;
 import io.kubeforge.worker.support.WorkerException;
-import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -62,11 +61,11 @@ public final class Kubeconfig {
   public static Kubeconfig read(Path path) {
     String text;
     try {
-      text = Files.readString(path, StandardCharsets.UTF_8);
-    } catch (java.nio.file.NoSuchFileException e) {
-      throw bad(path, "does not exist");
-    } catch (IOException e) {
-      throw bad(path, "cannot be read: " + e.getMessage());
+      text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(NamedFiles.read(path))).toString();
+    } catch (IllegalArgumentException e) {
+      throw bad(path, e.getMessage());
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw bad(path, "cannot be read: it is not UTF-8 text");
     }
     if (!(SafeYaml.load(text, FIELD) instanceof Map<?, ?> root)) {
       throw bad(path, "is not a kubeconfig (not a YAML mapping)");
@@ -236,11 +235,16 @@ public final class Kubeconfig {
 
   private static byte[] file(Path kubeconfig, String name, String key) {
     Path dir = kubeconfig.toAbsolutePath().getParent();
-    Path p = dir == null ? Path.of(name) : dir.resolve(name);
+    Path p;
     try {
-      return Files.readAllBytes(p);
-    } catch (IOException e) {
-      throw bad(kubeconfig, key + " " + p + " cannot be read");
+      p = dir == null ? Path.of(name) : dir.resolve(name);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw bad(kubeconfig, key + " is not a path");
+    }
+    try {
+      return NamedFiles.read(p);
+    } catch (IllegalArgumentException e) {
+      throw bad(kubeconfig, key + " " + p + " " + e.getMessage());
     }
   }
 

@@ -2,9 +2,9 @@ package io.kubeforge.worker.kubeconfig;
 
 import io.kubeforge.worker.config.SafeYaml;
 import io.kubeforge.worker.pki.Pem;
+import io.kubeforge.worker.support.NamedFiles;
 import io.kubeforge.worker.support.WorkerException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
@@ -50,8 +50,9 @@ final class ExistingKubeconfig {
       }
     } else if (cluster.get("certificate-authority") instanceof String file && !file.isBlank()) {
       try {
-        caPem = Files.readAllBytes(Path.of(file));
-      } catch (Exception e) {
+        caPem = NamedFiles.read(Path.of(file));
+      } catch (IllegalArgumentException e) {
+        // also a path that is not one (InvalidPathException)
         return "the existing file's certificate-authority " + file + " can't be read";
       }
     }

@@ -11,19 +11,22 @@ import io.kubeforge.worker.config.HostProbe;
 import io.kubeforge.worker.config.SafeYaml;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * ComponentCatalog describes the control-plane static Pods kubeadm v1.34 writes: the data
- * (requests, probe ports, default flags with placeholders) is {@code manifests/components.yaml},
- * read once; this class resolves it against the model and adds what kubeadm computes (external
- * etcd, encryption, pod subnet, external CA, etcd 3.6 flags, volumes, probes), one
+ * (requests, probe ports, default flags with placeholders, and the conditional flags of external
+ * etcd, encryption, pod subnet, external CA and etcd 3.6 under a small condition vocabulary) is
+ * {@code manifests/components.yaml}, read once; this class resolves it against the model and
+ * adds the volumes and probes, one
  * {@link ComponentSpec} per component, and {@link #render} turns a model into Pod trees. Flags are built
  * from a default list merged with the user's extra flags by {@link Flags#command}; no string
  * templates.
@@ -93,29 +96,88 @@ public final class ComponentCatalog {
   }
 
   /**
-   * Returns a component's default flags from the data, placeholders resolved: {@code ${pki:F}}
-   * and {@code ${kubeconfig:F}} are files under the model's directories, {@code ${name}} is one
-   * of {@code values}.
+   * Returns a component's flags from the data, placeholders resolved: the default {@code flags},
+   * then every {@code when} entry whose conditions hold (see components.yaml), each setting its
+   * flags in order. {@code ${pki:F}} and {@code ${kubeconfig:F}} are files under the model's
+   * directories, {@code ${name}} is one of {@code values}, computed only when used.
    */
   @SuppressWarnings("unchecked")
-  static List<Arg> defaultFlags(String component, ClusterModel m, Map<String, String> values) {
+  static List<Arg> flags(String component, ClusterModel m, HostProbe host, Values values) {
+    Map<String, Object> data = DATA.get(component);
     List<Arg> out = new ArrayList<>();
-    ((Map<String, Object>) DATA.get(component).get("flags")).forEach((name, raw) -> {
-      Matcher x = PLACEHOLDER.matcher(String.valueOf(raw));
-      StringBuilder value = new StringBuilder();
-      while (x.find()) {
-        String v = x.group(1) == null ? values.get(x.group(2))
-            : x.group(1).equals("pki") ? pki(m, x.group(2)) : kubeconfig(m, x.group(2));
-        if (v == null) {
-          throw new IllegalStateException("components.yaml: " + component + " flag " + name + " uses unknown " + x.group());
-        }
-        x.appendReplacement(value, Matcher.quoteReplacement(v));
+    ((Map<String, Object>) data.get("flags")).forEach((name, raw) ->
+        out.add(new Arg(name, resolve(component, name, raw, m, values))));
+    for (Map<String, Object> when : (List<Map<String, Object>>) data.getOrDefault("when", List.of())) {
+      List<String> conditions = (List<String>) when.getOrDefault("if", List.of());
+      if (conditions.stream().allMatch(c -> holds(component, c, m, host, values))) {
+        ((Map<String, Object>) when.get("flags")).forEach((name, raw) ->
+            Flags.set(out, name, resolve(component, name, raw, m, values)));
       }
-      x.appendTail(value);
-      out.add(new Arg(name, value.toString()));
-    });
+    }
     return out;
   }
+
+  private static String resolve(String component, String flag, Object raw, ClusterModel m,
+                                Values values) {
+    Matcher x = PLACEHOLDER.matcher(String.valueOf(raw));
+    StringBuilder value = new StringBuilder();
+    while (x.find()) {
+      Supplier<String> named = values.get(x.group(2));
+      String v = x.group(1) == null ? (named == null ? null : named.get())
+          : x.group(1).equals("pki") ? pki(m, x.group(2)) : kubeconfig(m, x.group(2));
+      if (v == null) {
+        throw new IllegalStateException("components.yaml: " + component + " flag " + flag + " uses unknown " + x.group());
+      }
+      x.appendReplacement(value, Matcher.quoteReplacement(v));
+    }
+    x.appendTail(value);
+    return value.toString();
+  }
+
+  /** Evaluates one condition of components.yaml's vocabulary. */
+  private static boolean holds(String component, String condition, ClusterModel m, HostProbe host,
+                               Values values) {
+    if (condition.startsWith("!")) {
+      return !holds(component, condition.substring(1), m, host, values);
+    }
+    String[] p = condition.split(":", 3);
+    return switch (p[0]) {
+      case "externalEtcd" -> m.etcd().isExternal();
+      case "localEtcd" -> !m.etcd().isExternal();
+      case "encryptionConfig" -> m.encryptionConfigPath() != null;
+      case "podSubnet" -> m.podSubnet() != null;
+      case "externalCa" -> host.exists(pki(m, "ca.crt")) && !host.exists(pki(m, "ca.key"));
+      case "etcd36" -> Images.atLeastEtcd36(Images.etcdTag(m));
+      case "value" -> p.length == 2 && values.get(p[1]) != null && !values.get(p[1]).get().isEmpty();
+      case "extraArg" -> p.length == 3 && extras(m, p[1]).lastArg(p[2]).isPresent();
+      default -> throw new IllegalStateException("components.yaml: " + component + " uses unknown condition " + condition);
+    };
+  }
+
+  private static ComponentExtras extras(ClusterModel m, String component) {
+    return switch (component) {
+      case "apiServer" -> m.apiServer();
+      case "controllerManager" -> m.controllerManager();
+      case "scheduler" -> m.scheduler();
+      case "etcd" -> m.etcdExtras();
+      default -> throw new IllegalStateException("components.yaml: unknown component " + component + " in extraArg");
+    };
+  }
+
+  /** Values are the placeholder values of one component, each computed only when a flag uses it. */
+  static final class Values {
+    private final Map<String, Supplier<String>> byName = new HashMap<>();
+
+    Values with(String name, Supplier<String> value) {
+      byName.put(name, value);
+      return this;
+    }
+
+    Supplier<String> get(String name) {
+      return byName.get(name);
+    }
+  }
+
 
   /**
    * Lists the components the model needs, in kubeadm's order; etcd only for local etcd of an
@@ -166,33 +228,22 @@ public final class ComponentCatalog {
   // ---- kube-apiserver (controlplane/manifests.go getAPIServerCommand) ----
 
   static List<String> apiServerCommand(ClusterModel m, List<String> warnings) {
-    List<Arg> d = defaultFlags("kube-apiserver", m, Map.of("advertiseAddress", m.requireAdvertiseAddress(),
-        "serviceSubnet", m.serviceSubnet(), "dnsDomain", m.dnsDomain(), "bindPort", Integer.toString(m.bindPort())));
-    if (m.etcd().isExternal()) {
-      ExternalEtcd ext = m.etcd().external();
-      Flags.set(d, "etcd-servers", String.join(",", ext.endpoints()));
-      if (!ext.caFile().isEmpty()) {
-        Flags.set(d, "etcd-cafile", ext.caFile());
-      }
-      if (!ext.certFile().isEmpty() && !ext.keyFile().isEmpty()) {
-        Flags.set(d, "etcd-certfile", ext.certFile());
-        Flags.set(d, "etcd-keyfile", ext.keyFile());
-      }
-    } else {
-      String localhost = m.advertiseIpv6() ? "::1" : "127.0.0.1";
-      Flags.set(d, "etcd-servers", "https://" + Endpoints.joinHostPort(localhost, ETCD_CLIENT_PORT));
-      Flags.set(d, "etcd-cafile", pki(m, "etcd/ca.crt"));
-      Flags.set(d, "etcd-certfile", pki(m, "apiserver-etcd-client.crt"));
-      Flags.set(d, "etcd-keyfile", pki(m, "apiserver-etcd-client.key"));
-      m.etcdExtras().lastArg("advertise-client-urls").ifPresent(v -> Flags.set(d, "etcd-servers", v));
-    }
-    if (m.encryptionConfigPath() != null) {
-      Flags.set(d, "encryption-provider-config", m.encryptionConfigPath().toString());
-    }
+    ExternalEtcd ext = m.etcd().external();
+    String localhost = m.advertiseIpv6() ? "::1" : "127.0.0.1";
     ComponentExtras extra = m.apiServer();
-    if (extra.lastArg("authorization-config").isEmpty()) {
-      Flags.set(d, "authorization-mode", authzModes(extra.lastArg("authorization-mode").orElse(""), warnings));
-    }
+    List<Arg> d = flags("kube-apiserver", m, null, new Values()
+        .with("advertiseAddress", m::requireAdvertiseAddress)
+        .with("serviceSubnet", m::serviceSubnet)
+        .with("dnsDomain", m::dnsDomain)
+        .with("bindPort", () -> Integer.toString(m.bindPort()))
+        .with("etcdExternalEndpoints", () -> String.join(",", ext.endpoints()))
+        .with("etcdCaFile", () -> ext.caFile())
+        .with("etcdCertFile", () -> ext.certFile())
+        .with("etcdKeyFile", () -> ext.keyFile())
+        .with("etcdLocalServers", () -> "https://" + Endpoints.joinHostPort(localhost, ETCD_CLIENT_PORT))
+        .with("etcdAdvertiseClientUrls", () -> m.etcdExtras().lastArg("advertise-client-urls").orElseThrow())
+        .with("encryptionConfigPath", () -> m.encryptionConfigPath().toString())
+        .with("authorizationModes", () -> authzModes(extra.lastArg("authorization-mode").orElse(""), warnings)));
     return Flags.command("kube-apiserver", d, extra.extraArgs());
   }
 
@@ -292,18 +343,10 @@ public final class ComponentCatalog {
   // ---- kube-controller-manager ----
 
   static List<String> controllerManagerCommand(ClusterModel m, HostProbe host) {
-    List<Arg> d = defaultFlags("kube-controller-manager", m, Map.of());
-    // external CA mode (ca.crt without ca.key): empty signing files so the csrsigning controller stays off
-    if (host.exists(pki(m, "ca.crt")) && !host.exists(pki(m, "ca.key"))) {
-      Flags.set(d, "cluster-signing-key-file", "");
-      Flags.set(d, "cluster-signing-cert-file", "");
-    }
-    if (m.podSubnet() != null) {
-      Flags.set(d, "allocate-node-cidrs", "true");
-      Flags.set(d, "cluster-cidr", m.podSubnet());
-      Flags.set(d, "service-cluster-ip-range", m.serviceSubnet());
-    }
-    Flags.set(d, "cluster-name", m.clusterName());
+    List<Arg> d = flags("kube-controller-manager", m, host, new Values()
+        .with("podSubnet", m::podSubnet)
+        .with("serviceSubnet", m::serviceSubnet)
+        .with("clusterName", m::clusterName));
     return Flags.command("kube-controller-manager", d, m.controllerManager().extraArgs());
   }
 
@@ -330,7 +373,7 @@ public final class ComponentCatalog {
   // ---- kube-scheduler ----
 
   static List<String> schedulerCommand(ClusterModel m) {
-    List<Arg> d = defaultFlags("kube-scheduler", m, Map.of());
+    List<Arg> d = flags("kube-scheduler", m, null, new Values());
     return Flags.command("kube-scheduler", d, m.scheduler().extraArgs());
   }
 
@@ -362,18 +405,13 @@ public final class ComponentCatalog {
 
   static List<String> etcdCommand(ClusterModel m) {
     String localhost = m.advertiseIpv6() ? "::1" : "127.0.0.1";
-    List<Arg> d = defaultFlags("etcd", m, Map.of("nodeName", m.nodeName(),
-        "etcdLocalClientUrl", "https://" + Endpoints.joinHostPort(localhost, ETCD_CLIENT_PORT),
-        "etcdClientUrl", etcdClientUrl(m), "etcdPeerUrl", etcdPeerUrl(m), "etcdDataDir", m.etcd().local().dataDir(),
-        "etcdMetricsUrl", "http://" + Endpoints.joinHostPort(localhost, ETCD_METRICS_PORT)));
-    if (Images.atLeastEtcd36(Images.etcdTag(m))) {
-      d.add(new Arg("feature-gates", "InitialCorruptCheck=true"));
-      d.add(new Arg("watch-progress-notify-interval", "5s"));
-    } else {
-      d.add(new Arg("experimental-initial-corrupt-check", "true"));
-      d.add(new Arg("experimental-watch-progress-notify-interval", "5s"));
-    }
-    Flags.set(d, "initial-cluster", m.nodeName() + "=" + etcdPeerUrl(m));
+    List<Arg> d = flags("etcd", m, null, new Values()
+        .with("nodeName", m::nodeName)
+        .with("etcdLocalClientUrl", () -> "https://" + Endpoints.joinHostPort(localhost, ETCD_CLIENT_PORT))
+        .with("etcdClientUrl", () -> etcdClientUrl(m))
+        .with("etcdPeerUrl", () -> etcdPeerUrl(m))
+        .with("etcdDataDir", () -> m.etcd().local().dataDir())
+        .with("etcdMetricsUrl", () -> "http://" + Endpoints.joinHostPort(localhost, ETCD_METRICS_PORT)));
     return Flags.command("etcd", d, m.etcdExtras().extraArgs());
   }
 

@@ -203,7 +203,15 @@ public final class Pem {
       if (!b.type().equals(PUBLIC_KEY)) {
         continue;
       }
-      SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(asn1(b.der()));
+      SubjectPublicKeyInfo spki;
+      try {
+        spki = SubjectPublicKeyInfo.getInstance(asn1(b.der()));
+      } catch (IllegalArgumentException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        // BouncyCastle's structure errors; never echo the input
+        throw new IllegalArgumentException("PUBLIC KEY block is not a valid key structure");
+      }
       var alg = spki.getAlgorithm().getAlgorithm();
       String jca = alg.equals(PKCSObjectIdentifiers.rsaEncryption) ? "RSA"
           : alg.equals(X9ObjectIdentifiers.id_ecPublicKey) ? "EC" : null;
@@ -223,11 +231,17 @@ public final class Pem {
   }
 
   private static ASN1Primitive asn1(byte[] der) {
+    ASN1Primitive p;
     try {
-      return ASN1Primitive.fromByteArray(der);
+      p = ASN1Primitive.fromByteArray(der);
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException("key is not valid DER");
     }
+    if (p == null) {
+      // an empty block: BouncyCastle reads it as no object at all
+      throw new IllegalArgumentException("key block is empty (not a valid key structure)");
+    }
+    return p;
   }
 
   private static byte[] wrap(AlgorithmIdentifier alg, org.bouncycastle.asn1.ASN1Encodable key) {
@@ -239,11 +253,18 @@ public final class Pem {
   }
 
   private static PrivateKey pkcs8(String jca, byte[] der) {
+    PrivateKey key;
     try {
-      return KeyFactory.getInstance(jca).generatePrivate(new PKCS8EncodedKeySpec(der));
+      key = KeyFactory.getInstance(jca).generatePrivate(new PKCS8EncodedKeySpec(der));
     } catch (GeneralSecurityException | RuntimeException e) {
       // the JDK message may describe the key; keep ours generic
       throw new IllegalArgumentException("private key could not be parsed as " + jca);
     }
+    if (key instanceof ECPrivateKey ec
+        && (ec.getS().signum() <= 0 || ec.getS().compareTo(ec.getParams().getOrder()) >= 0)) {
+      // as Go's x509.ParseECPrivateKey: the scalar must be in [1, n-1] (zero has no public key)
+      throw new IllegalArgumentException("invalid elliptic curve private key value");
+    }
+    return key;
   }
 }

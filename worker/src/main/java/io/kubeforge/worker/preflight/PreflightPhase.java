@@ -24,7 +24,9 @@ import java.util.Set;
  * {@code warning_count}. It only reads; nothing is ever written, so a dry run is the same run.
  *
  * <p>{@code ignore} is kubeadm's {@code --ignore-preflight-errors}: check names, case-insensitive,
- * or {@code all}; an ignored error becomes a warning. kubeadm's join-control-plane conditions
+ * or {@code all}, merged with {@code nodeRegistration.ignorePreflightErrors} of
+ * {@code kubeadm_config} as kubeadm merges the flag with the configuration; an ignored error
+ * becomes a warning. kubeadm's join-control-plane conditions
  * ({@code ControlPlaneEndpoint}, {@code SharedCertificates}) cannot be ignored, as in kubeadm.
  */
 public final class PreflightPhase {
@@ -59,17 +61,32 @@ public final class PreflightPhase {
     }
     String discovery = req.string("api_server_endpoint").filter(s -> !s.isEmpty())
         .orElse(mode == Mode.INIT ? null : m.controlPlaneEndpoint());
-    return run(m, new Plan(mode, key.isPresent(), discovery), ignoreSet(req.stringList("ignore")));
+    return run(m, new Plan(mode, key.isPresent(), discovery),
+        ignoreSet(req.stringList("ignore"), m.ignorePreflightErrors()));
   }
 
-  /** kubeadm's {@code ValidateIgnorePreflightErrors}: lower-cased names; {@code all} stands alone. */
+  /** Same as {@link #ignoreSet(List, List)} with nothing from the configuration. */
   static Set<String> ignoreSet(List<String> names) {
+    return ignoreSet(names, List.of());
+  }
+
+  /**
+   * kubeadm's {@code ValidateIgnorePreflightErrors}: the names of the configuration's
+   * {@code nodeRegistration.ignorePreflightErrors} and of {@code ignore} (the flag) in one
+   * lower-cased set; {@code all} (also allowed in the configuration) must stand alone.
+   */
+  static Set<String> ignoreSet(List<String> names, List<String> fromConfig) {
     Set<String> out = new LinkedHashSet<>();
+    for (String n : fromConfig) {
+      out.add(n.toLowerCase(Locale.ROOT));
+    }
     for (String n : names) {
       out.add(n.trim().toLowerCase(Locale.ROOT));
     }
     if (out.contains("all") && out.size() > 1) {
-      throw WorkerException.badInput(INVALID, "ignore", "don't specify individual checks if 'all' is used");
+      throw WorkerException.badInput(INVALID, names.isEmpty() ? RequestOptions.KUBEADM_CONFIG : "ignore",
+          "don't specify individual checks if 'all' is used (the ignore option and the configuration's "
+          + "nodeRegistration.ignorePreflightErrors are merged)");
     }
     return out;
   }

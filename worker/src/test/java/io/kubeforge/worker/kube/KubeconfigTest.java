@@ -91,4 +91,32 @@ class KubeconfigTest {
         .isInstanceOfSatisfying(WorkerException.class, e -> assertThat(e.field()).isEqualTo("kubeconfig"))
         .hasMessageContaining("does not exist");
   }
+
+  // ---- inputs the parser fuzzer (KubeconfigFuzzTest) found ----
+
+  @Test
+  void aCertificateAuthorityThatIsADeviceIsRefusedWithoutReadingIt() throws Exception {
+    Path p = write("    server: https://10.0.0.1:6443\n    certificate-authority: /dev/zero\n", "    token: t\n");
+    assertThatThrownBy(() -> Kubeconfig.read(p)).isInstanceOfSatisfying(WorkerException.class, e -> {
+      assertThat(e.status()).isEqualTo(400);
+      assertThat(e.getMessage()).contains("certificate-authority /dev/zero is not a regular file");
+    });
+  }
+
+  @Test
+  void aFileReferenceThatIsNoPathIsBadInput() throws Exception {
+    Path p = write("    server: https://10.0.0.1:6443\n    certificate-authority: \"ca\\0.crt\"\n", "    token: t\n");
+    assertThatThrownBy(() -> Kubeconfig.read(p)).isInstanceOfSatisfying(WorkerException.class,
+        e -> assertThat(e.getMessage()).contains("certificate-authority is not a path"));
+  }
+
+  @Test
+  void aListThatHoldsItselfIsInvalidYamlNotAStackOverflow() throws Exception {
+    Path p = dir.resolve("k.conf");
+    Files.writeString(p, "apiVersion: v1\nkind: Config\ncurrent-context: &a [[*a]]\n");
+    assertThatThrownBy(() -> Kubeconfig.read(p)).isInstanceOfSatisfying(WorkerException.class, e -> {
+      assertThat(e.status()).isEqualTo(400);
+      assertThat(e.code()).isEqualTo("config.invalid_yaml");
+    });
+  }
 }

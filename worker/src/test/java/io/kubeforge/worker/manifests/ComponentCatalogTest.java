@@ -52,6 +52,25 @@ class ComponentCatalogTest {
   }
 
   @Test
+  void aLocalEtcdsAdvertiseClientUrlsExtraArgBecomesTheApiServersEtcdServers() {
+    ClusterModel m = model(Map.of("etcd_extra_args", Map.of("advertise-client-urls", "https://10.0.0.9:2379")));
+    assertThat(ComponentCatalog.apiServerCommand(m, new ArrayList<>()))
+        .contains("--etcd-servers=https://10.0.0.9:2379", "--etcd-cafile=" + m.certDir().resolve("etcd/ca.crt"))
+        .filteredOn(f -> f.startsWith("--etcd-servers=")).hasSize(1);
+    assertThat(ComponentCatalog.apiServerCommand(model(Map.of()), new ArrayList<>()))
+        .contains("--etcd-servers=https://127.0.0.1:2379");
+  }
+
+  @Test
+  void anEncryptionConfigurationIsNamedToTheApiServer() {
+    ClusterModel m = model(Map.of("encryption_config_path", "/etc/kubernetes/enc/encryption-config.yaml"));
+    assertThat(ComponentCatalog.apiServerCommand(m, new ArrayList<>()))
+        .contains("--encryption-provider-config=/etc/kubernetes/enc/encryption-config.yaml");
+    assertThat(ComponentCatalog.apiServerCommand(model(Map.of()), new ArrayList<>()))
+        .noneMatch(f -> f.startsWith("--encryption-provider-config"));
+  }
+
+  @Test
   void anAuthorizationConfigDropsTheAuthorizationModeFlag() {
     ClusterModel m = model(Map.of("apiserver_extra_args", Map.of("authorization-config", "/etc/kubernetes/authz.yaml")));
     assertThat(ComponentCatalog.apiServerCommand(m, new ArrayList<>())).noneMatch(f -> f.startsWith("--authorization-mode"));

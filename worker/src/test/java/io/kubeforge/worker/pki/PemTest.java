@@ -108,4 +108,24 @@ class PemTest {
     assertThatThrownBy(() -> Pem.parseCertificates("nothing".getBytes(StandardCharsets.US_ASCII)))
         .hasMessageContaining("no CERTIFICATE block");
   }
+
+  // ---- inputs the parser fuzzers (PemFuzzTest, PemDerFuzzTest) found ----
+
+  @Test
+  void anEmptyPublicKeyBlockIsRefusedAsBadInputNotANullPointer() {
+    byte[] pem = "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n".getBytes(StandardCharsets.US_ASCII);
+    assertThatThrownBy(() -> Pem.parsePublicKeys(pem)).isExactlyInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("empty");
+    byte[] key = "-----BEGIN RSA PRIVATE KEY-----\n-----END RSA PRIVATE KEY-----\n".getBytes(StandardCharsets.US_ASCII);
+    assertThatThrownBy(() -> Pem.parsePrivateKey(key)).isExactlyInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void anEcKeyWhoseScalarIsZeroIsRefusedAsGoRefusesIt() throws Exception {
+    var p256 = org.bouncycastle.asn1.sec.SECObjectIdentifiers.secp256r1;
+    byte[] der = new org.bouncycastle.asn1.sec.ECPrivateKey(256, java.math.BigInteger.ZERO, p256).getEncoded("DER");
+    byte[] pem = Pem.encode(Pem.EC_PRIVATE_KEY, der).getBytes(StandardCharsets.US_ASCII);
+    assertThatThrownBy(() -> Pem.parsePrivateKey(pem)).isExactlyInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("invalid elliptic curve private key value");
+  }
 }

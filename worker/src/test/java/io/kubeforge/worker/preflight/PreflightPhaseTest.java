@@ -203,6 +203,39 @@ class PreflightPhaseTest {
         .hasMessageContaining("don't specify individual checks if 'all' is used");
   }
 
+  private static String withIgnoredInConfig(String... names) {
+    return "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nnodeRegistration:\n"
+        + "  ignorePreflightErrors:\n" + java.util.Arrays.stream(names).map(n -> "  - " + n + "\n")
+        .collect(Collectors.joining());
+  }
+
+  @Test
+  @DisplayName("nodeRegistration.ignorePreflightErrors of kubeadm_config ignores checks as the ignore option does, "
+      + "case-insensitive and merged with it, as kubeadm merges the file with --ignore-preflight-errors")
+  void ignorePreflightErrorsOfTheConfigurationAreMergedWithIgnore() throws IOException {
+    write(tmp.resolve("k8s/manifests/etcd.yaml"), "kind: Pod\n");
+    String name = "FileAvailable-" + dashed("k8s/manifests/etcd.yaml");
+    try (ServerSocket l = new ServerSocket(0)) {
+      PhaseResult r = run("bind_port", l.getLocalPort(), "kubeadm_config", withIgnoredInConfig(name.toUpperCase()),
+          "ignore", List.of("port-" + l.getLocalPort()));
+      assertThat(check(r, name)).containsEntry("passed", false).containsEntry("severity", "warning")
+          .containsEntry("ignored", true);
+      assertThat(check(r, "Port-" + l.getLocalPort())).containsEntry("passed", false).containsEntry("ignored", true);
+      PhaseResult fileOnly = run("bind_port", l.getLocalPort(), "kubeadm_config", withIgnoredInConfig(name));
+      assertThat(check(fileOnly, name)).containsEntry("ignored", true);
+      assertThat(check(fileOnly, "Port-" + l.getLocalPort())).containsEntry("severity", "error").containsEntry("ignored", false);
+    }
+    PhaseResult all = run("kubeadm_config", withIgnoredInConfig("All"));
+    assertThat(all.result().get("error_count")).isEqualTo(0);
+    assertThat(checks(all)).allSatisfy(c -> assertThat(c).containsEntry("ignored", true));
+    assertThatThrownBy(() -> run("kubeadm_config", withIgnoredInConfig("all"), "ignore", List.of("CRI")))
+        .isInstanceOf(WorkerException.class)
+        .hasMessageContaining("don't specify individual checks if 'all' is used");
+    assertThatThrownBy(() -> run("kubeadm_config", withIgnoredInConfig("all", "Swap")))
+        .isInstanceOf(WorkerException.class)
+        .satisfies(e -> assertThat(((WorkerException) e).field()).isEqualTo("kubeadm_config"));
+  }
+
   @Test
   @DisplayName("a non-root user, one CPU and 1000 MB fail IsPrivilegedUser, NumCPU and Mem")
   void smallHostFails() throws IOException {

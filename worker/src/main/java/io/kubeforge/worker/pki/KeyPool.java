@@ -24,14 +24,14 @@ import java.util.stream.IntStream;
  * <p>The filler is one daemon thread (never an event loop), started by {@link #startFilling}
  * after the server listens. It keeps at most {@code capacity} keys, makes one key at a time, and
  * waits while a draw or a request ({@link #busy}) runs and for a short quiet time after it, so
- * that it does not compete with requests for the cores (Java
- * thread priorities are only a hint on Linux; the wait is what keeps requests first). Until it is
- * started the pool is empty and every draw generates, as a worker without a pool would.
+ * that it does not compete with requests for the cores (Java thread priorities are only a hint
+ * on Linux; the wait is what keeps requests first). Until it is started the pool is empty and
+ * every draw generates, as a worker without a pool would.
  */
 public final class KeyPool implements KeyPairs.KeySource {
   /** Keys of one control-plane tree: 10 certificates and the sa key, and 5 kubeconfig clients. */
   public static final int DEFAULT_CAPACITY = 16;
-  /** The most keys a pool may be asked to keep (each RSA-2048 pair is about 3 KB of heap). */
+  /** The most keys a pool may be asked to keep (each RSA-2048 pair is a few KB of heap). */
   public static final int MAX_CAPACITY = 64;
   /**
    * Time from the start of the filler to its first key, and from the end of every request to the
@@ -100,12 +100,20 @@ public final class KeyPool implements KeyPairs.KeySource {
     void close();
   }
 
-  /** Marks the worker busy (a request runs) until the returned handle is closed; a draw does too. */
+  /**
+   * Marks the worker busy (a request runs) until the returned handle is closed (closing it again
+   * does nothing); a draw does too.
+   */
   public Busy busy() {
     synchronized (this) {
       busy++;
     }
-    return this::release;
+    java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean(true);
+    return () -> {
+      if (open.getAndSet(false)) {
+        release();
+      }
+    };
   }
 
   private synchronized void release() {

@@ -24,6 +24,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -309,6 +310,16 @@ def main() -> int:
     etc, pki = Path(os.environ["KF_ETC"]), Path(os.environ["KF_PKI"])
     name = Path(a.config).stem
     scratch = Path(tempfile.mkdtemp(prefix="kf-cluster-"))
+    try:
+        return run(a, etc, pki, name, scratch)
+    finally:
+        # decoded client keys, the worker's home (token), the proofs' node key and join config
+        if (scratch / "worker.log").exists():
+            shutil.copyfile(scratch / "worker.log", Path(a.dump).parent / "cluster-worker.log")
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run(a, etc: Path, pki: Path, name: str, scratch: Path) -> int:
     sup, admin, anon = clients(etc, scratch)
     register_node(sup)
     if a.mode == "kubeadm":

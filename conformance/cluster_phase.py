@@ -2,7 +2,7 @@
 """kubeadm init's cluster half on a running control plane (run by controlplane.py --then).
 
     cluster_phase.py kubeadm --bin BIN --config CFG --dump OUT.json
-    cluster_phase.py worker  --jar JAR --config CFG --dump OUT.json
+    cluster_phase.py worker  --jar JAR --bin BIN --config CFG --dump OUT.json
     cluster_phase.py diff KUBEADM.json WORKER.json --allow cluster-allowed-differences.yaml --config NAME
 
 Both sides first register the Node a kubelet would (kf-node), then:
@@ -16,6 +16,7 @@ namespace. The dump holds the objects of the golden list (worker/src/test/resour
 plus kubeadm:cluster-admins and the Node's labels/taints, normalised (uid, resourceVersion,
 timestamps, managedFields, generation, status, jws-kubeconfig-* values dropped; the cluster's own
 CA shown as <CA>). `diff` compares them field by field against the allow-list; a stale entry fails.
+Worker mode then runs cluster_proofs.py (after the dump, the worker still up; kubeadm from --bin).
 """
 from __future__ import annotations
 

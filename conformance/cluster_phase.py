@@ -2,7 +2,7 @@
 """kubeadm init's cluster half on a running control plane (run by controlplane.py --then).
 
     cluster_phase.py kubeadm --bin BIN --config CFG --dump OUT.json
-    cluster_phase.py worker  --jar JAR --config CFG --dump OUT.json
+    cluster_phase.py worker  --jar JAR --bin BIN --config CFG --dump OUT.json
     cluster_phase.py diff KUBEADM.json WORKER.json --allow cluster-allowed-differences.yaml --config NAME
 
 Both sides first register the Node a kubelet would (kf-node), then:
@@ -16,6 +16,7 @@ namespace. The dump holds the objects of the golden list (worker/src/test/resour
 plus kubeadm:cluster-admins and the Node's labels/taints, normalised (uid, resourceVersion,
 timestamps, managedFields, generation, status, jws-kubeconfig-* values dropped; the cluster's own
 CA shown as <CA>). `diff` compares them field by field against the allow-list; a stale entry fails.
+Worker mode then runs cluster_proofs.py (after the dump, the worker still up; kubeadm from --bin).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -309,6 +311,16 @@ def main() -> int:
     etc, pki = Path(os.environ["KF_ETC"]), Path(os.environ["KF_PKI"])
     name = Path(a.config).stem
     scratch = Path(tempfile.mkdtemp(prefix="kf-cluster-"))
+    try:
+        return run(a, etc, pki, name, scratch)
+    finally:
+        # decoded client keys, the worker's home (token), the proofs' node key and join config
+        if (scratch / "worker.log").exists():
+            shutil.copyfile(scratch / "worker.log", Path(a.dump).parent / "cluster-worker.log")
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run(a, etc: Path, pki: Path, name: str, scratch: Path) -> int:
     sup, admin, anon = clients(etc, scratch)
     register_node(sup)
     if a.mode == "kubeadm":

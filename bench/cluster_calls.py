@@ -63,7 +63,7 @@ class Worker:
     def __init__(self, client, home):
         home.mkdir(parents=True, exist_ok=True)
         archive = client.class_archive_of(str(JAR))
-        self.archive = os.path.isfile(archive)
+        self.archive = client.class_archive_is_current(str(JAR), archive)
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
         self.proc = subprocess.Popen(client.java_command("java", str(JAR), str(home), archive), env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -254,7 +254,7 @@ def report(m, boot_s, rounds):
     print("cluster calls against kube-apiserver v1.34.10 (etcd + apiserver booted from the worker's files in %.1fs)"
           % boot_s)
     print("machine: %d CPUs, load average %.2f %.2f %.2f (1/5/15 min)" % ((os.cpu_count() or 0,) + load))
-    print("class-data archive: %s" % ("used" if m["archive"] else "none (make jar makes it)"))
+    print("class-data archive: %s" % ("current, used" if m["archive"] else "none or stale (make jar makes it)"))
     first, warm = m["first"], m["warm"]
     print("first cluster call after the worker is up (bootstrap-token list, %d fresh workers): median %.3fs, "
           "worst %.3fs; the same call warm: median %.3fs  [budget %.1fs: %s]" % (

@@ -245,7 +245,7 @@ def test_download_certs_opens_what_the_real_kubeadm_upload_certs_uploaded(cluste
     config = root / "upload-certs.yaml"
     config.write_text(
         "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\ncertificateKey: %s\n"
-        "localAPIEndpoint: {advertiseAddress: 127.0.0.1, bindPort: %d}\n"
+        "localAPIEndpoint: {advertiseAddress: 192.0.2.10, bindPort: %d}\n"  # kubeadm refuses loopback; unused here
         "nodeRegistration: {name: cp-1, criSocket: unix:///var/run/containerd/containerd.sock}\n---\n"
         "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: %s\n"
         "controlPlaneEndpoint: 127.0.0.1:%d\n" % (key, port, pki, port))

@@ -238,18 +238,20 @@ def test_download_certs_opens_what_the_real_kubeadm_upload_certs_uploaded(cluste
             pytest.fail("kubeadm missing in %s" % BIN)
         pytest.skip("kubeadm not built in %s" % BIN)
     pki = root / "etc" / "pki"
+    key = os.urandom(32).hex()
+    # admin.conf gets its rights (kubeadm:cluster-admins) from any kube module's first call
+    assert not ansible.module("bootstrap_token", kube_args(root, state="list")).get("failed")
     port = int(yaml.safe_load((root / "etc" / "admin.conf").read_text())["clusters"][0]["cluster"]["server"].rsplit(":", 1)[1])
     config = root / "upload-certs.yaml"
     config.write_text(
-        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
-        "localAPIEndpoint: {advertiseAddress: 127.0.0.1, bindPort: %d}\n"
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\ncertificateKey: %s\n"
+        "localAPIEndpoint: {advertiseAddress: 192.0.2.10, bindPort: %d}\n"  # kubeadm refuses loopback; unused here
         "nodeRegistration: {name: cp-1, criSocket: unix:///var/run/containerd/containerd.sock}\n---\n"
         "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: %s\n"
-        "controlPlaneEndpoint: 127.0.0.1:%d\n" % (port, pki, port))
-    key = os.urandom(32).hex()
+        "controlPlaneEndpoint: 127.0.0.1:%d\n" % (key, port, pki, port))
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    proc = subprocess.run([kubeadm, "init", "phase", "upload-certs", "--upload-certs", "--certificate-key", key,
-                           "--config", str(config), "--kubeconfig", str(root / "etc" / "admin.conf")],
+    proc = subprocess.run([kubeadm, "init", "phase", "upload-certs", "--upload-certs", "--config", str(config),
+                           "--kubeconfig", str(root / "etc" / "admin.conf")],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     node = root / "joined" / "pki"

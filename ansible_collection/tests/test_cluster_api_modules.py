@@ -269,3 +269,58 @@ def test_download_certs_opens_what_the_real_kubeadm_upload_certs_uploaded(cluste
     for result in (first, second):
         assert_result_matches_return("download_certs", result, False)
         assert key not in json.dumps(result)
+
+
+def register_node(root, name, taints):
+    """Creates a Node as its kubelet would register it (with super-admin.conf's client certificate)."""
+    import base64
+    import json
+    import yaml
+    kc = yaml.safe_load((root / "etc" / "super-admin.conf").read_text())
+    cluster, user = kc["clusters"][0]["cluster"], kc["users"][0]["user"]
+    cert, key = root / ("%s.crt" % name), root / ("%s.key" % name)
+    cert.write_bytes(base64.b64decode(user["client-certificate-data"]))
+    key.write_bytes(base64.b64decode(user["client-key-data"]))
+    ctx = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+    ctx.load_cert_chain(str(cert), str(key))
+    body = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}, "spec": {"taints": taints}}
+    req = urllib.request.Request(cluster["server"] + "/api/v1/nodes", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, context=ctx, timeout=10).read()
+
+
+def kubeadm_config(root, node, taints):
+    return ("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+            "localAPIEndpoint:\n  advertiseAddress: 127.0.0.1\nnodeRegistration:\n  name: %s\n  taints: %s\n---\n"
+            "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: %s\n"
+            "dns:\n  disabled: true\n" % (node, taints, root / "etc" / "pki"))
+
+
+def test_cluster_bootstrap_reads_taints_and_disabled_addons_from_the_kubeadm_config(cluster):
+    ansible, root = cluster
+    gpu = {"key": "example.com/gpu", "value": "true", "effect": "NoSchedule"}
+    register_node(root, "cp-2", [gpu])
+    taints = ("[{key: node-role.kubernetes.io/control-plane, effect: NoSchedule},"
+              " {key: dedicated, value: infra, effect: PreferNoSchedule}]")
+    args = kube_args(root, kubeadm_config=kubeadm_config(root, "cp-2", taints), sign_cluster_info="always")
+    first = ansible.module("cluster_bootstrap", args)
+    assert not first.get("failed"), first
+    # kubeadm's order: the configured taints, then the Node's own (the API server's admission added
+    # not-ready to the Node at registration, as it does for a kubelet's)
+    assert first["node"]["taints"] == ["node-role.kubernetes.io/control-plane:NoSchedule",
+                                       "dedicated=infra:PreferNoSchedule", "example.com/gpu=true:NoSchedule",
+                                       "node.kubernetes.io/not-ready:NoSchedule"]
+    assert first["skipped_phases"] == ["addon/coredns"]
+    applied = {(o["kind"], o["name"]): o["action"] for o in first["objects"]}
+    assert ("DaemonSet", "kube-proxy") in applied and ("Deployment", "coredns") not in applied
+    assert applied[("Node", "cp-2")] == "updated"
+    assert applied[("ConfigMap", "kubeadm-config")] == "updated"  # now with dns.disabled
+    second = ansible.module("cluster_bootstrap", args)
+    assert second["changed"] is False, [o for o in second["objects"] if o["action"] != "unchanged"]
+
+    register_node(root, "cp-3", [gpu])
+    none = ansible.module("cluster_bootstrap", kube_args(root, kubeadm_config=kubeadm_config(root, "cp-3", "[]"),
+                                                         sign_cluster_info="always"))
+    assert not none.get("failed"), none
+    # `taints: []`: none added, the Node's own kept
+    assert none["node"]["taints"] == ["example.com/gpu=true:NoSchedule", "node.kubernetes.io/not-ready:NoSchedule"]

@@ -1,10 +1,12 @@
 package io.kubeforge.worker.config;
 
+import io.kubeforge.worker.support.RequestFields;
 import io.kubeforge.worker.support.WorkerException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * InputPaths checks the paths a client names, before anything touches the disk: absolute,
@@ -22,6 +24,26 @@ public final class InputPaths {
   public static final int ROOM_BELOW_DIRECTORY = 256;
 
   private InputPaths() {}
+
+  /** The options naming an external etcd's CA, client certificate and client key, in that order. */
+  public static final List<String> EXTERNAL_ETCD_FILES =
+      List.of("etcd_external_ca_file", "etcd_external_cert_file", "etcd_external_key_file");
+
+  /**
+   * Returns the external etcd's CA, client certificate and client key files that a call names
+   * ({@link #EXTERNAL_ETCD_FILES}; an option not given is null), or null when it names none.
+   */
+  public static Path[] externalEtcdFiles(RequestFields f) {
+    if (EXTERNAL_ETCD_FILES.stream().noneMatch(n -> f.string(n).isPresent())) {
+      return null;
+    }
+    Path[] files = new Path[EXTERNAL_ETCD_FILES.size()];
+    for (int i = 0; i < files.length; i++) {
+      String given = f.string(EXTERNAL_ETCD_FILES.get(i)).orElse("");
+      files[i] = given.isEmpty() ? null : file(given, EXTERNAL_ETCD_FILES.get(i));
+    }
+    return files;
+  }
 
   /** Checks an absolute path that is only read or handed on (never created by the worker). */
   public static Path absolute(String raw, String field) {

@@ -311,15 +311,7 @@ public final class DiscoveryPhase {
         last = e.getMessage();
         lastError = e;
       }
-      long sleep = Math.min(interval.toNanos(), deadline - System.nanoTime());
-      if (sleep > 0) {
-        try {
-          TimeUnit.NANOSECONDS.sleep(sleep);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw DiscoveryException.timedOut("interrupted while waiting for cluster-info", e);
-        }
-      }
+      pause(interval, deadline);
     }
   }
 
@@ -434,19 +426,24 @@ public final class DiscoveryPhase {
         }
         last = e.getMessage();
       }
-      long sleep = Math.min(interval.toNanos(), deadline - System.nanoTime());
-      if (sleep > 0) {
-        try {
-          TimeUnit.NANOSECONDS.sleep(sleep);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw DiscoveryException.timedOut("interrupted while waiting for cluster-info", e);
-        }
-      }
+      pause(interval, deadline);
     }
     byte[] asIs = in.token == null ? bytes : null;
     return new Found("file", cfg.server(), in.token == null ? cfg.clusterName() : CLUSTER_NAME, cfg.caPem(), ca, asIs,
         warnings);
+  }
+
+  /** Waits one retry interval, or until the deadline when that comes first. */
+  private static void pause(Duration interval, long deadline) {
+    long sleep = Math.min(interval.toNanos(), deadline - System.nanoTime());
+    if (sleep > 0) {
+      try {
+        TimeUnit.NANOSECONDS.sleep(sleep);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw DiscoveryException.timedOut("interrupted while waiting for cluster-info", e);
+      }
+    }
   }
 
   // ---- output ----------------------------------------------------------------------------------

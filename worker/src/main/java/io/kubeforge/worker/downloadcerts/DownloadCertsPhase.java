@@ -2,6 +2,7 @@ package io.kubeforge.worker.downloadcerts;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kubeforge.worker.config.Defaults;
 import io.kubeforge.worker.config.InputPaths;
 import io.kubeforge.worker.kube.BootstrapToken;
 import io.kubeforge.worker.kube.ClusterAccess;
@@ -47,17 +48,9 @@ public final class DownloadCertsPhase {
   /** Runs one call. */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     RequestFields f = RequestFields.of(body, FIELDS);
-    Path certDir = InputPaths.directory(f.string("cert_dir").orElse("/etc/kubernetes/pki"), "cert_dir");
+    Path certDir = InputPaths.directory(f.string("cert_dir").orElse(Defaults.CERT_DIR), "cert_dir");
     byte[] key = certificateKey(f.string("certificate_key").orElse(""));
-    List<String> external = List.of("etcd_external_ca_file", "etcd_external_cert_file", "etcd_external_key_file");
-    Path[] externalFiles = null;
-    if (external.stream().anyMatch(n -> f.string(n).isPresent())) {
-      externalFiles = new Path[3];
-      for (int i = 0; i < 3; i++) {
-        String given = f.string(external.get(i)).orElse("");
-        externalFiles[i] = given.isEmpty() ? null : InputPaths.file(given, external.get(i));
-      }
-    }
+    Path[] externalFiles = InputPaths.externalEtcdFiles(f);
     boolean backup = f.bool("backup", true);
     try {
       List<Entry> entries;

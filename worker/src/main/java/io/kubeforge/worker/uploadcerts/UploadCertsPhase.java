@@ -1,5 +1,6 @@
 package io.kubeforge.worker.uploadcerts;
 
+import io.kubeforge.worker.config.Defaults;
 import io.kubeforge.worker.config.InputPaths;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -61,16 +62,8 @@ public final class UploadCertsPhase {
   /** Runs one call. */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     RequestFields f = RequestFields.of(body, FIELDS);
-    Path certDir = InputPaths.directory(f.string("cert_dir").orElse("/etc/kubernetes/pki"), "cert_dir");
-    List<String> external = List.of("etcd_external_ca_file", "etcd_external_cert_file", "etcd_external_key_file");
-    Path[] externalFiles = null;
-    if (external.stream().anyMatch(n -> f.string(n).isPresent())) {
-      externalFiles = new Path[3];
-      for (int i = 0; i < 3; i++) {
-        String given = f.string(external.get(i)).orElse("");
-        externalFiles[i] = given.isEmpty() ? null : InputPaths.file(given, external.get(i));
-      }
-    }
+    Path certDir = InputPaths.directory(f.string("cert_dir").orElse(Defaults.CERT_DIR), "cert_dir");
+    Path[] externalFiles = InputPaths.externalEtcdFiles(f);
     Map<String, Path> files = new TreeMap<>();
     KubeadmCerts.files(certDir, externalFiles).forEach(files::put);
     boolean generated = f.string("certificate_key").isEmpty();

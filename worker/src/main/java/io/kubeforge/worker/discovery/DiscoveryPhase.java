@@ -270,16 +270,19 @@ public final class DiscoveryPhase {
     String key = ClusterInfoSigner.PREFIX + in.tokenId;
     String last = null;
     KubeException lastError = null;
+    boolean sawUnsigned = false;
     int attempts = 0;
     while (true) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         String why = last != null ? last : "no answer";
-        if (lastError != null && "kube.unreachable".equals(lastError.code())) {
+        if (!sawUnsigned && lastError != null && "kube.unreachable".equals(lastError.code())) {
           throw DiscoveryException.timedOut("the API server at " + in.endpoint + " was unreachable for the whole "
               + "timeout of " + in.timeout.toSeconds() + " s (" + attempts + " attempt(s)): " + why, lastError);
         }
-        if (last != null && last.startsWith("could not find a JWS")) {
+        if (sawUnsigned) {
+          // an answer without the token's signature is the finding, even when a later attempt failed otherwise
+          last = "could not find a JWS signature in the cluster-info ConfigMap for token ID \"" + in.tokenId + "\"";
           throw DiscoveryException.refused("no_signature", last + " after " + in.timeout.toSeconds() + " s: token id \""
               + in.tokenId + "\" is invalid for this cluster or it has expired (or it is not for signing, or no "
               + "bootstrap signer runs: kube-controller-manager's bootstrapsigner controller). Create a new token "
@@ -296,6 +299,7 @@ public final class DiscoveryPhase {
           last = "the cluster-info ConfigMap does not exist in kube-public (the first control plane has not run "
               + "kubeadm init phase bootstrap-token or kubeforge.cluster.cluster_bootstrap yet)";
         } else if (!cm.get().path("data").has(key)) {
+          sawUnsigned = true;
           last = "could not find a JWS signature in the cluster-info ConfigMap for token ID \"" + in.tokenId + "\"";
         } else {
           return cm.get();

@@ -224,8 +224,9 @@ class LyingServersTest {
   void aClusterInfoWithoutASignatureForTheTokenIsRefusedAfterTheTimeoutNamingTheLikelyCauses() throws Exception {
     int port = serve(real, answering(() -> configMap(kubeconfig(1, real.caPem), null)));
     long start = System.nanoTime();
-    WorkerException e = refusal(port, "timeout", 2);
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofSeconds(2), Duration.ofSeconds(5));
+    // 4 s: a cold JVM's first TLS handshake on a loaded machine takes seconds
+    WorkerException e = refusal(port, "timeout", 4);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofSeconds(4), Duration.ofSeconds(9));
     assertThat(e.code()).isEqualTo("discovery.no_signature");
     assertThat(e.getMessage()).contains("could not find a JWS signature").contains("expired")
         .contains("bootstrap signer");
@@ -266,7 +267,7 @@ class LyingServersTest {
     int port = serve(real, req -> { }); // accepts the TLS connection and the request, answers nothing
     long start = System.nanoTime();
     WorkerException e = refusal(port, "timeout", 2);
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofSeconds(2), Duration.ofSeconds(5));
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofSeconds(2), Duration.ofSeconds(7));
     assertThat(e.status()).isEqualTo(504);
     assertThat(e.code()).isEqualTo("discovery.unreachable");
     assertThat(e.getMessage()).contains("timeout of 2 s");

@@ -12,7 +12,7 @@ module: csr_approve
 short_description: Approve the kubelets' serving certificate requests that name only their own Node's addresses
 version_added: 0.4.0
 description:
-  - Beyond kubeadm. With C(serverTLSBootstrap: true) each kubelet asks for its serving certificate with a
+  - Beyond kubeadm. With C(serverTLSBootstrap=true) in the kubelet configuration each kubelet asks for its serving certificate with a
     C(kubernetes.io/kubelet-serving) CertificateSigningRequest that nothing approves; this module approves
     the pending ones that are safe to approve.
   - "A CSR is approved only when the requester (C(spec.username)) is C(system:node:<name>) in the group

@@ -48,7 +48,9 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <p>Create-or-update is server-side apply only ({@code PATCH} with
  * {@code application/apply-patch+yaml}, field manager {@value #FIELD_MANAGER}); whether it changed
- * anything comes from the {@code resourceVersion} before and after (a no-op apply keeps it).
+ * anything comes from the {@code resourceVersion} before and after (a no-op apply keeps it). The
+ * one exception is a subresource written as a whole ({@link #updateSubresource}: a CSR's approval,
+ * which, like {@code kubectl certificate approve}, is a {@code PUT} carrying the resourceVersion read).
  *
  * <p>TLS is always verified against the kubeconfig's CA (or the JDK's roots when it names none),
  * with host name checks (against the cluster's {@code tls-server-name} when it sets one, sent in SNI

@@ -1,5 +1,5 @@
-"""bootstrap_token, upload_certs, cluster_bootstrap and discovery through ansible-playbook, the real
-worker jar and a real kube-apiserver v1.34.10 with the real kube-controller-manager's bootstrap signer
+"""bootstrap_token, upload_certs, cluster_bootstrap, discovery and csr_approve through ansible-playbook, the real
+worker jar and a real kube-apiserver v1.34.10 with the real kube-controller-manager's bootstrap and CSR signers
 (etcd, kube-apiserver, kube-controller-manager from $KUBEFORGE_KUBE_BIN, else
 <repo>/.cache/kube/v1.34.10/bin; skipped when they are missing unless KUBEFORGE_REQUIRE_BINARIES=1).
 The PKI and kubeconfigs are the worker's own, so TLS is verified against our CA."""
@@ -77,14 +77,16 @@ def cluster(shared_home, tmp_path_factory):
             if time.time() > deadline:
                 raise AssertionError((root / "apiserver.log").read_text()[-3000:])
             time.sleep(0.5)
-    # the real bootstrap signer (and token cleaner), as kubeadm's controller-manager manifest runs them:
+    # the real bootstrap signer, token cleaner and CSR signer, as kubeadm's controller-manager manifest runs them:
     # with its own kubeconfig and per-controller service-account credentials
     with open(root / "controller-manager.log", "wb") as log:
         procs.append(subprocess.Popen([os.path.join(BIN, "kube-controller-manager"),
                                        "--kubeconfig=%s" % (etc / "controller-manager.conf"),
                                        "--authentication-kubeconfig=%s" % (etc / "controller-manager.conf"),
                                        "--authorization-kubeconfig=%s" % (etc / "controller-manager.conf"),
-                                       "--controllers=bootstrapsigner,tokencleaner", "--leader-elect=false",
+                                       "--controllers=bootstrapsigner,tokencleaner,csrsigning", "--leader-elect=false",
+                                       "--cluster-signing-cert-file=%s" % (pki / "ca.crt"),
+                                       "--cluster-signing-key-file=%s" % (pki / "ca.key"),
                                        "--use-service-account-credentials=true", "--bind-address=127.0.0.1",
                                        "--secure-port=%d" % free_port()],
                                       stdout=log, stderr=log, env=env))
@@ -324,3 +326,126 @@ def test_cluster_bootstrap_reads_taints_and_disabled_addons_from_the_kubeadm_con
     assert not none.get("failed"), none
     # `taints: []`: none added, the Node's own kept
     assert none["node"]["taints"] == ["example.com/gpu=true:NoSchedule", "node.kubernetes.io/not-ready:NoSchedule"]
+
+
+def super_admin_call(root, method, path, body=None, headers=None, content_type="application/json"):
+    """One API call with super-admin.conf's client certificate (TLS verified by our CA); headers may impersonate."""
+    conf = yaml.safe_load((root / "etc" / "super-admin.conf").read_text())
+    server = conf["clusters"][0]["cluster"]["server"]
+    user = conf["users"][0]["user"]
+    with tempfile.TemporaryDirectory() as d:
+        cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+        with open(cert, "wb") as f:
+            f.write(base64.b64decode(user["client-certificate-data"]))
+        with open(key, "wb") as f:
+            f.write(base64.b64decode(user["client-key-data"]))
+        ctx = ssl.create_default_context(cafile=str(root / "etc" / "pki" / "ca.crt"))
+        ctx.load_cert_chain(cert, key)
+        h = dict(headers or {})
+        if body is not None:
+            h["Content-Type"] = content_type
+        req = urllib.request.Request(server + path, data=None if body is None else json.dumps(body).encode(),
+                                     method=method, headers=h)
+        return json.loads(urllib.request.urlopen(req, context=ctx, timeout=10).read())
+
+
+def csr_pem(node, dns=(), ips=(), rsa=False):
+    """A certificate request as the kubelet makes it for its serving certificate."""
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa as rsa_keys
+    from cryptography.x509.oid import NameOID
+    key = rsa_keys.generate_private_key(65537, 2048) if rsa else ec.generate_private_key(ec.SECP256R1())
+    names = [x509.DNSName(n) for n in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+    req = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:nodes"),
+                                    x509.NameAttribute(NameOID.COMMON_NAME, "system:node:%s" % node)]))
+           .add_extension(x509.SubjectAlternativeName(names), critical=False)
+           .sign(key, hashes.SHA256()))
+    return req.public_bytes(serialization.Encoding.PEM)
+
+
+def create_csr_as_node(root, name, node, pem, usages, signer="kubernetes.io/kubelet-serving"):
+    """Creates a CSR as the node's kubelet would: impersonating system:node:<node> in group system:nodes."""
+    body = {"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": name},
+            "spec": {"request": base64.b64encode(pem).decode(), "signerName": signer, "usages": usages}}
+    return super_admin_call(root, "POST", "/apis/certificates.k8s.io/v1/certificatesigningrequests", body,
+                            {"Impersonate-User": "system:node:%s" % node, "Impersonate-Group": "system:nodes"})
+
+
+def csr_conditions(root, name):
+    csr = super_admin_call(root, "GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests/" + name)
+    return {c["type"]: c for c in csr.get("status", {}).get("conditions", [])}, csr
+
+
+def test_csr_approve_approves_a_nodes_own_serving_csr_and_leaves_the_rest(cluster):
+    ansible, root = cluster
+    node = "csr-node-1"
+    super_admin_call(root, "POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node}})
+    super_admin_call(root, "PATCH", "/api/v1/nodes/%s/status" % node,
+                     {"status": {"addresses": [{"type": "InternalIP", "address": "10.20.0.7"},
+                                               {"type": "Hostname", "address": node},
+                                               {"type": "InternalDNS", "address": node + ".cluster.example"}]}},
+                     content_type="application/merge-patch+json")
+    serving = ["digital signature", "server auth"]
+    create_csr_as_node(root, "kf-good", node, csr_pem(node, dns=[node, node + ".cluster.example"], ips=["10.20.0.7"]),
+                       serving)
+    create_csr_as_node(root, "kf-rsa", node, csr_pem(node, dns=[node], rsa=True),
+                       ["digital signature", "key encipherment", "server auth"])
+    create_csr_as_node(root, "kf-foreign-san", node, csr_pem(node, dns=[node, "kubernetes.default.svc"]), serving)
+    create_csr_as_node(root, "kf-other-node", "csr-node-2", csr_pem(node, dns=[node]), serving)
+    create_csr_as_node(root, "kf-client", node, csr_pem(node, dns=[node]), ["digital signature", "client auth"],
+                       signer="kubernetes.io/kube-apiserver-client-kubelet")
+
+    check = ansible.module("csr_approve", kube_args(root), check=True)
+    assert check["changed"] is True and not check.get("failed"), check.get("msg", check)
+    decisions = {c["name"]: c for c in check["csrs"]}
+    assert decisions["kf-good"]["decision"] == "approved" and decisions["kf-rsa"]["decision"] == "approved", decisions
+    assert "kf-client" not in decisions and check["other_signers"] >= 1
+    assert csr_conditions(root, "kf-good")[0] == {}, "check mode approved something"
+
+    first = ansible.module("csr_approve", kube_args(root))
+    assert first["changed"] is True and not first.get("failed"), first
+    decisions = {c["name"]: c for c in first["csrs"]}
+    assert decisions["kf-good"]["decision"] == "approved" and decisions["kf-good"]["node"] == node
+    assert decisions["kf-rsa"]["decision"] == "approved"
+    assert decisions["kf-foreign-san"]["decision"] == "pending"
+    assert "DNS:kubernetes.default.svc" in decisions["kf-foreign-san"]["reason"], decisions["kf-foreign-san"]
+    assert decisions["kf-other-node"]["decision"] == "pending"
+    assert "CN=system:node:csr-node-2" in decisions["kf-other-node"]["reason"], decisions["kf-other-node"]
+    approved, _ = csr_conditions(root, "kf-good")
+    assert approved["Approved"]["reason"] == "KubeforgeApproved" and approved["Approved"]["status"] == "True"
+    assert csr_conditions(root, "kf-foreign-san")[0] == {}
+    assert csr_conditions(root, "kf-client")[0] == {}, "another signer's CSR was touched"
+
+    second = ansible.module("csr_approve", kube_args(root))
+    assert second["changed"] is False and second["approved"] == 0 and second["already_decided"] >= 2, second
+
+    denied = ansible.module("csr_approve", kube_args(root, deny_invalid=True))
+    assert denied["changed"] is True and denied["denied"] == 2, denied
+    conditions, _ = csr_conditions(root, "kf-foreign-san")
+    assert conditions["Denied"]["reason"] == "KubeforgeDenied"
+    assert "kubernetes.default.svc" in conditions["Denied"]["message"]
+    assert csr_conditions(root, "kf-client")[0] == {}
+    again = ansible.module("csr_approve", kube_args(root, deny_invalid=True))
+    assert again["changed"] is False and again["csrs"] == [], again
+    for result, check_mode in ((check, True), (first, False), (second, False), (denied, False), (again, False)):
+        assert_result_matches_return("csr_approve", result, check_mode)
+
+    # the real controller-manager's kubelet-serving signer issues the approved one from our CA
+    from cryptography import x509
+    deadline = time.time() + 60
+    while True:
+        _, csr = csr_conditions(root, "kf-good")
+        if csr.get("status", {}).get("certificate"):
+            break
+        assert time.time() < deadline, csr.get("status")
+        time.sleep(1)
+    cert = x509.load_pem_x509_certificate(base64.b64decode(csr["status"]["certificate"]))
+    ca = x509.load_pem_x509_certificate((root / "etc" / "pki" / "ca.crt").read_bytes())
+    assert cert.issuer == ca.subject
+    cert.verify_directly_issued_by(ca)
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert set(sans.get_values_for_type(x509.DNSName)) == {node, node + ".cluster.example"}
+    assert [str(i) for i in sans.get_values_for_type(x509.IPAddress)] == ["10.20.0.7"]

@@ -15,7 +15,8 @@ from test_docs import MODULES, rendered_doc
 FILE_MODULES = ["pki", "kubeconfig", "static_pods", "encryption_config", "kubelet_config"]
 # modules whose RETURN is checked against real results where they can run:
 # preflight here (every check ignored), the API server's modules in test_cluster_api_modules.py
-ELSEWHERE = {"preflight", "cluster_bootstrap", "bootstrap_token", "upload_certs", "discovery", "download_certs"}
+ELSEWHERE = {"preflight", "cluster_bootstrap", "bootstrap_token", "upload_certs", "discovery", "download_certs",
+             "csr_approve"}
 from test_pki import ANSIBLE_KEYS
 
 

@@ -36,6 +36,7 @@ public final class Capabilities {
     all.put("upload-certs", new io.kubeforge.worker.uploadcerts.UploadCertsPhase()::run);
     all.put("download-certs", new io.kubeforge.worker.downloadcerts.DownloadCertsPhase()::run);
     all.put("discovery", new io.kubeforge.worker.discovery.DiscoveryPhase()::run);
+    all.put("csr-approve", new io.kubeforge.worker.csrapprove.CsrApprovePhase()::run);
     all.put("cluster-bootstrap", new ClusterBootstrapPhase()::run);
     all.put("preflight", new PreflightPhase()::run);
     // A worker is idle when no call runs: the key pool makes keys ahead only then.

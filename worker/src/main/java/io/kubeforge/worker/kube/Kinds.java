@@ -11,8 +11,24 @@ import java.util.stream.Collectors;
  * API group/version, its plural resource name and whether it lives in a namespace.
  */
 public final class Kinds {
-  /** One row: {@code apiVersion} ({@code v1} or {@code group/version}), kind, plural, scope. */
-  public record Kind(String apiVersion, String kind, String plural, boolean namespaced) {
+  /**
+   * One row: {@code apiVersion} ({@code v1} or {@code group/version}), kind, plural, scope, and the
+   * subresources the worker writes (e.g. a CSR's {@code approval}).
+   */
+  public record Kind(String apiVersion, String kind, String plural, boolean namespaced, List<String> subresources) {
+    /** A row without subresources. */
+    public Kind(String apiVersion, String kind, String plural, boolean namespaced) {
+      this(apiVersion, kind, plural, namespaced, List.of());
+    }
+
+    /** The subresource path: the object path plus {@code /<subresource>}, for subresources in the table only. */
+    public String subresource(String namespace, String name, String subresource) {
+      if (!subresources.contains(subresource)) {
+        throw new IllegalArgumentException("subresource " + subresource + " of " + kind + " is not in the kube/Kinds table");
+      }
+      return object(namespace, name) + "/" + subresource;
+    }
+
     /** The collection path: {@code /api/v1[/namespaces/<ns>]/<plural>}. */
     public String collection(String namespace) {
       String root = apiVersion.contains("/") ? "/apis/" + apiVersion : "/api/" + apiVersion;
@@ -41,7 +57,8 @@ public final class Kinds {
       new Kind("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", false),
       new Kind("apps/v1", "DaemonSet", "daemonsets", true),
       new Kind("apps/v1", "Deployment", "deployments", true),
-      new Kind("certificates.k8s.io/v1", "CertificateSigningRequest", "certificatesigningrequests", false),
+      new Kind("certificates.k8s.io/v1", "CertificateSigningRequest", "certificatesigningrequests", false,
+          List.of("approval")),
       new Kind("coordination.k8s.io/v1", "Lease", "leases", true),
       new Kind("authentication.k8s.io/v1", "SelfSubjectReview", "selfsubjectreviews", false),
       new Kind("authorization.k8s.io/v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false));

@@ -48,7 +48,9 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <p>Create-or-update is server-side apply only ({@code PATCH} with
  * {@code application/apply-patch+yaml}, field manager {@value #FIELD_MANAGER}); whether it changed
- * anything comes from the {@code resourceVersion} before and after (a no-op apply keeps it).
+ * anything comes from the {@code resourceVersion} before and after (a no-op apply keeps it). The
+ * one exception is a subresource written as a whole ({@link #updateSubresource}: a CSR's approval,
+ * which, like {@code kubectl certificate approve}, is a {@code PUT} carrying the resourceVersion read).
  *
  * <p>TLS is always verified against the kubeconfig's CA (or the JDK's roots when it names none),
  * with host name checks (against the cluster's {@code tls-server-name} when it sets one, sent in SNI
@@ -281,6 +283,22 @@ public final class KubeClient implements AutoCloseable {
     return call(HttpMethod.POST, kind.collection(namespace), query, "application/json", object, false).object();
   }
 
+  /**
+   * Replaces one subresource with {@code PUT} (a CSR's {@code approval}, as {@code kubectl
+   * certificate approve} does): {@code object} carries the {@code resourceVersion} it was read at,
+   * so a concurrent change is a 409, never overwritten. The subresource must be in {@link Kinds}.
+   */
+  public ObjectNode updateSubresource(ObjectNode object, String subresource, boolean dryRun) {
+    Ref ref = Ref.of(object);
+    Map<String, String> query = new LinkedHashMap<>();
+    query.put("fieldManager", FIELD_MANAGER);
+    if (dryRun) {
+      query.put("dryRun", "All");
+    }
+    return call(HttpMethod.PUT, ref.kind.subresource(ref.namespace, ref.name, subresource), query, "application/json",
+        object, false).object();
+  }
+
   /** Reads one object; empty when it does not exist. */
   public Optional<ObjectNode> get(String apiVersion, String kind, String namespace, String name) {
     return get(apiVersion, kind, namespace, name, timeout);
@@ -494,6 +512,7 @@ public final class KubeClient implements AutoCloseable {
     return switch (method.name()) {
       case "PATCH" -> "apply (PATCH)";
       case "POST" -> "create (POST)";
+      case "PUT" -> "update (PUT)";
       case "DELETE" -> "delete (DELETE)";
       default -> "get (GET)";
     } + (query.containsKey("dryRun") ? " dry-run" : "");

@@ -46,6 +46,10 @@ JVM_OPTIONS = (
     "-XX:+UseSerialGC",
     "-Xms8m",
     "-Xmx64m",
+    # the heap the key pool's generation grew is given back by the full collection the worker
+    # makes once its pool is full (idle RSS)
+    "-XX:MinHeapFreeRatio=10",
+    "-XX:MaxHeapFreeRatio=20",
     "-XX:MaxMetaspaceSize=48m",
     "-XX:ReservedCodeCacheSize=24m",
     "-XX:MaxDirectMemorySize=16m",

@@ -20,6 +20,11 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
+    // Netty's allocator reports to Flight Recorder when it can; registering its event classes costs
+    // the first request about a tenth of a second and the worker records nothing
+    if (System.getProperty("io.netty.jfr.enabled") == null) {
+      System.setProperty("io.netty.jfr.enabled", "false");
+    }
     System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
     Logger log = Logger.getLogger("io.kubeforge.worker");
     String home = null;
@@ -60,6 +65,9 @@ public final class Main {
     String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + actualPort;
     workerHome.publishEndpoint(url, ProcessHandle.current().pid());
     log.info("kubeforge worker " + version() + " listening on " + url + ", home " + dir);
+    // key generation leaves BigInteger garbage that grows the heap; a full collection once the
+    // pool is full lets the serial collector give the heap back (idle RSS)
+    KeyPool.shared().whenFull(System::gc);
     KeyPool.shared().startFilling(poolCapacity, KeyPool.DEFAULT_DELAY);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       workerHome.close();

@@ -64,7 +64,6 @@ public final class KubeClient implements AutoCloseable {
   /** The default timeout of one API operation, retries included. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final long FIRST_BACKOFF_MS = 200;
   private static final long MAX_BACKOFF_MS = 2000;
   private static final long MAX_CONNECT_MS = 10_000;
@@ -334,7 +333,7 @@ public final class KubeClient implements AutoCloseable {
 
   /** Asks the server who the credentials are (a SelfSubjectReview): {@code {username, groups}}. */
   public ObjectNode whoAmI() {
-    ObjectNode review = JSON.createObjectNode().put("apiVersion", "authentication.k8s.io/v1")
+    ObjectNode review = Mapper.JSON.createObjectNode().put("apiVersion", "authentication.k8s.io/v1")
         .put("kind", "SelfSubjectReview");
     return (ObjectNode) create(review, false).path("status").path("userInfo");
   }
@@ -381,7 +380,7 @@ public final class KubeClient implements AutoCloseable {
     byte[] payload = null;
     if (body != null) {
       try {
-        payload = JSON.writeValueAsBytes(body);
+        payload = Mapper.JSON.writeValueAsBytes(body);
       } catch (IOException e) {
         throw new IllegalStateException("object is not serialisable", e);
       }
@@ -482,7 +481,7 @@ public final class KubeClient implements AutoCloseable {
       return null;
     }
     try {
-      return JSON.readTree(body.getBytes());
+      return Mapper.JSON.readTree(body.getBytes());
     } catch (IOException e) {
       return null;
     }
@@ -577,7 +576,7 @@ public final class KubeClient implements AutoCloseable {
 
   private static ObjectNode withType(ObjectNode o, Kinds.Kind k) {
     if (!o.has("kind")) {
-      ObjectNode typed = JSON.createObjectNode().put("apiVersion", k.apiVersion()).put("kind", k.kind());
+      ObjectNode typed = Mapper.JSON.createObjectNode().put("apiVersion", k.apiVersion()).put("kind", k.kind());
       for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext();) {
         Map.Entry<String, JsonNode> e = it.next();
         typed.set(e.getKey(), e.getValue());
@@ -611,5 +610,10 @@ public final class KubeClient implements AutoCloseable {
     String describe() {
       return kind.kind() + " " + (namespace == null ? "" : namespace + "/") + name;
     }
+  }
+
+  /** Jackson's mapper, made on the first cluster call and not at start (it loads the JDK's locale data). */
+  private static final class Mapper {
+    static final ObjectMapper JSON = new ObjectMapper();
   }
 }

@@ -51,6 +51,8 @@ public final class KeyPool implements KeyPairs.KeySource {
   private long quietNanos;
   private long made;
   private Thread filler;
+  private Runnable whenFull = () -> { };
+  private boolean filledSinceIdle;
 
   /** Creates an empty pool of {@code pooled} keys made by {@code generator} (tests inject one). */
   public KeyPool(KeyAlgorithm pooled, Function<KeyAlgorithm, KeyPair> generator) {
@@ -159,6 +161,14 @@ public final class KeyPool implements KeyPairs.KeySource {
     filler.start();
   }
 
+  /**
+   * Sets what the filler runs, on its own thread, each time it has made keys and the pool is full
+   * again (the worker returns the heap the key generation grew to the system); it must not throw.
+   */
+  public synchronized void whenFull(Runnable action) {
+    this.whenFull = Objects.requireNonNull(action);
+  }
+
   /** Stops the filler and drops every key the pool holds (tests; the worker's pool lives as long as it). */
   public void stop() throws InterruptedException {
     Thread t;
@@ -190,13 +200,18 @@ public final class KeyPool implements KeyPairs.KeySource {
   private void fill() {
     try {
       while (true) {
+        Runnable idle = null;
         synchronized (this) {
           while (true) {
             if (capacity == 0) {
               return;
             }
             long quietLeft = lastBusyEnd + quietNanos - System.nanoTime();
-            if (keys.size() >= capacity || busy > 0) {
+            if (keys.size() >= capacity && filledSinceIdle && busy == 0) {
+              filledSinceIdle = false;
+              idle = whenFull;
+              break;
+            } else if (keys.size() >= capacity || busy > 0) {
               wait();
             } else if (quietLeft > 0) {
               wait(Math.max(1, quietLeft / 1_000_000));
@@ -205,9 +220,14 @@ public final class KeyPool implements KeyPairs.KeySource {
             }
           }
         }
+        if (idle != null) {
+          idle.run();
+          continue;
+        }
         KeyPair kp = generator.apply(pooled);
         synchronized (this) {
           made++;
+          filledSinceIdle = true;
           if (keys.size() < capacity) {
             keys.add(kp);
           }

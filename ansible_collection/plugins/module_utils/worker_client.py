@@ -96,7 +96,7 @@ def make_class_archive(java, jar, archive, timeout=ARCHIVE_TIMEOUT):
     place only when the run ended cleanly. The JDK checks the jar's path, size and time against
     the archive, so it is made for the jar at its installed path. The calls write only into the
     throw-away home: a PKI, an admin.conf, and one cluster call (``bootstrap-token`` list) to a
-    stand-in API server on loopback serving that PKI's certificate (see _ApiStandIn), so that the
+    stand-in API server on loopback serving that PKI's certificate (see _api_stand_in), so that the
     first real cluster call finds the TLS, HTTP client and kubeconfig classes archived too (skipped
     when the first calls already took a third of ``timeout``). Bounded by ``timeout``; any failure
     leaves no archive and the worker simply starts without one (a failing cluster call only leaves
@@ -146,84 +146,64 @@ def make_class_archive(java, jar, archive, timeout=ARCHIVE_TIMEOUT):
         shutil.rmtree(home, ignore_errors=True)
 
 
-class _ApiStandIn(object):
-    """A loopback TLS listener that answers every HTTP/1.1 request with an empty JSON list, serving
-    the training PKI's apiserver certificate and asking for a client certificate: just enough of
-    an API server for the worker's client to go through TLS, authentication and one call."""
+def _api_stand_in(pki):
+    """A loopback HTTPS server (the standard library's) that answers every GET with an empty JSON
+    list, serving the training PKI's apiserver certificate and asking for a client certificate:
+    just enough of an API server for the worker's client to go through TLS, authentication and
+    one call."""
+    import ssl
+    try:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    except ImportError:  # Python 2 on a managed host: the archive simply leaves the client out
+        return None
 
-    BODY = b'{"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}'
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        BODY = b'{"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}'
 
-    def __init__(self, pki):
-        import socket
-        import ssl
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(os.path.join(pki, "apiserver.crt"), os.path.join(pki, "apiserver.key"))
-        self.ctx.load_verify_locations(os.path.join(pki, "ca.crt"))
-        self.ctx.verify_mode = ssl.CERT_OPTIONAL
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(1.0)
-        self.port = self.sock.getsockname()[1]
-        self.closed = False
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(self.BODY)))
+            self.end_headers()
+            self.wfile.write(self.BODY)
 
-    def serve(self):
-        import threading
-        while not self.closed:
-            try:
-                conn, _ = self.sock.accept()
-            except Exception:  # timeout: look at self.closed again; closed socket: stop
-                continue
-            threading.Thread(target=self._answer, args=(conn,)).start()
-
-    def _answer(self, conn):
-        try:
-            conn.settimeout(10)
-            tls = self.ctx.wrap_socket(conn, server_side=True)
-            data = b""
-            while not self.closed:
-                while b"\r\n\r\n" not in data:
-                    chunk = tls.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                head, data = data.split(b"\r\n\r\n", 1)
-                length = [int(h.split(b":", 1)[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")]
-                while length and len(data) < length[0]:
-                    data += tls.recv(65536)
-                data = data[length[0]:] if length else data
-                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-                            % len(self.BODY) + self.BODY)
-        except Exception:  # the client went away or the handshake failed: nothing to train then
+        def log_message(self, *args):
             pass
-        finally:
-            conn.close()
 
-    def close(self):
-        self.closed = True
-        self.sock.close()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(pki, "apiserver.crt"), os.path.join(pki, "apiserver.key"))
+    ctx.load_verify_locations(os.path.join(pki, "ca.crt"))
+    ctx.verify_mode = ssl.CERT_OPTIONAL
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    return server
 
 
 def _train_cluster_call(call, home, pki):
-    """One cluster call against an _ApiStandIn; a failure only leaves the client's classes out."""
+    """One cluster call against _api_stand_in; a failure only leaves the client's classes out."""
     import threading
     try:
-        stand_in = _ApiStandIn(pki)
+        stand_in = _api_stand_in(pki)
     except Exception:
         return
-    thread = threading.Thread(target=stand_in.serve)
+    if stand_in is None:
+        return
+    thread = threading.Thread(target=stand_in.serve_forever)
     thread.daemon = True
     thread.start()
     try:
         etc = os.path.join(home, "etc")
         call("kubeconfigs", {"cert_dir": pki, "kubeconfig_dir": etc, "advertise_address": "127.0.0.1",
-                             "node_name": "training", "control_plane_endpoint": "127.0.0.1:%d" % stand_in.port,
+                             "node_name": "training", "control_plane_endpoint": "127.0.0.1:%d" % stand_in.server_address[1],
                              "kubeconfigs": ["admin.conf"]})
         call("bootstrap-token", {"kubeconfig_dir": etc, "state": "list", "timeout": 10})
     except Exception:
         pass
     finally:
-        stand_in.close()
+        stand_in.shutdown()
+        stand_in.server_close()
         thread.join(5)
 
 

@@ -78,7 +78,8 @@ test-java:
 FUZZ_SECONDS ?= 300
 FUZZ_TARGETS ?= **/*FuzzTest.java
 fuzz:
-	cd worker && mvn -B --no-transfer-progress -Dkf.fuzzSeconds=$(FUZZ_SECONDS) '-Dkf.fuzzTargets=$(FUZZ_TARGETS)' \
+	cd worker && mvn -B --no-transfer-progress -Dkf.fuzzSeconds=$(FUZZ_SECONDS) -Dkf.fuzzSeed=0 -Dkf.fuzzRuns=-1 \
+	  '-Dkf.fuzzTargets=$(FUZZ_TARGETS)' \
 	  test-compile surefire:test@parser-fuzzing
 
 kube-bin:

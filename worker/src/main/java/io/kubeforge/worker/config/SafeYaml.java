@@ -47,6 +47,10 @@ public final class SafeYaml {
       return docs;
     } catch (YAMLException e) {
       throw WorkerException.badInput(ConfigCodes.INVALID_YAML, field, "is not valid YAML: " + firstLine(e));
+    } catch (NumberFormatException e) {
+      // SnakeYAML's YAML 1.1 float pattern takes "._" for a number its constructor cannot read
+      throw WorkerException.badInput(ConfigCodes.INVALID_YAML, field, "is not valid YAML: a scalar looks like a "
+          + "number but is not one");
     } catch (StackOverflowError e) {
       throw WorkerException.badInput(ConfigCodes.INVALID_YAML, field, "is nested too deeply");
     }

@@ -24,4 +24,16 @@ class SafeYamlTest {
   void aliasesThatOnlyRepeatAValueAreStillRead() {
     assertThat(SafeYaml.load("a: &x [1, 2]\nb: *x\n", "f")).isEqualTo(Map.of("a", List.of(1, 2), "b", List.of(1, 2)));
   }
+
+  @Test
+  void aScalarThatLooksLikeANumberButIsNoneIsRefusedByField() {
+    // found by ExistingKubeconfigFuzzTest: SnakeYAML's float pattern matches "._", its constructor throws
+    for (String yaml : List.of("._\n", "a: ._\n", "a: [-._]\n")) {
+      assertThatThrownBy(() -> SafeYaml.load(yaml, "kubeconfig")).isInstanceOfSatisfying(WorkerException.class, e -> {
+        assertThat(e.status()).isEqualTo(400);
+        assertThat(e.field()).isEqualTo("kubeconfig");
+        assertThat(e.getMessage()).contains("looks like a number");
+      });
+    }
+  }
 }

@@ -125,7 +125,9 @@ cluster_name:
   type: str
   sample: kubernetes
 ca_cert:
-  description: The trusted CA certificate(s), PEM; only the pinned ones with token discovery. null when cluster-info names no CA (only with unsafe_skip_ca_verification).
+  description:
+    - The trusted CA certificate(s), PEM; only the pinned ones with token discovery.
+    - null when cluster-info names no CA (only with unsafe_skip_ca_verification).
   returned: success
   type: str
   sample: "-----BEGIN CERTIFICATE-----\n..."

@@ -107,7 +107,7 @@ public final class Main {
       new SecureRandom().nextBytes(new byte[1]);
       io.netty.util.internal.PlatformDependent.isUnaligned();
       Logger.getLogger(LOGGER);
-      io.vertx.core.json.Json.encode(Map.of("status", "ok"));
+      io.vertx.core.json.Json.encodeToBuffer(Map.of("status", "ok", "version", version()));
       io.kubeforge.worker.http.Json.encode(io.kubeforge.worker.http.Json.decodeObject("{\"warm\":[1,\"up\"]}"));
       new SimpleFormatter().format(new LogRecord(Level.INFO, "warm-up"));
     }, "warm-up");

@@ -75,6 +75,7 @@ DEFAULT_POD_SUBNET = "10.244.0.0/24"  # when kube-controller-manager allocates n
 COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]
 PROBE_POD = "kf-node-probe"
 UNTOLERATED_POD = "kf-node-probe-untolerated"
+NODE_IPV6, NODE_IPV4 = "2001:db8::10", "192.0.2.10"  # the other family's node address of a dual-stack node (documentation ranges)
 # kubeadm v1.34 markcontrolplane.labelsToAdd and constants.ControlPlaneTaint
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node.kubernetes.io/exclude-from-external-load-balancers")
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
@@ -371,6 +372,16 @@ class Node:
         self.port = int(cp.flag_value(api_cmd, "secure-port") or 6443)
         kcm_cmd = self.manifests["kube-controller-manager"]["spec"]["containers"][0]["command"]
         self.allocates_cidrs = cp.flag_value(kcm_cmd, "allocate-node-cidrs") == "true"
+        # --node-ip: the namespace has no default route, so the kubelet cannot find the node's addresses
+        # itself; a dual-stack cluster (two cluster CIDR families) gets one per family, as a dual-stack
+        # host's interfaces would give it (NODE_IPV6 put on lo, next to the advertise address)
+        self.node_ips = [self.advertise]
+        families = {ipaddress.ip_network(c).version for c in (cp.flag_value(kcm_cmd, "cluster-cidr") or "").split(",") if c}
+        if len(families) == 2:
+            other = NODE_IPV6 if ipaddress.ip_address(self.advertise).version == 4 else NODE_IPV4
+            self.node_ips.append(other)
+            if other not in self.addresses:
+                self.addresses.append(other)
         self.flags_env = self.read_flags_env()
         self.node_name = self.flag("hostname-override") or os.uname().nodename.lower()
         self.kubelet_cfg = yaml.safe_load((self.kfiles / "config.yaml").read_text())
@@ -540,7 +551,7 @@ state = "{ctd / 'state'}"
                 "--kubeconfig=/etc/kubernetes/kubelet.conf",
                 "--config=/var/lib/kubelet/config.yaml",
                 *self.flags_env,
-                f"--node-ip={self.advertise}",
+                f"--node-ip={','.join(self.node_ips)}",
                 f"--config-dir={dropin}"]
         self.kubelet = self.start("kubelet", argv)
         self.t_kubelet = time.monotonic()
@@ -616,12 +627,12 @@ state = "{ctd / 'state'}"
         if who["username"] != want or "system:nodes" not in who.get("groups", []):
             raise AssertionError(f"kubelet.conf is {who}, expected {want} in system:nodes")
         addrs = [a["address"] for a in node["status"].get("addresses", []) if a["type"] == "InternalIP"]
-        if self.advertise not in addrs:
-            raise AssertionError(f"Node InternalIP {addrs}, expected {self.advertise}")
+        if addrs != self.node_ips:
+            raise AssertionError(f"Node InternalIP {addrs}, expected {self.node_ips}")
         lease = self.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{self.node_name}")
         if not lease or lease["spec"].get("holderIdentity") != self.node_name:
             raise AssertionError(f"node lease: {lease and lease['spec']}")
-        return f"Node {self.node_name} (InternalIP {self.advertise}), lease held; kubelet.conf is {want} in system:nodes"
+        return f"Node {self.node_name} (InternalIP {', '.join(addrs)}), lease held; kubelet.conf is {want} in system:nodes"
 
     def pod_subnets(self) -> list[str]:
         if self.allocates_cidrs:
@@ -747,10 +758,10 @@ state = "{ctd / 'state'}"
                   lambda: (self.get("/api/v1/namespaces/default/serviceaccounts/default") is not None, "absent"), 60)
         # the node lifecycle controller lifts its not-ready taint some seconds after Ready: until then the
         # verdict could be that taint's
-        self.wait("the control-plane taint as the node's only taint", lambda: (
-            [(t["key"], t["effect"]) for t in (taints := self.get(f"/api/v1/nodes/{self.node_name}")["spec"]
-                                               .get("taints") or [])] == [(CONTROL_PLANE_TAINT["key"], "NoSchedule")],
-            taints), 60)
+        def only_cp_taint():
+            taints = self.get(f"/api/v1/nodes/{self.node_name}")["spec"].get("taints") or []
+            return [(t["key"], t["effect"]) for t in taints] == [(CONTROL_PLANE_TAINT["key"], "NoSchedule")], taints
+        self.wait("the control-plane taint as the node's only taint", only_cp_taint, 60)
         self.api().json("POST", "/api/v1/namespaces/default/pods", self.probe_pod(UNTOLERATED_POD))
         path = f"/api/v1/namespaces/default/pods/{UNTOLERATED_POD}"
 

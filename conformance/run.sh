@@ -235,7 +235,11 @@ EOF
       set +e
       "$py" "$here/node_sigkill.py" --bin "$bin" --tree "$d/kubeadm-tree" --kubelet-files "$d/kubeadm-kubelet" \
         --work "$killed" > "$killed.check" 2>&1
+      rc=$?
       set -e
+      if (( rc != 0 )) && ! grep -q '^FAIL ' "$killed.check"; then
+        fail "[$c node SIGKILL] node_sigkill.py exited $rc:"; tail -5 "$killed.check"
+      fi
       while IFS= read -r line; do
         case "$line" in PASS*) pass "[$c node SIGKILL] ${line#PASS }";; FAIL*) fail "[$c node SIGKILL] ${line#FAIL }";; esac
       done < "$killed.check"

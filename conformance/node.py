@@ -357,6 +357,7 @@ class Node:
         self.bin, self.tree, self.kfiles, self.work = a.bin, a.tree, a.kubelet_files, a.work
         self.then = a.then
         self.images_dir = a.images or (self.work / "scratch" / "images")
+        self.reuse_images = a.images is not None  # a folder of its own: shared by the runs that name it
         self.logs = self.work / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.scratch = self.work / "scratch"
@@ -536,7 +537,7 @@ state = "{ctd / 'state'}"
         self.images_dir.mkdir(parents=True, exist_ok=True)
         for tag in tags:
             name, dest, entrypoint = images.image_for(tag)
-            tar = images.archive(tag, self.bin / name, dest, entrypoint, self.images_dir)
+            tar = images.archive(tag, self.bin / name, dest, entrypoint, self.images_dir, reuse=self.reuse_images)
             r = self.ctr("images", "import", "--platform", "linux/amd64", str(tar))
             if r.returncode != 0:
                 raise NotUp(f"ctr images import {tar}: {r.stdout}")
@@ -629,9 +630,11 @@ state = "{ctd / 'state'}"
         addrs = [a["address"] for a in node["status"].get("addresses", []) if a["type"] == "InternalIP"]
         if addrs != self.node_ips:
             raise AssertionError(f"Node InternalIP {addrs}, expected {self.node_ips}")
-        lease = self.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{self.node_name}")
-        if not lease or lease["spec"].get("holderIdentity") != self.node_name:
-            raise AssertionError(f"node lease: {lease and lease['spec']}")
+        # the kubelet makes its lease after the Node (on a loaded machine, seconds later)
+        path = f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{self.node_name}"
+        self.wait("the node's lease held by the node", lambda: (
+            ((lease := self.get(path)) or {}).get("spec", {}).get("holderIdentity") == self.node_name, lease), 60,
+            [self.kubelet])
         return f"Node {self.node_name} (InternalIP {', '.join(addrs)}), lease held; kubelet.conf is {want} in system:nodes"
 
     def pod_subnets(self) -> list[str]:
@@ -666,11 +669,14 @@ state = "{ctd / 'state'}"
                 f"before it: {before}")
 
     def probe_pod(self, name: str, tolerations: list[dict] | None = None) -> dict:
-        """A Pod of the etcd image serving HTTP on 2379 (imagePullPolicy Never: images are local)."""
+        """A Pod of the etcd image serving HTTP on 2379 (imagePullPolicy Never: images are local); on
+        every pod address (dual-stack: [::] is Go's dual-stack wildcard)."""
+        dual = any(ipaddress.ip_network(s).version == 6 for s in getattr(self, "subnets", []))
+        listen = "[::]" if dual else "0.0.0.0"
         spec = {"containers": [{
             "name": "http", "image": self.etcd_image, "imagePullPolicy": "Never",
             "command": ["etcd", "--name=probe", "--data-dir=/data",
-                        "--listen-client-urls=http://0.0.0.0:2379", "--advertise-client-urls=http://127.0.0.1:2379",
+                        f"--listen-client-urls=http://{listen}:2379", "--advertise-client-urls=http://127.0.0.1:2379",
                         "--listen-peer-urls=http://127.0.0.1:2380",
                         "--initial-advertise-peer-urls=http://127.0.0.1:2380",
                         "--initial-cluster=probe=http://127.0.0.1:2380"],
@@ -807,7 +813,7 @@ state = "{ctd / 'state'}"
             return
         if self.then:
             self.t_untolerated = time.monotonic()
-            self.check("a pod without the control-plane toleration is not scheduled on the node (Pending, taint named)",
+            self.check("a pod without the control-plane toleration is not scheduled on the node (Pending, Unschedulable for the taint)",
                        self.chk_untolerated)
         self.check("a pod created through the API is scheduled, gets a pod-subnet IP and answers", self.chk_pod)
         if self.then:
@@ -869,7 +875,7 @@ def main() -> int:
     ap.add_argument("--tree", required=True, type=Path, help="/etc/kubernetes-shaped folder")
     ap.add_argument("--kubelet-files", required=True, type=Path, help="config.yaml, kubeadm-flags.env of the tree")
     ap.add_argument("--work", type=Path, help="work/log folder (default: a new temp folder, kept)")
-    ap.add_argument("--images", type=Path, help="where the image tarballs go (default WORK/scratch/images, removed)")
+    ap.add_argument("--images", type=Path, help="where the image tarballs go, kept and reused while newer than their binary (default WORK/scratch/images, removed)")
     ap.add_argument("--hold", type=float, default=0, help="keep the node up this many seconds after the checks")
     ap.add_argument("--then", help="a shell command run after the control-plane checks, with KF_ETC (the tree's "
                     "kubeconfigs) and KF_PKI set, as controlplane.py --then; mark-control-plane must be in it: the "

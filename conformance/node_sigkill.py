@@ -2,7 +2,7 @@
 """node.py killed with SIGKILL: nothing of the node keeps running, and what only a later start can
 clean is left in a state that start finds.
 
-    node_sigkill.py --bin BIN --tree TREE --kubelet-files KDIR --work WORK [--timeout 120]
+    node_sigkill.py --bin BIN --tree TREE --kubelet-files KDIR --work WORK [--images DIR] [--timeout 120]
 
 Starts node.py (with --hold, in a session of its own) for TREE, waits until the kubelet runs pods
 (processes in kubepods cgroups that were not there before: the static pods' sandboxes and
@@ -66,6 +66,7 @@ def main() -> int:
     ap.add_argument("--kubelet-files", required=True, type=Path)
     ap.add_argument("--work", required=True, type=Path)
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--images", type=Path, help="node.py --images")
     a = ap.parse_args()
     work = a.work.resolve()
     before = {str(c) for c in node.cgroup_roots() if c.exists()}
@@ -77,7 +78,8 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     out = (work.parent / f"{work.name}.out").open("wb")
     p = subprocess.Popen([sys.executable, str(Path(node.__file__).resolve()), "--bin", str(a.bin), "--tree", str(a.tree),
-                          "--kubelet-files", str(a.kubelet_files), "--work", str(work), "--hold", "600"],
+                          "--kubelet-files", str(a.kubelet_files), "--work", str(work), "--hold", "600",
+                          *(["--images", str(a.images)] if a.images else [])],
                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     pods: set[int] = set()
     deadline = time.monotonic() + a.timeout

@@ -99,7 +99,7 @@ run_node() {  # run_node <label> <tree> <kubelet files> <work> [node.py options]
   shift 4
   t=$(date +%s)
   set +e
-  "$py" "$here/node.py" --bin "$bin" --tree "$tree" --kubelet-files "$kfiles" --work "$work" "$@" 2>&1 \
+  "$py" "$here/node.py" --bin "$bin" --tree "$tree" --kubelet-files "$kfiles" --work "$work" --images "$out/node-images" "$@" 2>&1 \
     | tee "$work.out" | sed -u -n "s/^\(PASS\|FAIL\) /\1 [$label node] /p"
   rc=${PIPESTATUS[0]}
   set -e
@@ -234,7 +234,7 @@ EOF
       killed="$d/kubeadm-node-killed"; sigkill_done=1
       set +e
       "$py" "$here/node_sigkill.py" --bin "$bin" --tree "$d/kubeadm-tree" --kubelet-files "$d/kubeadm-kubelet" \
-        --work "$killed" > "$killed.check" 2>&1
+        --work "$killed" --images "$out/node-images" > "$killed.check" 2>&1
       rc=$?
       set -e
       if (( rc != 0 )) && ! grep -q '^FAIL ' "$killed.check"; then

@@ -325,7 +325,8 @@ def main() -> int:
     finally:
         # decoded client keys, the worker's home (token), the proofs' node key and join config
         if (scratch / "worker.log").exists():
-            shutil.copyfile(scratch / "worker.log", Path(a.dump).parent / "cluster-worker.log")
+            shutil.copyfile(scratch / "worker.log", Path(a.dump).parent / ("cluster-worker-node.log" if a.node
+                                                                           else "cluster-worker.log"))
         shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -3,6 +3,7 @@
 
     cluster_phase.py kubeadm --bin BIN --config CFG --dump OUT.json
     cluster_phase.py worker  --jar JAR --bin BIN --config CFG --dump OUT.json
+    cluster_phase.py kubeadm|worker ... --node   (on node.py's kubelet-run control plane)
     cluster_phase.py diff KUBEADM.json WORKER.json --allow cluster-allowed-differences.yaml --config NAME
 
 Both sides first register the Node a kubelet would (kf-node), then:
@@ -17,6 +18,9 @@ plus kubeadm:cluster-admins and the Node's labels/taints, normalised (uid, resou
 timestamps, managedFields, generation, status, jws-kubeconfig-* values dropped; the cluster's own
 CA shown as <CA>). `diff` compares them field by field against the allow-list; a stale entry fails.
 Worker mode then runs cluster_proofs.py (after the dump, the worker still up; kubeadm from --bin).
+--node (node.py --then, where the kubelet registered the Node): the phases once, the access checks and
+the dump; the second run and cluster_proofs.py ran on the process-run control plane of the same tree
+(they take 30-50 s more per tree and nothing in them depends on who runs the components).
 """
 from __future__ import annotations
 
@@ -236,6 +240,9 @@ def run_worker(a, etc: Path, sup: Client, config: str, pki: Path, w: Worker) -> 
     check("cluster-bootstrap: first run applies every object", lambda: (
         None if first["changed"] else (_ for _ in ()).throw(AssertionError("changed=false"))) or
         f"{len(first['result']['objects'])} objects ({', '.join(sorted(acts))}) in {t1 - t0:.1f}s")
+    if a.node:
+        (Path(a.dump).parent / f"{Path(a.dump).stem}-calls.json").write_text(json.dumps(calls, indent=1))
+        return
     before = dump(sup, config, pki)["resourceVersions"]
     dry = w.post("/v1/cluster-bootstrap", dict(body, dry_run=True), calls)
     second = w.post("/v1/cluster-bootstrap", body, calls)
@@ -305,6 +312,8 @@ def main() -> int:
     ap.add_argument("--config", help="config file (kubeadm/worker) or config name (diff)")
     ap.add_argument("--dump")
     ap.add_argument("--allow")
+    ap.add_argument("--node", action="store_true",
+                    help="on a kubelet-run control plane: the phases once, access checks, dump (no second run, no proofs)")
     a = ap.parse_args()
     if a.mode == "diff":
         return do_diff(a)
@@ -316,13 +325,15 @@ def main() -> int:
     finally:
         # decoded client keys, the worker's home (token), the proofs' node key and join config
         if (scratch / "worker.log").exists():
-            shutil.copyfile(scratch / "worker.log", Path(a.dump).parent / "cluster-worker.log")
+            shutil.copyfile(scratch / "worker.log", Path(a.dump).parent / ("cluster-worker-node.log" if a.node
+                                                                           else "cluster-worker.log"))
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def run(a, etc: Path, pki: Path, name: str, scratch: Path) -> int:
     sup, admin, anon = clients(etc, scratch)
-    register_node(sup)
+    if not a.node:  # on a node the kubelet registers it
+        register_node(sup)
     if a.mode == "kubeadm":
         run_kubeadm(a, etc, sup)
         access_checks(admin, anon)
@@ -334,6 +345,8 @@ def run(a, etc: Path, pki: Path, name: str, scratch: Path) -> int:
         run_worker(a, named, sup, name, pki, w)
         access_checks(admin, anon)
         Path(a.dump).write_text(json.dumps(dump(sup, name, pki), indent=1, sort_keys=True))
+        if a.node:
+            return 0 if all(results) else 1
         # after the dump, so that nothing they add can show in the object diff
         proofs = Proofs(w, sup, named, pki, Path(a.bin), scratch, hosts_file(scratch), Path(a.config).read_text(), check)
         try:

@@ -312,7 +312,9 @@ def b64url_decode(s: str) -> bytes:
 # the harness
 # ----------------------------------------------------------------------------------------------
 class Harness:
-    def __init__(self, bin_dir: Path, tree: Path, work: Path):
+    def __init__(self, bin_dir: Path, tree: Path, work: Path, ports: dict[str, int] | None = None):
+        """ports: None = free ports for the components this harness starts; DEFAULT_PORTS = attach
+        to a control plane that already runs on the manifests' own ports (node.py: under a kubelet)."""
         self.bin, self.tree, self.work = bin_dir, tree, work
         self.logs = work / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -330,7 +332,7 @@ class Harness:
         for n in COMPONENTS:
             if n not in self.cmds:
                 raise SystemExit(f"{tree}: missing manifests/{n}.yaml")
-        self.ports = {k: free_port() for k in DEFAULT_PORTS}
+        self.ports = dict(ports) if ports else {k: free_port() for k in DEFAULT_PORTS}
         self.rw = Rewriter(tree, work, self.ports)
         self.advertise = flag_value(self.cmds["kube-apiserver"], "advertise-address")
         self.pki = tree / "pki"
@@ -351,8 +353,9 @@ class Harness:
             time.sleep(1)
         self.sup.fail(p, f"no {what} within {timeout:.0f}s (last: {last})")
 
-    def boot(self) -> None:
-        t0 = time.monotonic()
+    def prepare(self) -> None:
+        """WORK/etc-kubernetes: the tree's kubeconfigs pointed at self.ports' apiserver port and the
+        other files a manifest may name; the checks read them from there."""
         etc = self.work / "etc-kubernetes"
         etc.mkdir(parents=True, exist_ok=True)
         for entry in self.tree.iterdir():  # other files a manifest may name, e.g. an encryption config
@@ -363,6 +366,11 @@ class Harness:
             if (self.tree / f).exists():
                 rewrite_kubeconfig(self.tree / f, self.work / "etc-kubernetes" / f, self.ports["apiserver"],
                                    self.advertise)
+        self.api_ca = str(self.pki / "ca.crt")
+
+    def boot(self) -> None:
+        t0 = time.monotonic()
+        self.prepare()
         (self.work / "var-lib-etcd").mkdir(mode=0o700, exist_ok=True)
 
         etcd_cmd = self.rw.command(self.cmds["etcd"], self.bin / "etcd")
@@ -384,7 +392,6 @@ class Harness:
 
         api = self.sup.start("kube-apiserver",
                              self.rw.command(self.cmds["kube-apiserver"], self.bin / "kube-apiserver"))
-        self.api_ca = str(self.pki / "ca.crt")
 
         def readyz():
             st, body = Client(self.advertise, self.ports["apiserver"], self.api_ca).request("GET", "/readyz")

@@ -72,7 +72,12 @@ def layer(binary: Path, dest: str) -> bytes:
     return buf.getvalue()
 
 
-def archive(tag: str, binary: Path, dest: str, entrypoint: list[str] | None, out: Path) -> Path:
+def archive(tag: str, binary: Path, dest: str, entrypoint: list[str] | None, out: Path, reuse: bool = False) -> Path:
+    """reuse: keep a tarball of the same name that is newer than the binary (the tarballs are
+    reproducible: it is what this would write again)."""
+    path = out / (tag.rsplit("/", 1)[-1].replace(":", "_").replace("@", "_") + ".tar")
+    if reuse and path.exists() and path.stat().st_mtime >= binary.stat().st_mtime:
+        return path
     layer_tar = layer(binary, dest)
     diff_id = "sha256:" + hashlib.sha256(layer_tar).hexdigest()
     config = {
@@ -85,7 +90,6 @@ def archive(tag: str, binary: Path, dest: str, entrypoint: list[str] | None, out
     config_name = hashlib.sha256(config_json).hexdigest() + ".json"
     layer_name = diff_id.split(":")[1] + "/layer.tar"
     manifest = json.dumps([{"Config": config_name, "RepoTags": [tag], "Layers": [layer_name]}]).encode()
-    path = out / (tag.rsplit("/", 1)[-1].replace(":", "_").replace("@", "_") + ".tar")
     tmp = path.with_suffix(".tar.tmp")
     with tarfile.open(tmp, mode="w", format=tarfile.PAX_FORMAT) as t:
         t.addfile(_info(layer_name.split("/")[0] + "/", 0o755, tarfile.DIRTYPE))

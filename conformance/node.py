@@ -60,6 +60,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 from pathlib import Path
 
 import yaml
@@ -73,6 +74,11 @@ CRI_SOCKET = "/run/containerd/containerd.sock"
 DEFAULT_POD_SUBNET = "10.244.0.0/24"  # when kube-controller-manager allocates no podCIDR (no podSubnet)
 COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]
 PROBE_POD = "kf-node-probe"
+UNTOLERATED_POD = "kf-node-probe-untolerated"
+NODE_IPV6, NODE_IPV4 = "2001:db8::10", "192.0.2.10"  # the other family's node address of a dual-stack node (documentation ranges)
+# kubeadm v1.34 markcontrolplane.labelsToAdd and constants.ControlPlaneTaint
+CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node.kubernetes.io/exclude-from-external-load-balancers")
+CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 # the host folders the node may write to (DirectoryOrCreate host paths such as kube-controller-manager's
 # /usr/libexec/kubernetes/kubelet-plugins/volume/exec, /var/lib/etcd, containerd's socket): overlays
 OVERLAID = ("/etc", "/var", "/run", "/usr")
@@ -185,6 +191,161 @@ def comm(pid: int) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
+# one node per host, and what a run that could not stop leaves behind (host side, outside the namespaces)
+# ----------------------------------------------------------------------------------------------
+# cgroup v1 `kubepods` is host-wide: one node at a time. The lock is held by the outer script for the
+# whole run (the kernel drops it when that process dies, also by SIGKILL); its content is the run's
+# state: the namespace's PID (unshare) with its start time, the work folder, the kubepods cgroups that
+# existed before. A clean end empties it; a run killed before that leaves it, and the next start
+# (holding the lock, so that run is gone) cleans by it.
+LOCK = Path("/run/lock/kubeforge-node.lock")
+LOCK_WAIT_S = 900.0
+CLEAN_WAIT_S = 10.0
+
+
+def proc_starttime(pid: int) -> str | None:
+    try:
+        st = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return st[st.rindex(")") + 2:].split()[19]
+
+
+def cgroup_roots() -> list[Path]:
+    base = Path("/sys/fs/cgroup")
+    return [d / "kubepods" for d in base.iterdir() if d.is_dir() and not d.is_symlink()] if base.is_dir() else []
+
+
+def cgroup_pids(root: Path) -> set[int]:
+    pids: set[int] = set()
+    for dirpath, _dirs, files in os.walk(root):
+        if "cgroup.procs" in files:
+            try:
+                pids |= {int(x) for x in Path(dirpath, "cgroup.procs").read_text().split()}
+            except OSError:
+                pass
+    return pids
+
+
+def remove_cgroups(before: set[str]) -> tuple[int, int, list[str]]:
+    """The kubepods cgroups that did not exist before: every process still in them killed by PID,
+    then the folders removed deepest first (retried while the killed processes are reaped).
+    Returns (processes killed, folders removed, what is left)."""
+    killed, removed, left = 0, 0, []
+    for root in cgroup_roots():
+        if str(root) in before or not root.exists():
+            continue
+        for pid in cgroup_pids(root):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + CLEAN_WAIT_S
+        while True:
+            errors = []
+            for dirpath, _dirs, _files in sorted(os.walk(root), key=lambda w: -len(w[0])):
+                try:
+                    os.rmdir(dirpath)
+                    removed += 1
+                except OSError as e:
+                    errors.append(f"{dirpath}: {e.strerror}")
+            if not errors or time.monotonic() > deadline:
+                left += errors
+                break
+            time.sleep(0.2)
+    return killed, removed, left
+
+
+def host_mounts_under(folder: Path) -> list[str]:
+    points = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+    return sorted({m for m in points if m == str(folder) or m.startswith(f"{folder}/")}, key=len, reverse=True)
+
+
+def foreign_node_pids() -> list[str]:
+    """A kubelet or containerd on this host that is not a node.py run's (which would hold the lock)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and comm(int(d.name)) in ("kubelet", "containerd"):
+            out.append(f"{d.name}({comm(int(d.name))})")
+    return out
+
+
+def clean_run(state: dict) -> tuple[str, list[str]]:
+    """Everything a run left on the host, by its state: its namespace's init by PID (if it is still
+    that process), the processes in the kubepods cgroups it made, those cgroups, mounts under its work
+    folder, its scratch. Returns (what was done, what could not be cleaned)."""
+    done, left = [], []
+    pid, start = state.get("pid"), state.get("starttime")
+    if pid and start and proc_starttime(pid) == start:
+        os.kill(pid, signal.SIGKILL)  # unshare: --kill-child takes the namespace's init, and with it all in it
+        deadline = time.monotonic() + CLEAN_WAIT_S
+        while proc_starttime(pid) == start and time.monotonic() < deadline:
+            time.sleep(0.1)
+        done.append(f"namespace PID {pid} killed")
+    killed, removed, cg_left = remove_cgroups(set(state.get("cgroups_before", [])))
+    left += [f"cgroup {c}" for c in cg_left]
+    if killed or removed:
+        done.append(f"{killed} process(es) in kubepods killed, {removed} cgroup folder(s) removed")
+    work = Path(state.get("work", "/nonexistent"))
+    mounts = host_mounts_under(work / "scratch")
+    for m in mounts:
+        subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
+    left += [f"mount {m}" for m in host_mounts_under(work / "scratch")]
+    if mounts:
+        done.append(f"{len(mounts)} mount(s) unmounted")
+    if (work / "scratch").exists():
+        shutil.rmtree(work / "scratch", ignore_errors=True)
+        done.append(f"{work / 'scratch'} removed")
+        if (work / "scratch").exists():
+            left.append(f"{work / 'scratch'}")
+    return "; ".join(done) or "nothing left", left
+
+
+class HostLock:
+    def __init__(self) -> None:
+        import fcntl
+        self.fcntl = fcntl
+        LOCK.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline, said = time.monotonic() + LOCK_WAIT_S, False
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                foreign = foreign_node_pids()
+                if not foreign:
+                    break
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+                why = f"a kubelet/containerd not started by node.py runs: {', '.join(foreign)}"
+            except BlockingIOError:
+                why = f"another node.py run holds {LOCK}"
+            if time.monotonic() > deadline:
+                raise SystemExit(f"node.py: {why}; gave up after {LOCK_WAIT_S:.0f}s (cgroup v1 kubepods is host-wide)")
+            if not said:
+                log(f"waiting: {why}")
+                said = True
+            time.sleep(2)
+
+    def state(self) -> dict:
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        raw = os.read(self.fd, 1 << 16).decode(errors="replace").strip()
+        try:
+            return json.loads(raw) if raw else {}
+        except ValueError:
+            return {"unreadable": raw[:200]}
+
+    def write(self, state: dict) -> None:
+        os.ftruncate(self.fd, 0)
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        os.write(self.fd, (json.dumps(state) + "\n").encode() if state else b"")
+        os.fsync(self.fd)
+
+    def release(self) -> None:
+        self.fcntl.flock(self.fd, self.fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+# ----------------------------------------------------------------------------------------------
 # the node
 # ----------------------------------------------------------------------------------------------
 class NotUp(Exception):
@@ -194,23 +355,38 @@ class NotUp(Exception):
 class Node:
     def __init__(self, a: argparse.Namespace):
         self.bin, self.tree, self.kfiles, self.work = a.bin, a.tree, a.kubelet_files, a.work
+        self.then = a.then
         self.images_dir = a.images or (self.work / "scratch" / "images")
+        self.reuse_images = a.images is not None  # a folder of its own: shared by the runs that name it
         self.logs = self.work / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.scratch = self.work / "scratch"
         self.procs: list[Proc] = []
         self.results: list[tuple[str, bool, str]] = []
         self.manifests = {m.stem: yaml.safe_load(m.read_text()) for m in (self.tree / "manifests").glob("*.yaml")}
+        ext = self.tree / "external-etcd" / "etcd.yaml"
+        etcd_pod = self.manifests.get("etcd") or yaml.safe_load(ext.read_text())
+        self.etcd_image = etcd_pod["spec"]["containers"][0]["image"]  # also the test pods' image
         self.addresses = cp.tree_addresses(self.tree)
         api_cmd = self.manifests["kube-apiserver"]["spec"]["containers"][0]["command"]
         self.advertise = cp.flag_value(api_cmd, "advertise-address")
         self.port = int(cp.flag_value(api_cmd, "secure-port") or 6443)
         kcm_cmd = self.manifests["kube-controller-manager"]["spec"]["containers"][0]["command"]
         self.allocates_cidrs = cp.flag_value(kcm_cmd, "allocate-node-cidrs") == "true"
+        # --node-ip: the namespace has no default route, so the kubelet cannot find the node's addresses
+        # itself; a dual-stack cluster (two cluster CIDR families) gets one per family, as a dual-stack
+        # host's interfaces would give it (NODE_IPV6 put on lo, next to the advertise address)
+        self.node_ips = [self.advertise]
+        families = {ipaddress.ip_network(c).version for c in (cp.flag_value(kcm_cmd, "cluster-cidr") or "").split(",") if c}
+        if len(families) == 2:
+            other = NODE_IPV6 if ipaddress.ip_address(self.advertise).version == 4 else NODE_IPV4
+            self.node_ips.append(other)
+            if other not in self.addresses:
+                self.addresses.append(other)
         self.flags_env = self.read_flags_env()
         self.node_name = self.flag("hostname-override") or os.uname().nodename.lower()
         self.kubelet_cfg = yaml.safe_load((self.kfiles / "config.yaml").read_text())
-        self.cgroups_before = {c for c in self.cgroup_roots() if c.exists()}
+        self.cgroups_before = {str(c) for c in cgroup_roots() if c.exists()}
         self.t0 = time.monotonic()
 
     # --- files ----------------------------------------------------------------------------------
@@ -342,16 +518,26 @@ state = "{ctd / 'state'}"
         cfg = self.containerd_config(c_over)
         dropin = self.kubelet_dropin(k_over)
 
+        ext = self.tree / "external-etcd" / "etcd.yaml"
+        if "etcd" not in self.manifests and ext.exists():
+            # the stand-in external etcd is not the node's: a plain process with its manifest's command
+            # verbatim (the tree's /etc/kubernetes/pki paths, /var/lib/etcd in the /var overlay)
+            cmd = cp.load_command(ext)
+            self.ext_etcd = self.start("external-etcd", [str(self.bin / "etcd"), *cmd[1:]])
+            host, port = self.etcd_client_addr()
+            self.wait("external etcd", lambda: (self.etcd_version() is not None, "no answer"), 60, [self.ext_etcd])
+            log(f"external etcd up on {host}:{port} ({time.monotonic() - self.t0:.1f}s)")
+
         ctd = self.start("containerd", [str(self.bin / "containerd"), "--config", str(cfg)])
         self.wait("containerd socket", lambda: (self.ctr("version").returncode == 0, "ctr version"), 30, [ctd])
         log(f"containerd up ({time.monotonic() - self.t0:.1f}s)")
 
         tags = sorted({c["image"] for m in self.manifests.values() for c in m["spec"]["containers"]}
-                      | {self.sandbox_image()})
+                      | {self.sandbox_image(), self.etcd_image})
         self.images_dir.mkdir(parents=True, exist_ok=True)
         for tag in tags:
             name, dest, entrypoint = images.image_for(tag)
-            tar = images.archive(tag, self.bin / name, dest, entrypoint, self.images_dir)
+            tar = images.archive(tag, self.bin / name, dest, entrypoint, self.images_dir, reuse=self.reuse_images)
             r = self.ctr("images", "import", "--platform", "linux/amd64", str(tar))
             if r.returncode != 0:
                 raise NotUp(f"ctr images import {tar}: {r.stdout}")
@@ -366,10 +552,24 @@ state = "{ctd / 'state'}"
                 "--kubeconfig=/etc/kubernetes/kubelet.conf",
                 "--config=/var/lib/kubelet/config.yaml",
                 *self.flags_env,
-                f"--node-ip={self.advertise}",
+                f"--node-ip={','.join(self.node_ips)}",
                 f"--config-dir={dropin}"]
         self.kubelet = self.start("kubelet", argv)
         self.t_kubelet = time.monotonic()
+
+    def etcd_client_addr(self) -> tuple[str, int]:
+        ext = self.tree / "external-etcd" / "etcd.yaml"
+        cmd = cp.load_command(ext if "etcd" not in self.manifests else self.tree / "manifests" / "etcd.yaml")
+        u = urllib.parse.urlsplit(cp.flag_value(cmd, "listen-client-urls").split(",")[0])
+        return u.hostname, u.port
+
+    def etcd_version(self) -> str | None:
+        host, port = self.etcd_client_addr()
+        pki = self.tree / "pki"
+        st, body = cp.Client(host, port, str(pki / "etcd" / "ca.crt"),
+                             cert=(str(pki / "apiserver-etcd-client.crt"), str(pki / "apiserver-etcd-client.key"))
+                             ).request("GET", "/version")
+        return body.decode() if st == 200 else None
 
     # --- API ------------------------------------------------------------------------------------
     def api(self) -> cp.Client:
@@ -428,12 +628,14 @@ state = "{ctd / 'state'}"
         if who["username"] != want or "system:nodes" not in who.get("groups", []):
             raise AssertionError(f"kubelet.conf is {who}, expected {want} in system:nodes")
         addrs = [a["address"] for a in node["status"].get("addresses", []) if a["type"] == "InternalIP"]
-        if self.advertise not in addrs:
-            raise AssertionError(f"Node InternalIP {addrs}, expected {self.advertise}")
-        lease = self.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{self.node_name}")
-        if not lease or lease["spec"].get("holderIdentity") != self.node_name:
-            raise AssertionError(f"node lease: {lease and lease['spec']}")
-        return f"Node {self.node_name} (InternalIP {self.advertise}), lease held; kubelet.conf is {want} in system:nodes"
+        if addrs != self.node_ips:
+            raise AssertionError(f"Node InternalIP {addrs}, expected {self.node_ips}")
+        # the kubelet makes its lease after the Node (on a loaded machine, seconds later)
+        path = f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{self.node_name}"
+        self.wait("the node's lease held by the node", lambda: (
+            ((lease := self.get(path)) or {}).get("spec", {}).get("holderIdentity") == self.node_name, lease), 60,
+            [self.kubelet])
+        return f"Node {self.node_name} (InternalIP {', '.join(addrs)}), lease held; kubelet.conf is {want} in system:nodes"
 
     def pod_subnets(self) -> list[str]:
         if self.allocates_cidrs:
@@ -466,52 +668,156 @@ state = "{ctd / 'state'}"
         return (f"Ready {time.monotonic() - t:.0f}s after the CNI config (pod subnet {', '.join(self.subnets)}); "
                 f"before it: {before}")
 
+    def probe_pod(self, name: str, tolerations: list[dict] | None = None) -> dict:
+        """A Pod of the etcd image serving HTTP on 2379 (imagePullPolicy Never: images are local); on
+        every pod address (dual-stack: [::] is Go's dual-stack wildcard)."""
+        dual = any(ipaddress.ip_network(s).version == 6 for s in getattr(self, "subnets", []))
+        listen = "[::]" if dual else "0.0.0.0"
+        spec = {"containers": [{
+            "name": "http", "image": self.etcd_image, "imagePullPolicy": "Never",
+            "command": ["etcd", "--name=probe", "--data-dir=/data",
+                        f"--listen-client-urls=http://{listen}:2379", "--advertise-client-urls=http://127.0.0.1:2379",
+                        "--listen-peer-urls=http://127.0.0.1:2380",
+                        "--initial-advertise-peer-urls=http://127.0.0.1:2380",
+                        "--initial-cluster=probe=http://127.0.0.1:2380"],
+            "ports": [{"containerPort": 2379}],
+            "readinessProbe": {"httpGet": {"path": "/health", "port": 2379}, "periodSeconds": 1},
+            "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+            "volumes": [{"name": "data", "emptyDir": {}}],
+            "terminationGracePeriodSeconds": 1}
+        if tolerations:
+            spec["tolerations"] = tolerations
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"}, "spec": spec}
+
     def chk_pod(self) -> str:
         self.wait("ServiceAccount default/default",
                   lambda: (self.get("/api/v1/namespaces/default/serviceaccounts/default") is not None, "absent"), 60)
-        etcd_image = self.manifests["etcd"]["spec"]["containers"][0]["image"]
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": PROBE_POD, "namespace": "default"},
-               "spec": {"containers": [{
-                   "name": "http", "image": etcd_image, "imagePullPolicy": "Never",
-                   "command": ["etcd", "--name=probe", "--data-dir=/data",
-                               "--listen-client-urls=http://0.0.0.0:2379", "--advertise-client-urls=http://127.0.0.1:2379",
-                               "--listen-peer-urls=http://127.0.0.1:2380",
-                               "--initial-advertise-peer-urls=http://127.0.0.1:2380",
-                               "--initial-cluster=probe=http://127.0.0.1:2380"],
-                   "ports": [{"containerPort": 2379}],
-                   "readinessProbe": {"httpGet": {"path": "/health", "port": 2379}, "periodSeconds": 1},
-                   "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
-                   "volumes": [{"name": "data", "emptyDir": {}}],
-                   "terminationGracePeriodSeconds": 1}}
-        self.api().json("POST", "/api/v1/namespaces/default/pods", pod)
+        # tolerates the control-plane taint when mark-control-plane ran (--then), as a workload meant
+        # for a control-plane node must
+        tol = [{"key": CONTROL_PLANE_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"}] if self.then else None
+        self.api().json("POST", "/api/v1/namespaces/default/pods", self.probe_pod(PROBE_POD, tol))
         t = time.monotonic()
         path = f"/api/v1/namespaces/default/pods/{PROBE_POD}"
         got = self.wait("test pod Ready", lambda: (self.ready(p := self.get(path)), p), 120, [self.kubelet])
         if got["spec"].get("nodeName") != self.node_name:
             raise AssertionError(f"scheduled to {got['spec'].get('nodeName')!r}, expected {self.node_name}")
-        ip = got["status"].get("podIP", "")
-        if not any(ipaddress.ip_address(ip) in ipaddress.ip_network(s) for s in self.subnets):
-            raise AssertionError(f"pod IP {ip!r} not in {self.subnets}")
-        conn = http.client.HTTPConnection(ip, 2379, timeout=5)
-        try:
-            conn.request("GET", "/version")
-            r = conn.getresponse()
-            body = r.read().decode()
-        finally:
-            conn.close()
-        if r.status != 200 or "etcdserver" not in body:
-            raise AssertionError(f"GET http://{ip}:2379/version: HTTP {r.status} {body[:200]}")
-        return (f"scheduled to {self.node_name}, Ready {time.monotonic() - t:.0f}s after creation, IP {ip} "
-                f"in {', '.join(self.subnets)}, GET /version -> {body.strip()[:60]}")
+        ips = [i["ip"] for i in got["status"].get("podIPs") or [{"ip": got["status"].get("podIP", "")}]]
+        nets = [ipaddress.ip_network(s) for s in self.subnets]
+        for net in nets:  # one address per pod subnet (dual-stack: one per family)
+            if not any(ipaddress.ip_address(ip) in net for ip in ips):
+                raise AssertionError(f"pod IPs {ips}: none in {net}")
+        answers = []
+        for ip in ips:
+            conn = http.client.HTTPConnection(ip, 2379, timeout=5)
+            try:
+                conn.request("GET", "/version")
+                r = conn.getresponse()
+                body = r.read().decode()
+            finally:
+                conn.close()
+            if r.status != 200 or "etcdserver" not in body:
+                raise AssertionError(f"GET http://{ip}:2379/version: HTTP {r.status} {body[:200]}")
+            answers.append(f"{ip} -> {body.strip()[:40]}")
+        return (f"{'tolerates the control-plane taint, ' if tol else ''}scheduled to {self.node_name}, Ready "
+                f"{time.monotonic() - t:.0f}s after creation, IPs {ips} in {', '.join(self.subnets)}, "
+                f"GET /version: {'; '.join(answers)}")
+
+    def chk_control_plane(self) -> None:
+        """controlplane.py's checks, unchanged, against the control plane the kubelet runs (the
+        manifests' own ports; the tree is /etc/kubernetes here)."""
+        self.cp = cp.Harness(self.bin, self.tree, self.scratch / "cp", ports=cp.DEFAULT_PORTS)
+        self.cp.prepare()
+        self.cp.run_checks()
+        self.results.extend(self.cp.results)
+
+    def run_then(self) -> None:
+        """--then (cluster_phase.py: kubeadm's init phases or POST /v1/cluster-bootstrap, mark-control-plane
+        included) with KF_ETC / KF_PKI as controlplane.py sets them; its PASS/FAIL lines count."""
+        env = dict(os.environ, KF_ETC=str(self.cp.work / "etc-kubernetes"), KF_PKI=str(self.tree / "pki"))
+        t = time.monotonic()
+        then = subprocess.run(["sh", "-c", self.then], env=env, stdout=subprocess.PIPE, text=True)
+        for line in then.stdout.splitlines():
+            print(line, flush=True)
+            if line.startswith(("PASS ", "FAIL ")):
+                self.results.append((line[5:], line.startswith("PASS"), ""))
+        if then.returncode != 0 and all(ok for _, ok, _ in self.results):
+            self.results.append((f"--then exited {then.returncode}", False, ""))
+            print(f"FAIL --then exited {then.returncode}", flush=True)
+        log(f"--then took {time.monotonic() - t:.1f}s")
+
+    def chk_marked(self) -> str:
+        node = self.get(f"/api/v1/nodes/{self.node_name}")
+        labels = node["metadata"].get("labels") or {}
+        missing = {k: labels.get(k, "<absent>") for k in CONTROL_PLANE_LABELS if labels.get(k) != ""}
+        if missing:
+            raise AssertionError(f"labels {missing}, want {{{', '.join(k + ': ' for k in CONTROL_PLANE_LABELS)}}}")
+        taints = node["spec"].get("taints") or []
+        if not any(t.get("key") == CONTROL_PLANE_TAINT["key"] and t.get("effect") == "NoSchedule"
+                   and not t.get("value") for t in taints):
+            raise AssertionError(f"taints {taints}, want {CONTROL_PLANE_TAINT}")
+        return (f"labels {', '.join(k + '=' for k in CONTROL_PLANE_LABELS)}; taints "
+                + ", ".join(f"{t['key']}:{t['effect']}" for t in taints))
+
+    def chk_untolerated(self) -> str:
+        """A pod without the toleration is not scheduled: the scheduler's own verdict names the taint."""
+        self.wait("ServiceAccount default/default",
+                  lambda: (self.get("/api/v1/namespaces/default/serviceaccounts/default") is not None, "absent"), 60)
+        # the node lifecycle controller lifts its not-ready taint some seconds after Ready: until then the
+        # verdict could be that taint's
+        def only_cp_taint():
+            taints = self.get(f"/api/v1/nodes/{self.node_name}")["spec"].get("taints") or []
+            return [(t["key"], t["effect"]) for t in taints] == [(CONTROL_PLANE_TAINT["key"], "NoSchedule")], taints
+        self.wait("the control-plane taint as the node's only taint", only_cp_taint, 60)
+        self.api().json("POST", "/api/v1/namespaces/default/pods", self.probe_pod(UNTOLERATED_POD))
+        path = f"/api/v1/namespaces/default/pods/{UNTOLERATED_POD}"
+
+        def verdict():
+            pod = self.get(path)
+            cond = next((c for c in (pod.get("status") or {}).get("conditions") or [] if c["type"] == "PodScheduled"), {})
+            return cond.get("status") == "False" and cond.get("reason") == "Unschedulable", (pod, cond)
+        pod, cond = self.wait("PodScheduled=False for the untolerated pod", verdict, 60)
+        taints = self.get(f"/api/v1/nodes/{self.node_name}")["spec"].get("taints") or []
+        if pod["spec"].get("nodeName") or pod["status"].get("phase") != "Pending":
+            raise AssertionError(f"nodeName {pod['spec'].get('nodeName')!r}, phase {pod['status'].get('phase')}")
+        # kube-scheduler 1.34 does not name the taint ("1 node(s) had untolerated taint(s)"): the node's
+        # only taint is then the control-plane one (the not-ready taint is gone once the node is Ready)
+        if "untolerated taint" not in cond.get("message", ""):
+            raise AssertionError(f"Unschedulable, but not for a taint: {cond.get('message')}")
+        if [(t["key"], t["effect"]) for t in taints] != [(CONTROL_PLANE_TAINT["key"], "NoSchedule")]:
+            raise AssertionError(f"the node's taints are {taints}: the verdict does not single out the control-plane taint")
+        return (f"Pending, PodScheduled=False Unschedulable: {cond['message'].strip()!r}; the node's only taint: "
+                f"{CONTROL_PLANE_TAINT['key']}:NoSchedule")
+
+    def chk_still_pending(self) -> str:
+        """After the tolerating pod ran on the node, the untolerated one is still not there."""
+        pod = self.get(f"/api/v1/namespaces/default/pods/{UNTOLERATED_POD}")
+        if pod["spec"].get("nodeName") or pod["status"].get("phase") != "Pending":
+            raise AssertionError(f"nodeName {pod['spec'].get('nodeName')!r}, phase {pod['status'].get('phase')}")
+        return (f"{UNTOLERATED_POD} still Pending {time.monotonic() - self.t_untolerated:.0f}s after creation, "
+                f"while {PROBE_POD} runs on {self.node_name}")
 
     def run_checks(self) -> None:
-        for comp in COMPONENTS:
+        for comp in [c for c in COMPONENTS if c in self.manifests]:
             self.check(f"static pod {comp} Ready under the kubelet", lambda comp=comp: self.chk_static_pod(comp))
         if not self.check(f"node registers as system:node:{self.node_name} with the tree's kubelet.conf",
                           self.chk_registered):
             return
-        if self.check("node Ready with the CNI bridge", self.chk_node_ready):
-            self.check("a pod created through the API is scheduled, gets a pod-subnet IP and answers", self.chk_pod)
+        t = time.monotonic()
+        self.chk_control_plane()
+        log(f"control-plane checks on the kubelet-run control plane: {time.monotonic() - t:.1f}s")
+        if self.then:
+            self.run_then()
+            self.check("mark-control-plane: the Node carries kubeadm's control-plane labels and NoSchedule taint",
+                       self.chk_marked)
+        if not self.check("node Ready with the CNI bridge", self.chk_node_ready):
+            return
+        if self.then:
+            self.t_untolerated = time.monotonic()
+            self.check("a pod without the control-plane toleration is not scheduled on the node (Pending, Unschedulable for the taint)",
+                       self.chk_untolerated)
+        self.check("a pod created through the API is scheduled, gets a pod-subnet IP and answers", self.chk_pod)
+        if self.then:
+            self.check("the pod without the toleration is still Pending", self.chk_still_pending)
 
     def summary(self) -> int:
         passed = sum(1 for _, ok, _ in self.results if ok)
@@ -520,11 +826,6 @@ state = "{ctd / 'state'}"
         return 0 if failed == 0 else 1
 
     # --- stop -----------------------------------------------------------------------------------
-    @staticmethod
-    def cgroup_roots() -> list[Path]:
-        base = Path("/sys/fs/cgroup")
-        return [d / "kubepods" for d in base.iterdir() if d.is_dir()] if base.is_dir() else []
-
     def stop(self) -> None:
         t = time.monotonic()
         kubelet = next((p for p in self.procs if p.name == "kubelet"), None)
@@ -561,23 +862,11 @@ state = "{ctd / 'state'}"
         inner = [m for m in points if any(m.startswith(o + "/") for o in ours)]
         for m in sorted(set(inner), key=len, reverse=True):
             subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
-        removed = self.remove_cgroups()
+        _killed, removed, cg_left = remove_cgroups(self.cgroups_before)
+        for c in cg_left:
+            log(f"cgroup left: {c}")
         log(f"node stopped in {time.monotonic() - t:.1f}s: {len(socks)} shim socket(s) removed, "
             f"{len(inner)} mount(s) unmounted, {removed} pod cgroup folder(s) removed")
-
-    def remove_cgroups(self) -> int:
-        n = 0
-        for root in self.cgroup_roots():
-            if root in self.cgroups_before or not root.exists():
-                continue
-            for dirpath, _dirs, _files in sorted(os.walk(root), key=lambda w: -len(w[0])):
-                try:
-                    os.rmdir(dirpath)
-                    n += 1
-                except OSError as e:
-                    log(f"cgroup {dirpath} left: {e}")
-        return n
-
 
 # ----------------------------------------------------------------------------------------------
 def main() -> int:
@@ -586,8 +875,11 @@ def main() -> int:
     ap.add_argument("--tree", required=True, type=Path, help="/etc/kubernetes-shaped folder")
     ap.add_argument("--kubelet-files", required=True, type=Path, help="config.yaml, kubeadm-flags.env of the tree")
     ap.add_argument("--work", type=Path, help="work/log folder (default: a new temp folder, kept)")
-    ap.add_argument("--images", type=Path, help="where the image tarballs go (default WORK/scratch/images, removed)")
+    ap.add_argument("--images", type=Path, help="where the image tarballs go, kept and reused while newer than their binary (default WORK/scratch/images, removed)")
     ap.add_argument("--hold", type=float, default=0, help="keep the node up this many seconds after the checks")
+    ap.add_argument("--then", help="a shell command run after the control-plane checks, with KF_ETC (the tree's "
+                    "kubeconfigs) and KF_PKI set, as controlplane.py --then; mark-control-plane must be in it: the "
+                    "taint proofs follow")
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     a.bin, a.tree, a.kubelet_files = a.bin.resolve(), a.tree.resolve(), a.kubelet_files.resolve()
@@ -608,13 +900,27 @@ def main() -> int:
                 print(f"no {a.bin / b} (conformance/build.sh builds it)", file=sys.stderr)
                 return 2
         a.work.mkdir(parents=True, exist_ok=True)
-        if (a.work / "scratch").exists():
-            print(f"{a.work}/scratch exists: another node runs there, or clean it", file=sys.stderr)
-            return 2
+        lock = HostLock()
+        prev = lock.state()
+        if prev or (a.work / "scratch").exists():
+            # the lock is ours: the run that left this is gone (killed, or lost with its host session)
+            prev = prev or {"work": str(a.work)}
+            done, left = clean_run(prev)
+            what = (f"earlier run (namespace PID {prev.get('pid', '?')}, work {prev.get('work')}) that did not stop: "
+                    f"leftovers cleaned at start: {done}")
+            if left:
+                print(f"FAIL {what}; NOT cleaned: {', '.join(left)}", flush=True)
+                return 2
+            print(f"PASS {what}", flush=True)
         argv = [sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--inside", "--work", str(a.work)]
+        state = {"work": str(a.work), "cgroups_before": sorted(str(c) for c in cgroup_roots() if c.exists()),
+                 "runner": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        lock.write(state)  # before the namespace exists: a kill from here on leaves a state to clean by
         p = subprocess.Popen(["unshare", "--net", "--mount", "--propagation", "private", "--pid", "--mount-proc",
                               "--fork", "--kill-child", "--", *argv], start_new_session=True,
                              preexec_fn=_die_with_parent)
+        state.update(pid=p.pid, starttime=proc_starttime(p.pid))
+        lock.write(state)
         rc = 130
         try:
             rc = p.wait()
@@ -627,8 +933,16 @@ def main() -> int:
                 os.killpg(p.pid, signal.SIGKILL)  # the PID namespace dies with its init
                 p.wait()
         finally:
-            # the namespaces are gone (their init is): no process, no mount is left; the disk is
-            shutil.rmtree(a.work / "scratch", ignore_errors=True)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+            # the namespaces are gone (their init is); whatever the inner stop could not do (it was
+            # killed, say) is done here by the same state a later start would use
+            done, left = clean_run(state)
+            if left:
+                log(f"NOT cleaned (the next start retries): {', '.join(left)}")
+            else:
+                lock.write({})
+                log(f"host clean ({done})")
+            lock.release()
         return rc
 
     node = Node(a)

@@ -19,6 +19,7 @@
 #   CONFORMANCE_SKIP_IT=1   do not run the *IT classes (counted as nothing, said loudly)
 #   CONFORMANCE_NODE_CONFIGS configs whose two trees also run on a real node (node.py; default
 #                           "single-stack"; empty: none)
+#   CONFORMANCE_NODE_SIGKILL=0 skip node_sigkill.py (default: once, before the first node config's kubeadm node)
 #   KUBEFORGE_CACHE         binary cache root, see build.sh
 #   PYTHON                  python with PyYAML (default: <repo>/.venv/bin/python if it has it, else a
 #                           venv made from conformance/requirements.txt under the cache)
@@ -63,7 +64,7 @@ for pair in ${CONFORMANCE_ENCRYPTION-single-stack:secretbox}; do encryption["${p
 
 out="${CONFORMANCE_OUT:-$repo/_out/conformance}"
 rm -rf "$out"; mkdir -p "$out"
-passed=0; failed=0; status=0
+passed=0; failed=0; status=0; sigkill_done=""
 pass() { echo "PASS $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL $*"; failed=$((failed + 1)); status=1; }
 
@@ -93,11 +94,12 @@ fi
 stamp "worker jar: $jar"
 
 # --- per config ------------------------------------------------------------------------------------
-run_node() {  # run_node <label> <tree> <kubelet files> <work>: the tree's static pods under a real kubelet
+run_node() {  # run_node <label> <tree> <kubelet files> <work> [node.py options]: the tree's static pods under a real kubelet
   local label="$1" tree="$2" kfiles="$3" work="$4" rc p f t
+  shift 4
   t=$(date +%s)
   set +e
-  "$py" "$here/node.py" --bin "$bin" --tree "$tree" --kubelet-files "$kfiles" --work "$work" 2>&1 \
+  "$py" "$here/node.py" --bin "$bin" --tree "$tree" --kubelet-files "$kfiles" --work "$work" --images "$out/node-images" "$@" 2>&1 \
     | tee "$work.out" | sed -u -n "s/^\(PASS\|FAIL\) /\1 [$label node] /p"
   rc=${PIPESTATUS[0]}
   set -e
@@ -218,8 +220,51 @@ EOF
     fi
   fi
   if [[ -n "${node_configs[$c]:-}" ]]; then
-    run_node "$c kubeadm" "$d/kubeadm-tree" "$d/kubeadm-kubelet" "$d/kubeadm-node"
-    if (( worker_ok )); then run_node "$c worker" "$d/worker-tree" "$d/worker-kubelet" "$d/worker-node"; fi
+    # on the node: controlplane.py's checks on the kubelet-run control plane (node.py), then the cluster
+    # half once (cluster_phase.py --node: mark-control-plane on the Node the kubelet registered) and
+    # the taint proofs
+    knode=(); wnode=()
+    if (( ${#kthen[@]} )); then
+      knode=(--then "'$py' '$here/cluster_phase.py' kubeadm --node --bin '$bin' --config '$cfg' --dump '$d/cluster-kubeadm-node.json'")
+      wnode=(--then "'$py' '$here/cluster_phase.py' worker --node --jar '$jar' --bin '$bin' --config '$cfg' --dump '$d/cluster-worker-node.json'")
+    fi
+    killed=""
+    if [[ "${CONFORMANCE_NODE_SIGKILL:-1}" == 1 && -z "$sigkill_done" ]]; then
+      # once per run: node.py SIGKILLed while its pods run; the next start (the kubeadm node) cleans up
+      killed="$d/kubeadm-node-killed"; sigkill_done=1
+      set +e
+      "$py" "$here/node_sigkill.py" --bin "$bin" --tree "$d/kubeadm-tree" --kubelet-files "$d/kubeadm-kubelet" \
+        --work "$killed" --images "$out/node-images" > "$killed.check" 2>&1
+      rc=$?
+      set -e
+      if (( rc != 0 )) && ! grep -q '^FAIL ' "$killed.check"; then
+        fail "[$c node SIGKILL] node_sigkill.py exited $rc:"; tail -5 "$killed.check"
+      fi
+      while IFS= read -r line; do
+        case "$line" in PASS*) pass "[$c node SIGKILL] ${line#PASS }";; FAIL*) fail "[$c node SIGKILL] ${line#FAIL }";; esac
+      done < "$killed.check"
+      stamp "$c: node SIGKILL"
+    fi
+    run_node "$c kubeadm" "$d/kubeadm-tree" "$d/kubeadm-kubelet" "$d/kubeadm-node" "${knode[@]}"
+    if [[ -n "$killed" ]] && ! grep '^PASS earlier run ' "$d/kubeadm-node.out" | grep -qF "work $killed)"; then
+      fail "[$c kubeadm node] the start after the SIGKILL did not report the killed run's leftovers cleaned"
+    fi
+    if (( worker_ok )); then run_node "$c worker" "$d/worker-tree" "$d/worker-kubelet" "$d/worker-node" "${wnode[@]}"; fi
+    left="$(ls -d /sys/fs/cgroup/*/kubepods 2>/dev/null || true)"
+    if [[ -z "$left" && ! -e "$killed/scratch" ]]; then
+      pass "$c: after the nodes: no kubepods cgroup${killed:+, no scratch of the killed run} left on the host"
+    else
+      fail "$c: after the nodes, left on the host: $left ${killed:+$(ls -d "$killed/scratch" 2>/dev/null)}"
+    fi
+    if (( worker_ok && ${#knode[@]} )); then
+      if "$py" "$here/cluster_phase.py" diff "$d/cluster-kubeadm-node.json" "$d/cluster-worker-node.json" \
+           --allow "$here/cluster-allowed-differences.yaml" --config "$c" > "$d/cluster-objects-node.diff"; then
+        pass "$c: on the node, cluster objects (the kubelet-registered Node's labels and taints too), kubeadm vs cluster-bootstrap: $(tail -1 "$d/cluster-objects-node.diff")"
+      else
+        fail "$c: on the node, cluster objects, kubeadm vs cluster-bootstrap: $(tail -1 "$d/cluster-objects-node.diff")"
+        grep -E '^(UNEXPLAINED|STALE) ' "$d/cluster-objects-node.diff" || true
+      fi
+    fi
   fi
 done
 

@@ -277,7 +277,7 @@ controlPlane:
                            "verify)", j.signed_by_first)
                 self.check("join: a second /v1/static-pods with etcd_join is changed=false (member present, manifests "
                            "kept)", j.second_run)
-                self.check("join: the joining etcd.yaml equals kubeadm join phase control-plane-join etcd's for the "
+                self.check("join: the joining etcd.yaml equals kubeadm join phase etcd-join's for the "
                            "same node and cluster", j.kubeadm_etcd)
         finally:
             j.cleanup()

@@ -17,7 +17,7 @@ proof (its token and certificate key):
      with the same uid and resourceVersion; every certificate of the second tree verifies against the
      first's CA files (openssl verify), whose bytes it holds; a second static-pods call is changed=false
      with the member "present"; the joining etcd.yaml equals what the real `kubeadm join phase
-     control-plane-join etcd` renders for the same node against the same cluster (see kubeadm_etcd);
+     etcd-join` renders for the same node against the same cluster (see kubeadm_etcd);
   3. cleanup, so the first control plane keeps its quorum: the second API server stopped, the member
      removed through the first etcd (as kubeadm reset does), the second etcd stopped.
 """
@@ -224,7 +224,9 @@ class JoinProof:
 
     def kubeadm_etcd(self) -> str:
         """The real kubeadm renders the joining etcd.yaml for the same node against the same cluster:
-        `kubeadm join phase control-plane-join etcd` in a private mount namespace (/etc an overlay,
+        `kubeadm join phase etcd-join` (in 1.34 `control-plane-join etcd` runs only with the Beta,
+        on-by-default gate ControlPlaneKubeletLocalMode off; both call CreateStackedEtcdStaticPodManifestFile)
+        in a private mount namespace (/etc an overlay,
         /etc/kubernetes = a folder with the second tree's pki/ and admin.conf). kubeadm finds the etcd
         endpoints in the etcd Pods' advertise-client-urls annotation, which the kubelet's mirror Pods
         carry; no kubelet runs here, so the two mirror Pods are created as the kubelet would. The member
@@ -254,10 +256,10 @@ class JoinProof:
         join.write_text(yaml.safe_dump(jc, sort_keys=False))
         join.chmod(0o600)
         t0 = time.monotonic()
-        p = self.kubeadm_in_mountns(d, out, ["join", "phase", "control-plane-join", "etcd", "--config", str(join),
+        p = self.kubeadm_in_mountns(d, out, ["join", "phase", "etcd-join", "--config", str(join),
                                              "-v=1"])
         took = time.monotonic() - t0
-        (self.logs / "kubeadm-control-plane-join-etcd.log").write_text(p.stdout)
+        (self.logs / "kubeadm-join-phase-etcd-join.log").write_text(p.stdout)
         assert p.returncode == 0, f"kubeadm exited {p.returncode}:\n{p.stdout[-1500:]}"
         theirs = yaml.safe_load((out / "manifests" / "etcd.yaml").read_text())
         text = (self.man / "etcd.yaml").read_text().replace(str(self.pki), "/etc/kubernetes/pki").replace(

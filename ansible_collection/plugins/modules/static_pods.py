@@ -26,7 +26,7 @@ description:
     folder the kubelet watches.
   - For a control plane joining a cluster with stacked etcd (O(kubeadm_config) holding a
     C(JoinConfiguration) with C(controlPlane), plus the cluster's C(ClusterConfiguration)), O(etcd_join)
-    does what C(kubeadm join --control-plane) does for etcd (its C(etcd-join) phase): through the
+    does what C(kubeadm join --control-plane) does for etcd (its C(etcd-join) phase) - through the
     existing members' client URLs and this node's C(etcd/healthcheck-client) certificate it adds this
     node's peer URL (C(https://<advertise address>:2380)) as a learner, writes C(etcd.yaml) with
     C(--initial-cluster) listing every member and C(--initial-cluster-state=existing), and, once the

@@ -198,11 +198,14 @@ public final class EtcdClient implements AutoCloseable {
           break;
         }
         attempts++;
+        // kubeadm gives one request 2 s; a first TLS handshake of a cold JVM on a loaded host can take
+        // longer, so one endpoint gets at least that and at most its share of what is left
+        long wait = Math.min(left, Math.max(REQUEST_MS, left / endpoints.size()));
         try {
           HttpResponse<Buffer> r = web.postAbs(ep.toString().replaceAll("/+$", "") + path)
-              .putHeader("Content-Type", "application/json").timeout(Math.min(REQUEST_MS, left))
+              .putHeader("Content-Type", "application/json").timeout(wait)
               .sendBuffer(Buffer.buffer(payload)).toCompletionStage().toCompletableFuture()
-              .get(Math.min(REQUEST_MS, left) + 500, TimeUnit.MILLISECONDS);
+              .get(wait + 500, TimeUnit.MILLISECONDS);
           JsonNode answer = r.body() == null ? null : JSON.readTree(r.body().getBytes());
           if (r.statusCode() == 200 && answer != null) {
             return answer;
@@ -221,7 +224,7 @@ public final class EtcdClient implements AutoCloseable {
                 + "; the client uses etcd/healthcheck-client.crt and trusts only etcd/ca.crt", c);
           }
         } catch (TimeoutException e) {
-          last = ep + ": no answer within " + REQUEST_MS + " ms";
+          last = ep + ": no answer within " + wait + " ms";
         } catch (IOException e) {
           last = ep + ": the answer is not JSON";
         } catch (InterruptedException e) {

@@ -113,11 +113,26 @@ final class EtcdJoin {
     }
   }
 
+  /** The client certificate, key and CA this node talks to etcd with. */
+  static List<Path> clientFiles(ClusterModel m) {
+    Path dir = m.certDir().resolve("etcd");
+    return List.of(dir.resolve("ca.crt"), dir.resolve("healthcheck-client.crt"), dir.resolve("healthcheck-client.key"));
+  }
+
+  /**
+   * What a dry run reports when this node has no etcd client certificate yet (check mode of a whole
+   * join play, before download_certs and pki wrote anything): the member would be added, and
+   * {@code --initial-cluster} can only name this member, as kubeadm's own dry run renders it.
+   */
+  static Prepared unknownMembers(ClusterModel m) {
+    String peerUrl = ComponentCatalog.etcdPeerUrl(m);
+    return new Prepared(peerUrl, null, true, true, m.nodeName() + "=" + peerUrl);
+  }
+
   /** Opens the membership client with the node's {@code etcd/healthcheck-client} certificate. */
   static EtcdClient open(ClusterModel m, Options o) {
-    Path dir = m.certDir().resolve("etcd");
-    return EtcdClient.open(o.endpoints(), pem(dir.resolve("ca.crt")), pem(dir.resolve("healthcheck-client.crt")),
-        pem(dir.resolve("healthcheck-client.key")));
+    List<Path> f = clientFiles(m);
+    return EtcdClient.open(o.endpoints(), pem(f.get(0)), pem(f.get(1)), pem(f.get(2)));
   }
 
   private static byte[] pem(Path p) {

@@ -68,12 +68,18 @@ public final class ManifestsPhase {
     }
     EtcdJoin.requireStacked(m);
     m.requireAdvertiseAddress();
+    if (dryRun && !EtcdJoin.clientFiles(m).stream().allMatch(Files::isRegularFile)) {
+      return run(m, true, backup, new Joining(null, join.get()));
+    }
     try (EtcdClient etcd = EtcdJoin.open(m, join.get())) {
       return run(m, dryRun, backup, new Joining(etcd, join.get()));
     }
   }
 
-  /** A local etcd member joining an existing cluster: the open membership client and the option. */
+  /**
+   * A local etcd member joining an existing cluster: the open membership client (null in a dry run
+   * without the client certificate) and the option.
+   */
   private record Joining(EtcdClient etcd, EtcdJoin.Options options) {}
 
   /** Renders every manifest of the model to bytes, keyed by file name (catalog order). */
@@ -117,8 +123,14 @@ public final class ManifestsPhase {
       warnings.add("etcd.yaml is not written for a JoinConfiguration without etcd_join: a joining etcd member needs "
           + "the cluster's member list (kubeadm join adds it as a learner first); pass etcd_join.endpoints");
     }
-    EtcdJoin.Prepared prepared = joining == null ? null
-        : EtcdJoin.prepare(joining.etcd(), m, joining.options(), dryRun);
+    EtcdJoin.Prepared prepared = null;
+    if (joining != null && joining.etcd() == null) {
+      prepared = EtcdJoin.unknownMembers(m);
+      warnings.add("etcd_join: no " + EtcdJoin.clientFiles(m).get(1) + " yet (download_certs and pki not run), so the"
+          + " members were not read: this member would be added as a learner and --initial-cluster lists only it here");
+    } else if (joining != null) {
+      prepared = EtcdJoin.prepare(joining.etcd(), m, joining.options(), dryRun);
+    }
     Map<String, String> rendered = new LinkedHashMap<>();
     ComponentCatalog.render(m, host, warnings, prepared == null ? null : prepared.initialCluster())
         .forEach((name, pod) -> rendered.put(name + ".yaml", KubeYaml.render(pod)));

@@ -213,4 +213,18 @@ class ManifestsPhaseTest {
         });
     assertThat(root.resolve("etc/manifests")).doesNotExist();
   }
+
+  @Test
+  void aDryRunOfEtcdJoinBeforeTheClientCertificateExistsSaysWhatWouldHappenAndWritesNothing(@TempDir Path root) {
+    Map<String, Object> body = new HashMap<>(Fixtures.under(Fixtures.singleStack(), root));
+    body.put("etcd_join", Map.of("endpoints", List.of("https://10.0.0.1:2379")));
+    PhaseResult r = phase.run(body, true);
+    assertThat(r.changed()).isTrue();
+    assertThat(r.warnings()).anySatisfy(w -> assertThat(w).contains("healthcheck-client.crt").contains("would be added"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> member = (Map<String, Object>) r.result().get("etcd_member");
+    assertThat(member).containsEntry("action", "added").containsEntry("id", null)
+        .containsEntry("initial_cluster", "cp-1=https://192.168.10.11:2380");
+    assertThat(root.resolve("etc/manifests")).doesNotExist();
+  }
 }

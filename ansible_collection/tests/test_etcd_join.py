@@ -117,9 +117,3 @@ def test_a_joining_member_is_added_as_a_learner_once_and_listed_in_initial_clust
     assert again["etcd_member"]["initial_cluster"] == m["initial_cluster"], again["etcd_member"]
     assert {x["action"] for x in again["manifests"]} == {"kept"}, again["manifests"]
     assert len(members(root / "pki", url)) == 2, "added twice"
-
-
-def test_bad_etcd_join_input_fails_naming_the_option(etcd):
-    ansible, root, url, _ = etcd
-    r = ansible.module("static_pods", joining(root, url, etcd_join={"endpoints": ["http://127.0.0.1:2379"]}))
-    assert r["failed"] is True and r["field"] == "etcd_join.endpoints[0]" and r["http_status"] == 400, r

@@ -348,7 +348,14 @@ def run(a, etc: Path, pki: Path, name: str, scratch: Path) -> int:
         if a.node:
             return 0 if all(results) else 1
         # after the dump, so that nothing they add can show in the object diff
-        proofs = Proofs(w, sup, named, pki, Path(a.bin), scratch, hosts_file(scratch), Path(a.config).read_text(), check)
+        # the second control plane (join_proof.py) on local-etcd configs named in CONFORMANCE_JOIN_CONFIGS
+        joins = os.environ.get("CONFORMANCE_JOIN_CONFIGS", "single-stack").split()
+        join = (os.environ["KF_ETCD"], Path(a.dump).parent / "join-logs") if (
+            name in joins and os.environ.get("KF_ETCD")) else None
+        if join:
+            join[1].mkdir(parents=True, exist_ok=True)
+        proofs = Proofs(w, sup, named, pki, Path(a.bin), scratch, hosts_file(scratch), Path(a.config).read_text(), check,
+                        join)
         try:
             proofs.run()
         finally:

@@ -97,8 +97,10 @@ def openssl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 class Proofs:
     def __init__(self, w, sup: Client, etc: Path, pki: Path, bin_dir: Path, scratch: Path, hosts: Path | None,
-                 config_text: str, check: Callable[[str, Callable[[], str | None]], None]):
+                 config_text: str, check: Callable[[str, Callable[[], str | None]], None],
+                 join: tuple[str, Path] | None = None):
         self.w, self.sup, self.etc, self.pki, self.bin = w, sup, etc, pki, bin_dir
+        self.join = join  # (the first etcd's client URL, a log folder): run join_proof.py too
         self.scratch, self.hosts, self.config_text, self.check = scratch, hosts, config_text, check
         self.calls: list = []
         self.access = {"kubeconfig_dir": str(etc)}
@@ -134,6 +136,8 @@ class Proofs:
                    "kubeadm-certs and writes the same files", lambda: self.download_certs(token))
         self.check(f"a token with ttl {EXPIRING_TTL} is refused (401) once expired and deleted by the token "
                    f"cleaner within {EXPIRY_BOUND_S:.0f}s", lambda: self.expired(expiring))
+        if self.join and getattr(self, "upload", None):
+            self.join_control_plane(token)
         print(f"[cluster_proofs] {time.monotonic() - t0:.1f}s", flush=True)
 
     # ------------------------------------------------------------------------------------------
@@ -211,6 +215,7 @@ class Proofs:
     def download_certs(self, token: dict) -> str:
         up = ok(self.w, "/v1/upload-certs", dict(self.access, cert_dir=str(self.pki)), self.calls)
         assert up["certificate_key_generated"], "no key generated"
+        self.upload = up
         d = Path(tempfile.mkdtemp(dir=self.scratch, prefix="download-certs-"))
         out = d / "etc-kubernetes"
         out.mkdir()
@@ -248,6 +253,35 @@ controlPlane:
         assert not stray, f"kubeadm wrote outside /etc/kubernetes: {stray}"
         return (f"{len(written)} files byte-equal to the tree's pki/ ({', '.join(written)}), kubeadm {took:.1f}s; "
                 f"Secret owned by token {up['owner_token_id']} (expires {up['expires']})")
+
+    def join_control_plane(self, token: dict) -> None:
+        from join_proof import JOIN_IP, JOIN_NODE, JoinProof
+        t0 = time.monotonic()
+        j = JoinProof(self, *self.join)
+        joined = []
+
+        def join():
+            detail = j.join(token, self.upload)
+            joined.append(True)
+            return detail
+        try:
+            self.check(f"join: a second control plane ({JOIN_NODE}, {JOIN_IP}) made only by /v1/discovery, "
+                       "/v1/download-certs, /v1/pki, /v1/kubeconfigs, /v1/static-pods with etcd_join (learner added, "
+                       "promoted once its etcd runs) answers /readyz", join)
+            if joined:
+                self.check("join: etcd has two voting members and an object written before the join is read through "
+                           "the second API server", j.members)
+                self.check("join: objects written through either API server are read through the other (same uid "
+                           "and resourceVersion)", j.same_objects)
+                self.check("join: every certificate of the second tree verifies against the first's CAs (openssl "
+                           "verify)", j.signed_by_first)
+                self.check("join: a second /v1/static-pods with etcd_join is changed=false (member present, manifests "
+                           "kept)", j.second_run)
+                self.check("join: the joining etcd.yaml equals kubeadm join phase etcd-join's for the "
+                           "same node and cluster", j.kubeadm_etcd)
+        finally:
+            j.cleanup()
+            print(f"[cluster_proofs] join {time.monotonic() - t0:.1f}s", flush=True)
 
     def kubeadm_in_mountns(self, d: Path, out: Path, args: list[str]) -> subprocess.CompletedProcess:
         """kubeadm in a private mount namespace: /etc an overlay whose writes land in d/etc-upper,

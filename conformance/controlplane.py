@@ -704,8 +704,8 @@ def main() -> int:
     ap.add_argument("--in-netns", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--hold", type=float, default=0,
                     help="keep the control plane up this many seconds after the checks (debugging; Ctrl-C ends it)")
-    ap.add_argument("--then", help="a shell command run after the checks, with KF_ETC (the rewritten kubeconfigs) "
-                    "and KF_PKI set; its PASS/FAIL lines count like the checks'")
+    ap.add_argument("--then", help="a shell command run after the checks, with KF_ETC (the rewritten kubeconfigs), "
+                    "KF_PKI and KF_ETCD (etcd's advertised client URL) set; its PASS/FAIL lines count like the checks'")
     ap.add_argument("--extra-lo-address", action="append", default=[],
                     help="also put this address on lo inside the namespace")
     a = ap.parse_args()
@@ -763,7 +763,9 @@ def main() -> int:
             return 2
         h.run_checks()
         if a.then:
-            env = dict(os.environ, KF_ETC=str(work / "etc-kubernetes"), KF_PKI=str(tree / "pki"))
+            etcd_url = flag_value(h.rw.command(h.cmds["etcd"], h.bin / "etcd"), "advertise-client-urls") or ""
+            env = dict(os.environ, KF_ETC=str(work / "etc-kubernetes"), KF_PKI=str(tree / "pki"),
+                       KF_ETCD=etcd_url.split(",")[0])
             then = subprocess.run(["sh", "-c", a.then], env=env, stdout=subprocess.PIPE, text=True)
             for line in then.stdout.splitlines():
                 print(line, flush=True)

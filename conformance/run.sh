@@ -20,6 +20,8 @@
 #   CONFORMANCE_NODE_CONFIGS configs whose two trees also run on a real node (node.py; default
 #                           "single-stack"; empty: none)
 #   CONFORMANCE_NODE_SIGKILL=0 skip node_sigkill.py (default: once, before the first node config's kubeadm node)
+#   CONFORMANCE_JOIN_CONFIGS configs (local etcd) whose worker control plane also gets a second control
+#                           plane made by the join calls (join_proof.py; default "single-stack"; empty: none)
 #   KUBEFORGE_CACHE         binary cache root, see build.sh
 #   PYTHON                  python with PyYAML (default: <repo>/.venv/bin/python if it has it, else a
 #                           venv made from conformance/requirements.txt under the cache)

@@ -24,6 +24,15 @@ description:
     every file. A file that differs is rewritten (action V(updated), with RV(manifests[].reason)); the
     old one is backed up under C(<kubeconfig_dir>/tmp/kubeforge-backup-manifests/), never in the
     folder the kubelet watches.
+  - For a control plane joining a cluster with stacked etcd (O(kubeadm_config) holding a
+    C(JoinConfiguration) with C(controlPlane), plus the cluster's C(ClusterConfiguration)), O(etcd_join)
+    does what C(kubeadm join --control-plane) does for etcd (its C(etcd-join) phase) - through the
+    existing members' client URLs and this node's C(etcd/healthcheck-client) certificate it adds this
+    node's peer URL (C(https://<advertise address>:2380)) as a learner, writes C(etcd.yaml) with
+    C(--initial-cluster) listing every member and C(--initial-cluster-state=existing), and, once the
+    kubelet runs the new member, promotes it to a voting member. A member with this peer URL is not
+    added again and a voting member is not promoted again, so a second run reports C(changed=false).
+    Without O(etcd_join) a C(JoinConfiguration) gets no C(etcd.yaml) (with a warning).
   - Reads the cluster model - O(kubeadm_config) and/or the options of the C(kubeforge.cluster.cluster)
     fragment; one of O(advertise_address) and O(kubeadm_config) is required.
   - The kubeforge worker on the managed host does the work (C(POST /v1/static-pods)); this module only
@@ -48,6 +57,31 @@ attributes:
     support: full
     membership: [kubeforge.cluster.cluster, kubeforge.cluster.worker]
 options:
+  etcd_join:
+    description:
+      - Join this node's local etcd member to the existing stacked etcd cluster (see the description).
+      - The call returns once the member is promoted, so the kubelet must be running (it starts
+        C(etcd.yaml) from O(manifest_dir)); the module raises O(worker_timeout) to 3 x O(etcd_join.timeout) + 30
+        when it is lower.
+      - The etcd client uses C(<cert_dir>/etcd/healthcheck-client.crt) and C(.key) and trusts only
+        C(<cert_dir>/etcd/ca.crt), as kubeadm does; run M(kubeforge.cluster.download_certs) and
+        M(kubeforge.cluster.pki) first.
+    type: dict
+    suboptions:
+      endpoints:
+        description:
+          - Client URLs (C(https://host:port)) of existing etcd members, tried in order. kubeadm reads
+            them from the C(kubeadm.kubernetes.io/etcd.advertise-client-urls) annotation of the etcd
+            Pods; in a play they are the first control plane's C(https://<advertise address>:2379).
+        type: list
+        elements: str
+        required: true
+      timeout:
+        description:
+          - Seconds for each step (listing/adding the member; waiting for it to start and promoting it),
+            retries included. kubeadm's default C(timeouts.etcdAPICall) is 2 minutes.
+        type: int
+        default: 120
   backup:
     description:
       - Copy a manifest that is about to be replaced to C(<kubeconfig_dir>/tmp/kubeforge-backup-manifests/) first.
@@ -72,6 +106,13 @@ EXAMPLES = r"""
         host_path: /var/log/kubernetes/audit
         mount_path: /var/log/kubernetes/audit
         path_type: DirectoryOrCreate
+
+- name: A second control plane joins the stacked etcd cluster (kubeadm join --control-plane)
+  kubeforge.cluster.static_pods:
+    kubeadm_config: "{{ join_control_plane_config }}"  # JoinConfiguration + the ClusterConfiguration
+    etcd_join:
+      endpoints:
+        - "https://{{ hostvars[groups['control_plane'][0]].kubeforge_advertise_address }}:2379"
 
 - name: External etcd, from kubeadm's configuration text
   kubeforge.cluster.static_pods:
@@ -109,6 +150,44 @@ manifests:
     reason:
       description: Why a manifest was updated.
       type: str
+etcd_member:
+  description: With O(etcd_join), this node's etcd member.
+  returned: when etcd_join is set
+  type: dict
+  contains:
+    name:
+      description: The member's name (the node name).
+      type: str
+      sample: cp2
+    peer_url:
+      description: Its peer URL.
+      type: str
+      sample: https://192.0.2.11:2380
+    id:
+      description: Its member id in hexadecimal, as etcdctl prints it (null in check mode before it was added).
+      type: str
+      sample: 1c2f7fdc5a441216
+    action:
+      description: V(added) (in check mode, would be added) or V(present) (a member has this peer URL).
+      type: str
+      sample: added
+    promoted:
+      description: Whether it was promoted from learner to voting member by this run (in check mode, would be).
+      type: bool
+      sample: true
+    learner:
+      description: Whether it is still a learner after this run.
+      type: bool
+      sample: false
+    initial_cluster:
+      description: The C(--initial-cluster) value of C(etcd.yaml) (every member as C(name=peerURL)).
+      type: str
+      sample: cp1=https://192.0.2.10:2380,cp2=https://192.0.2.11:2380
+    endpoints:
+      description: The client URLs used.
+      type: list
+      elements: str
+      sample: ["https://192.0.2.10:2379"]
 backups:
   description: Backup files written before replacing manifests.
   returned: success
@@ -130,11 +209,21 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client im
 
 def main():
     module = AnsibleModule(
-        argument_spec=cluster_argument_spec(backup=dict(type="bool", default=True)),
+        argument_spec=cluster_argument_spec(
+            backup=dict(type="bool", default=True),
+            etcd_join=dict(type="dict", options=dict(
+                endpoints=dict(type="list", elements="str", required=True),
+                timeout=dict(type="int", default=120),
+            )),
+        ),
         required_one_of=[("advertise_address", "kubeadm_config")],
         supports_check_mode=True,
     )
-    call_and_exit(module, "/v1/static-pods", cluster_request(module.params, ("backup",)))
+    join = module.params.get("etcd_join")
+    if join and (module.params.get("worker_timeout") or 0) < 3 * join["timeout"] + 30:
+        # the worker answers once the learner is promoted: up to three bounded steps
+        module.params["worker_timeout"] = 3 * join["timeout"] + 30
+    call_and_exit(module, "/v1/static-pods", cluster_request(module.params, ("backup", "etcd_join")))
 
 
 if __name__ == "__main__":

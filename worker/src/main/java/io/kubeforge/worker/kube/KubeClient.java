@@ -111,7 +111,7 @@ public final class KubeClient implements AutoCloseable {
     sharedVertx = vertx;
   }
 
-  private static synchronized Vertx vertx() {
+  static synchronized Vertx vertx() {
     Vertx v = sharedVertx;
     if (v != null) {
       return v;

@@ -95,6 +95,14 @@ public final class KubeException extends WorkerException {
     return new KubeException(502, "kube.tls", message, 0, "", List.of(), cause);
   }
 
+  /**
+   * etcd's membership API failed: {@code etcd.unavailable} (504: no answer or only errors within
+   * the bound), {@code etcd.refused} (502: an error that retrying cannot mend), {@code etcd.tls} (502).
+   */
+  static KubeException etcd(String code, String message, Throwable cause) {
+    return new KubeException(code.equals("etcd.unavailable") ? 504 : 502, code, message, 0, "", List.of(), cause);
+  }
+
   /** The HTTP status the API server answered, or 0 when it did not answer. */
   public int apiStatus() {
     return apiStatus;

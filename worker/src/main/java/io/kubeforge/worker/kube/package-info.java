@@ -9,6 +9,10 @@
  * {@code kubeforge}; {@link io.kubeforge.worker.kube.Kinds} maps kinds to REST paths (data);
  * every failure is one {@link io.kubeforge.worker.kube.KubeException}.
  *
+ * <p>{@link io.kubeforge.worker.kube.EtcdClient} is the other way out: a stacked etcd cluster's
+ * membership API (list, add as learner, promote) through etcd's v3 JSON gateway over mutual TLS, on
+ * the same Vert.x, for a control plane that joins.
+ *
  * <p>Beside the client, the pieces of kubeadm's cluster machinery that several phases share:
  * the bootstrap-token format and Secret, the cluster-info JWS, the admin binding bootstrap.
  */

@@ -65,8 +65,11 @@ public final class ComponentCatalog {
     }
   }
 
-  /** Context passes the model, the host probe and a sink for warnings to a spec. */
-  public record Context(ClusterModel model, HostProbe host, List<String> warnings) {}
+  /**
+   * Context passes the model, the host probe, a sink for warnings and, for a member joining a
+   * stacked etcd cluster, its {@code --initial-cluster} value (null otherwise) to a spec.
+   */
+  public record Context(ClusterModel model, HostProbe host, List<String> warnings, String etcdInitialCluster) {}
 
   public static final ComponentSpec KUBE_APISERVER = spec("kube-apiserver", ComponentCatalog::apiServer);
   public static final ComponentSpec KUBE_CONTROLLER_MANAGER = spec("kube-controller-manager", ComponentCatalog::controllerManager);
@@ -182,7 +185,7 @@ public final class ComponentCatalog {
   /**
    * Lists the components the model needs, in kubeadm's order; etcd only for local etcd of an
    * initialising node (a joining member's etcd needs the live member list, which kubeadm join
-   * gets by adding the member as a learner first; this worker does not talk to etcd).
+   * gets by adding the member as a learner first: {@link #forJoiningEtcd}).
    */
   public static List<ComponentSpec> forModel(ClusterModel m) {
     return m.etcd().isExternal() || m.joinConfiguration()
@@ -190,12 +193,27 @@ public final class ComponentCatalog {
         : List.of(ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER);
   }
 
+  /** The components of a control plane whose local etcd member joins an existing cluster. */
+  public static List<ComponentSpec> forJoiningEtcd() {
+    return List.of(ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER);
+  }
+
   /** Renders every needed Pod as a JSON-shaped tree, keyed by component name (catalog order). */
   public static Map<String, Map<String, Object>> render(ClusterModel m, HostProbe host, List<String> warnings) {
+    return render(m, host, warnings, null);
+  }
+
+  /**
+   * Renders every needed Pod; with {@code etcdInitialCluster} (kubeadm's {@code name=peerURL,...}
+   * of the members after this one was added) the etcd member joins the existing cluster:
+   * {@code --initial-cluster} lists them and {@code --initial-cluster-state=existing}.
+   */
+  public static Map<String, Map<String, Object>> render(ClusterModel m, HostProbe host, List<String> warnings,
+                                                        String etcdInitialCluster) {
     m.requireAdvertiseAddress();
-    Context ctx = new Context(m, host, warnings);
+    Context ctx = new Context(m, host, warnings, etcdInitialCluster);
     Map<String, Map<String, Object>> out = new LinkedHashMap<>();
-    for (ComponentSpec spec : forModel(m)) {
+    for (ComponentSpec spec : etcdInitialCluster == null ? forModel(m) : forJoiningEtcd()) {
       out.put(spec.name(), spec.build().apply(ctx));
     }
     return out;
@@ -399,11 +417,16 @@ public final class ComponentCatalog {
     return "https://" + Endpoints.joinHostPort(m.requireAdvertiseAddress(), ETCD_CLIENT_PORT);
   }
 
-  static String etcdPeerUrl(ClusterModel m) {
+  /** kubeadm's {@code etcdutil.GetPeerURL}: this member's peer URL on the advertise address. */
+  public static String etcdPeerUrl(ClusterModel m) {
     return "https://" + Endpoints.joinHostPort(m.requireAdvertiseAddress(), ETCD_PEER_PORT);
   }
 
   static List<String> etcdCommand(ClusterModel m) {
+    return etcdCommand(m, null);
+  }
+
+  static List<String> etcdCommand(ClusterModel m, String initialCluster) {
     String localhost = m.advertiseIpv6() ? "::1" : "127.0.0.1";
     List<Arg> d = flags("etcd", m, null, new Values()
         .with("nodeName", m::nodeName)
@@ -411,7 +434,8 @@ public final class ComponentCatalog {
         .with("etcdClientUrl", () -> etcdClientUrl(m))
         .with("etcdPeerUrl", () -> etcdPeerUrl(m))
         .with("etcdDataDir", () -> m.etcd().local().dataDir())
-        .with("etcdMetricsUrl", () -> "http://" + Endpoints.joinHostPort(localhost, ETCD_METRICS_PORT)));
+        .with("etcdMetricsUrl", () -> "http://" + Endpoints.joinHostPort(localhost, ETCD_METRICS_PORT))
+        .with("etcdInitialCluster", () -> initialCluster == null ? "" : initialCluster));
     return Flags.command("etcd", d, m.etcdExtras().extraArgs());
   }
 
@@ -444,7 +468,7 @@ public final class ComponentCatalog {
         Volumes.volume("etcd-data", dataDir, "DirectoryOrCreate"));
     ProbeEndpoint probe = etcdProbe(m);
     Map<String, Object> c = new LinkedHashMap<>();
-    c.put("command", etcdCommand(m));
+    c.put("command", etcdCommand(m, ctx.etcdInitialCluster()));
     List<Object> env = PodTemplate.env(m.etcdExtras().extraEnvs());
     if (!env.isEmpty()) {
       c.put("env", env);

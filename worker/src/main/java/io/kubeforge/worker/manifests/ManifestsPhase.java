@@ -4,6 +4,7 @@ import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.config.HostProbe;
 import io.kubeforge.worker.config.KubeYaml;
 import io.kubeforge.worker.config.SafeYaml;
+import io.kubeforge.worker.kube.EtcdClient;
 import io.kubeforge.worker.support.FileReconciler;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.SafeFiles;
@@ -24,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -35,7 +37,7 @@ import java.util.Set;
  */
 public final class ManifestsPhase {
   /** The request fields of this capability besides the model's. */
-  public static final Set<String> OWN_FIELDS = Set.of("dry_run", "backup");
+  public static final Set<String> OWN_FIELDS = Set.of("dry_run", "backup", "etcd_join");
   private static final int MAX_MANIFEST = 1 << 20;
 
   private final HostProbe host;
@@ -59,8 +61,26 @@ public final class ManifestsPhase {
    */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
-    return run(m, dryRun, io.kubeforge.worker.config.RequestOptions.fields(body, OWN_FIELDS).bool("backup", true));
+    boolean backup = io.kubeforge.worker.config.RequestOptions.fields(body, OWN_FIELDS).bool("backup", true);
+    Optional<EtcdJoin.Options> join = EtcdJoin.parse(body.get("etcd_join"));
+    if (join.isEmpty()) {
+      return run(m, dryRun, backup);
+    }
+    EtcdJoin.requireStacked(m);
+    m.requireAdvertiseAddress();
+    if (dryRun && !EtcdJoin.clientFiles(m).stream().allMatch(Files::isRegularFile)) {
+      return run(m, true, backup, new Joining(null, join.get()));
+    }
+    try (EtcdClient etcd = EtcdJoin.open(m, join.get())) {
+      return run(m, dryRun, backup, new Joining(etcd, join.get()));
+    }
   }
+
+  /**
+   * A local etcd member joining an existing cluster: the open membership client (null in a dry run
+   * without the client certificate) and the option.
+   */
+  private record Joining(EtcdClient etcd, EtcdJoin.Options options) {}
 
   /** Renders every manifest of the model to bytes, keyed by file name (catalog order). */
   public Map<String, String> render(ClusterModel m, List<String> warnings) {
@@ -76,6 +96,10 @@ public final class ManifestsPhase {
 
   /** Runs the phase; see the class comment. Concurrent calls for one directory are serialised. */
   public PhaseResult run(ClusterModel m, boolean dryRun, boolean backup) {
+    return run(m, dryRun, backup, null);
+  }
+
+  private PhaseResult run(ClusterModel m, boolean dryRun, boolean backup, Joining joining) {
     // staged outside: the kubelet runs every file of the manifest folder, so nothing temporary goes there
     SafeFiles files = SafeFiles.stagedOutside(m.manifestDir(), "manifests", "manifest_dir", SafeFiles.PRIVATE_DIRECTORY);
     // an existing backup folder is locked and healed too (a crash may have left a temporary backup there)
@@ -84,22 +108,32 @@ public final class ManifestsPhase {
         ? SafeFiles.under(backupRoot, "manifests", "kubeconfig_dir", SafeFiles.PRIVATE_DIRECTORY) : null;
     try (FileReconciler r = backups == null ? FileReconciler.open("manifests", dryRun, files)
         : FileReconciler.open("manifests", dryRun, files, backups)) {
-      return r.finish(runLocked(r, files, backup, backups, m, dryRun));
+      return r.finish(runLocked(r, files, backup, backups, m, dryRun, joining));
     }
   }
 
   private PhaseResult runLocked(FileReconciler rec, SafeFiles files, boolean backup, SafeFiles existingBackups,
-                                ClusterModel m, boolean dryRun) {
+                                ClusterModel m, boolean dryRun, Joining joining) {
     List<String> warnings = new ArrayList<>();
     String w = Images.etcdWarning(m);
     if (w != null) {
       warnings.add(w);
     }
-    if (m.joinConfiguration() && !m.etcd().isExternal()) {
-      warnings.add("etcd.yaml is not written for a JoinConfiguration: a joining etcd member needs the cluster's "
-          + "member list (kubeadm join adds it as a learner first)");
+    if (joining == null && m.joinConfiguration() && !m.etcd().isExternal()) {
+      warnings.add("etcd.yaml is not written for a JoinConfiguration without etcd_join: a joining etcd member needs "
+          + "the cluster's member list (kubeadm join adds it as a learner first); pass etcd_join.endpoints");
     }
-    Map<String, String> rendered = render(m, warnings);
+    EtcdJoin.Prepared prepared = null;
+    if (joining != null && joining.etcd() == null) {
+      prepared = EtcdJoin.unknownMembers(m);
+      warnings.add("etcd_join: no " + EtcdJoin.clientFiles(m).get(1) + " yet (download_certs and pki not run), so the"
+          + " members were not read: this member would be added as a learner and --initial-cluster lists only it here");
+    } else if (joining != null) {
+      prepared = EtcdJoin.prepare(joining.etcd(), m, joining.options(), dryRun);
+    }
+    Map<String, String> rendered = new LinkedHashMap<>();
+    ComponentCatalog.render(m, host, warnings, prepared == null ? null : prepared.initialCluster())
+        .forEach((name, pod) -> rendered.put(name + ".yaml", KubeYaml.render(pod)));
     List<FileReconciler.Desired> writes = new ArrayList<>();
     List<Object> manifests = new ArrayList<>();
     List<Object> backups = new ArrayList<>();
@@ -140,7 +174,15 @@ public final class ManifestsPhase {
               "kubeconfig_dir", SafeFiles.PRIVATE_DIRECTORY);
       rec.commit(files, writes, backupDir, clock.instant()).forEach(p -> backups.add(p.toString()));
     }
+    boolean promoted = false;
+    if (prepared != null && !dryRun && prepared.learner()) {
+      promoted = EtcdJoin.promote(joining.etcd(), prepared, joining.options());
+    }
     Map<String, Object> result = new LinkedHashMap<>();
+    if (prepared != null) {
+      changed |= prepared.added() || promoted || (dryRun && prepared.learner());
+      result.put("etcd_member", EtcdJoin.fact(m, prepared, promoted, dryRun, joining.options().endpoints()));
+    }
     result.put("manifest_dir", m.manifestDir().toString());
     result.put("manifests", manifests);
     result.put("backups", backups);

@@ -161,6 +161,24 @@ class ComponentCatalogTest {
   }
 
   @Test
+  void aJoiningEtcdMemberListsTheMembersInInitialClusterWithTheExistingState() {
+    ClusterModel m = model(Map.of());
+    Map<String, Map<String, Object>> pods = ComponentCatalog.render(m, Fixtures.BARE_HOST, new ArrayList<>(),
+        "cp-0=https://10.0.0.1:2380,cp-1=https://192.168.10.11:2380");
+    assertThat(pods).containsOnlyKeys("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler");
+    assertThat(ComponentCatalog.etcdCommand(m, "cp-0=https://10.0.0.1:2380,cp-1=https://192.168.10.11:2380"))
+        .filteredOn(f -> f.startsWith("--initial-cluster"))
+        .containsExactly("--initial-cluster=cp-0=https://10.0.0.1:2380,cp-1=https://192.168.10.11:2380",
+            "--initial-cluster-state=existing");
+  }
+
+  @Test
+  void anInitialisingEtcdMemberIsAloneInInitialClusterWithoutAState() {
+    assertThat(ComponentCatalog.etcdCommand(model(Map.of()))).filteredOn(f -> f.startsWith("--initial-cluster"))
+        .containsExactly("--initial-cluster=cp-1=https://192.168.10.11:2380");
+  }
+
+  @Test
   void etcdBefore36UsesTheExperimentalFlags() {
     ClusterModel m = model(Map.of("kubernetes_version", "v1.33.5"));
     assertThat(Images.etcd(m)).isEqualTo("registry.k8s.io/etcd:3.5.24-0");

@@ -1,6 +1,7 @@
 package io.kubeforge.worker.manifests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.config.Fixtures;
@@ -8,6 +9,7 @@ import io.kubeforge.worker.config.Golden;
 import io.kubeforge.worker.config.PodSchema;
 import io.kubeforge.worker.config.SafeYaml;
 import io.kubeforge.worker.support.PhaseResult;
+import io.kubeforge.worker.support.WorkerException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -160,5 +162,69 @@ class ManifestsPhaseTest {
 
   static Map<String, Object> copy(Map<String, Object> m) {
     return new HashMap<>(m);
+  }
+
+  static Stream<Arguments> badEtcdJoins() {
+    return Stream.of(
+        Arguments.of("not an object", "etcd_join", "yes"),
+        Arguments.of("no endpoints", "etcd_join.endpoints", Map.of("timeout", 5)),
+        Arguments.of("an empty endpoint list", "etcd_join.endpoints", Map.of("endpoints", List.of())),
+        Arguments.of("a plain-HTTP endpoint", "etcd_join.endpoints[0]", Map.of("endpoints", List.of("http://10.0.0.1:2379"))),
+        Arguments.of("an endpoint without a port", "etcd_join.endpoints[1]",
+            Map.of("endpoints", List.of("https://10.0.0.1:2379", "https://10.0.0.2"))),
+        Arguments.of("an endpoint with a path", "etcd_join.endpoints[0]", Map.of("endpoints", List.of("https://10.0.0.1:2379/v3"))),
+        Arguments.of("a number as endpoint", "etcd_join.endpoints[0]", Map.of("endpoints", List.of(2379))),
+        Arguments.of("a zero timeout", "etcd_join.timeout", Map.of("endpoints", List.of("https://10.0.0.1:2379"), "timeout", 0)),
+        Arguments.of("a fractional timeout", "etcd_join.timeout", Map.of("endpoints", List.of("https://10.0.0.1:2379"), "timeout", 1.5)),
+        Arguments.of("an unknown field", "etcd_join.peer", Map.of("endpoints", List.of("https://10.0.0.1:2379"), "peer", "x")));
+  }
+
+  @ParameterizedTest(name = "etcd_join with {0} is a 400 naming {1}, and nothing is written")
+  @MethodSource("badEtcdJoins")
+  void aBadEtcdJoinIsRefusedNamingTheField(String what, String field, Object value, @TempDir Path root) {
+    Map<String, Object> body = new HashMap<>(Fixtures.under(Fixtures.singleStack(), root));
+    body.put("etcd_join", value);
+    assertThatThrownBy(() -> phase.run(body, false)).isInstanceOf(WorkerException.class)
+        .satisfies(e -> {
+          assertThat(((WorkerException) e).status()).isEqualTo(400);
+          assertThat(((WorkerException) e).field()).isEqualTo(field);
+        });
+    assertThat(root.resolve("etc/manifests")).doesNotExist();
+  }
+
+  @Test
+  void etcdJoinForExternalEtcdIsRefused(@TempDir Path root) {
+    Map<String, Object> body = new HashMap<>(Fixtures.under(Fixtures.singleStack(), root));
+    body.put("etcd_external_endpoints", List.of("https://10.0.0.9:2379"));
+    body.put("etcd_join", Map.of("endpoints", List.of("https://10.0.0.1:2379")));
+    assertThatThrownBy(() -> phase.run(body, false)).isInstanceOf(WorkerException.class)
+        .hasMessageContaining("external etcd").satisfies(e -> assertThat(((WorkerException) e).field()).isEqualTo("etcd_join"));
+  }
+
+  @Test
+  void etcdJoinWithoutTheHealthcheckClientCertificateIsAConflictNamingCertDirAndWritesNothing(@TempDir Path root) {
+    Map<String, Object> body = new HashMap<>(Fixtures.under(Fixtures.singleStack(), root));
+    body.put("etcd_join", Map.of("endpoints", List.of("https://10.0.0.1:2379"), "timeout", 1));
+    assertThatThrownBy(() -> phase.run(body, false)).isInstanceOf(WorkerException.class)
+        .hasMessageContaining("etcd/ca.crt")
+        .satisfies(e -> {
+          assertThat(((WorkerException) e).status()).isEqualTo(409);
+          assertThat(((WorkerException) e).field()).isEqualTo("cert_dir");
+        });
+    assertThat(root.resolve("etc/manifests")).doesNotExist();
+  }
+
+  @Test
+  void aDryRunOfEtcdJoinBeforeTheClientCertificateExistsSaysWhatWouldHappenAndWritesNothing(@TempDir Path root) {
+    Map<String, Object> body = new HashMap<>(Fixtures.under(Fixtures.singleStack(), root));
+    body.put("etcd_join", Map.of("endpoints", List.of("https://10.0.0.1:2379")));
+    PhaseResult r = phase.run(body, true);
+    assertThat(r.changed()).isTrue();
+    assertThat(r.warnings()).anySatisfy(w -> assertThat(w).contains("healthcheck-client.crt").contains("would be added"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> member = (Map<String, Object>) r.result().get("etcd_member");
+    assertThat(member).containsEntry("action", "added").containsEntry("id", null)
+        .containsEntry("initial_cluster", "cp-1=https://192.168.10.11:2380");
+    assertThat(root.resolve("etc/manifests")).doesNotExist();
   }
 }

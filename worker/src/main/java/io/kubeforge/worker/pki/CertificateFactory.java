@@ -92,6 +92,57 @@ public final class CertificateFactory {
     return build(spec, subject(spec), issuer, subjectKey, caKey, caCert, validity);
   }
 
+  /**
+   * Re-signs an existing leaf with another CA, as a CA rotation needs: the subject (byte for
+   * byte), the public key and the KeyUsage, ExtKeyUsage, BasicConstraints and SAN extensions
+   * (with their criticality) are copied from {@code old}, in Go's order; the issuer, the
+   * AuthorityKeyId (the new CA's SKID), the serial and the validity are new.
+   *
+   * @throws IllegalArgumentException if {@code old} is a CA, or {@code caCert} is not a CA or does
+   *     not match {@code caKey}
+   */
+  public static X509Certificate reissue(X509Certificate old, X509Certificate caCert, PrivateKey caKey,
+                                        Validity validity) {
+    if (old.getBasicConstraints() >= 0) {
+      throw new IllegalArgumentException(old.getSubjectX500Principal().getName() + " is a CA; only leaves are re-signed");
+    }
+    if (caCert.getBasicConstraints() < 0) {
+      throw new IllegalArgumentException("issuer " + caCert.getSubjectX500Principal().getName() + " is not a CA");
+    }
+    if (!KeyPairs.matches(caKey, caCert.getPublicKey())) {
+      throw new IllegalArgumentException("issuer key does not match the issuer certificate");
+    }
+    try {
+      org.bouncycastle.cert.X509CertificateHolder holder = new org.bouncycastle.cert.X509CertificateHolder(old.getEncoded());
+      X500Name issuer = X500Name.getInstance(caCert.getSubjectX500Principal().getEncoded());
+      X509v3CertificateBuilder b = new X509v3CertificateBuilder(issuer, randomSerial(),
+          Date.from(validity.notBefore()), Date.from(validity.notAfter()), holder.getSubject(),
+          holder.getSubjectPublicKeyInfo());
+      for (org.bouncycastle.asn1.ASN1ObjectIdentifier oid : List.of(Extension.keyUsage, Extension.extendedKeyUsage,
+          Extension.basicConstraints)) {
+        Extension e = holder.getExtension(oid);
+        if (e != null) {
+          b.addExtension(e);
+        }
+      }
+      byte[] caSkid = caCert.getExtensionValue(Extension.subjectKeyIdentifier.getId());
+      if (caSkid != null) {
+        byte[] keyId = ASN1OctetString.getInstance(ASN1OctetString.getInstance(caSkid).getOctets()).getOctets();
+        if (keyId.length > 0) {
+          b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(keyId));
+        }
+      }
+      Extension san = holder.getExtension(Extension.subjectAlternativeName);
+      if (san != null) {
+        b.addExtension(san);
+      }
+      String sigAlg = KeyAlgorithm.signatureAlgorithmFor(caCert.getPublicKey());
+      return new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder(sigAlg).build(caKey)));
+    } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
+      throw new IllegalStateException("couldn't re-sign " + old.getSubjectX500Principal().getName(), e);
+    }
+  }
+
   /** Returns a uniform random serial in [1, 2^63−2], as kubeadm's {@code NewSignedCert}. */
   public static BigInteger randomSerial() {
     BigInteger n;

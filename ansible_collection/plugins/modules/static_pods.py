@@ -48,6 +48,14 @@ attributes:
     support: full
     membership: [kubeforge.cluster.cluster, kubeforge.cluster.worker]
 options:
+  certificates_hash:
+    description:
+      - Beyond kubeadm - annotate each Pod with C(kubeforge.io/certificates-hash), a SHA-256 of the
+        certificate, key and kubeconfig files under O(cert_dir) and O(kubeconfig_dir) that its flags name.
+        After M(kubeforge.cluster.renew) the manifests of the Pods whose files changed change too, so the
+        kubelet restarts exactly those Pods; with nothing renewed the manifests are kept.
+    type: bool
+    default: false
   backup:
     description:
       - Copy a manifest that is about to be replaced to C(<kubeconfig_dir>/tmp/kubeforge-backup-manifests/) first.
@@ -130,11 +138,12 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client im
 
 def main():
     module = AnsibleModule(
-        argument_spec=cluster_argument_spec(backup=dict(type="bool", default=True)),
+        argument_spec=cluster_argument_spec(backup=dict(type="bool", default=True),
+                                            certificates_hash=dict(type="bool", default=False)),
         required_one_of=[("advertise_address", "kubeadm_config")],
         supports_check_mode=True,
     )
-    call_and_exit(module, "/v1/static-pods", cluster_request(module.params, ("backup",)))
+    call_and_exit(module, "/v1/static-pods", cluster_request(module.params, ("backup", "certificates_hash")))
 
 
 if __name__ == "__main__":

@@ -82,3 +82,16 @@ def test_a_bad_renew_before_fails_naming_the_option(ansible, tmp_path):
     layout = Layout(tmp_path / "host")
     result = ansible.module("renew", layout.options(renew_before="a month"))
     assert_clean_failure(ansible, result, "renew_before")
+
+
+def test_generate_csr_makes_a_key_and_a_csr_for_every_leaf_and_kubeconfig_that_openssl_verifies(ansible, tmp_path):
+    layout = Layout(tmp_path / "host")
+    result = ansible.module("renew", layout.args(generate_csr=True, key_algorithm="ECDSA-P256"))
+    assert_result_matches_return("renew", result, False)
+    assert result["changed"] is True and len(result["csrs"]) == 7 + 5
+    for entry in result["csrs"]:
+        verify = openssl("req", "-verify", "-noout", "-in", entry["csr_path"])
+        assert verify.returncode == 0, (entry["name"], verify.stderr)
+    assert "DNS:kubernetes" in openssl("req", "-noout", "-text", "-in", str(layout.pki / "apiserver.csr")).stdout
+    again = ansible.module("renew", layout.args(generate_csr=True, key_algorithm="ECDSA-P256"))
+    assert again["changed"] is False and {c["action"] for c in again["csrs"]} == {"kept"}

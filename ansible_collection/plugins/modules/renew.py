@@ -78,6 +78,17 @@ options:
         certificate. The other items' names do not depend on the configuration.
     type: bool
     default: false
+  generate_csr:
+    description:
+      - Instead of renewing, C(kubeadm certs generate-csr) for external-CA mode (C(POST /v1/generate-csr)) -
+        a new key and a request C(<cert_dir>/<base>.key|.csr) for every leaf certificate with the configured
+        subject and SANs, and for every kubeconfig a file with the server, the names and the client key (no CA,
+        no certificate) beside C(<kubeconfig_dir>/<name>.csr); all 0600. Needs O(advertise_address) or
+        O(kubeadm_config). A key and request that already exist and match are kept (kubeadm fails instead);
+        any other existing file fails the task and nothing is written. Returns RV(csrs); the renewal options
+        are ignored.
+    type: bool
+    default: false
   backup:
     description:
       - Copy a file that is about to be replaced to C(<file>.<UTC timestamp>.bak) first.
@@ -119,7 +130,7 @@ kubeconfig_dir:
   sample: /etc/kubernetes
 certificates:
   description: One entry per asked certificate, in kubeadm's order (by name).
-  returned: success
+  returned: unless O(generate_csr)
   type: list
   elements: dict
   contains:
@@ -178,33 +189,68 @@ certificates:
       sample: [kube-apiserver]
 renewed:
   description: Names renewed (in check mode, that would be).
-  returned: success
+  returned: unless O(generate_csr)
   type: list
   elements: str
   sample: [apiserver, admin.conf]
 skipped_certificates:
   description: Names skipped (external CA or missing); C(skipped) is a name Ansible keeps for itself.
-  returned: success
+  returned: unless O(generate_csr)
   type: list
   elements: str
   sample: []
 restart:
   description: Static Pods that use a renewed file and must be restarted.
-  returned: success
+  returned: unless O(generate_csr)
   type: list
   elements: str
   sample: [kube-apiserver]
 backups:
   description: Backup files written before replacing files.
-  returned: success
+  returned: unless O(generate_csr)
   type: list
   elements: str
   sample: ["/etc/kubernetes/pki/apiserver.crt.20261123T120000Z.bak"]
 dry_run:
   description: True in check mode.
-  returned: success
+  returned: unless O(generate_csr)
   type: bool
   sample: false
+csrs:
+  description: With O(generate_csr), one entry per key and request.
+  returned: when O(generate_csr)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: kubeadm's certificate name or the kubeconfig file name.
+      type: str
+      sample: apiserver
+    kind:
+      description: V(certificate) or V(kubeconfig).
+      type: str
+      sample: certificate
+    key_path:
+      description: The key file (for a kubeconfig, the kubeconfig that holds the key).
+      type: str
+      sample: /etc/kubernetes/pki/apiserver.key
+    csr_path:
+      description: The request file.
+      type: str
+      sample: /etc/kubernetes/pki/apiserver.csr
+    subject:
+      description: The requested subject.
+      type: str
+      sample: CN=kube-apiserver
+    sans:
+      description: The requested SANs.
+      type: list
+      elements: str
+      sample: ["DNS:kubernetes", "IP:10.96.0.1"]
+    action:
+      description: V(created) or V(kept).
+      type: str
+      sample: created
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -228,10 +274,13 @@ def main():
             renew_before=dict(type="str"),
             reuse_key=dict(type="bool", default=False),
             recompute_names=dict(type="bool", default=False),
+            generate_csr=dict(type="bool", default=False),
             backup=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
+    if module.params["generate_csr"]:
+        call_and_exit(module, "/v1/generate-csr", cluster_request(module.params))
     call_and_exit(module, "/v1/renew", cluster_request(
         module.params, ("certificates", "renew_before", "reuse_key", "recompute_names", "backup")))
 

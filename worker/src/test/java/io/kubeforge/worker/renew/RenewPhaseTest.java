@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,12 +46,30 @@ class RenewPhaseTest {
     return b;
   }
 
-  /** A control-plane tree made by the pki and kubeconfig phases at {@link Fixtures#NOW}. */
-  private static Map<String, Object> tree(Path root) {
-    Map<String, Object> b = body(root);
+  @TempDir
+  static Path template;
+
+  /** One control-plane tree made by the pki and kubeconfig phases at {@link Fixtures#NOW}, copied by each test. */
+  @BeforeAll
+  static void makeTree() {
+    Map<String, Object> b = body(template);
     new PkiPhase(Fixtures.CLOCK, KEYS).run(ClusterModel.pkiRequest(b), false);
     new KubeconfigPhase(KEYS, Fixtures.CLOCK).run(b, false);
-    return b;
+  }
+
+  /** A copy of the template tree under {@code root} (modes kept). */
+  private static Map<String, Object> tree(Path root) throws IOException {
+    try (Stream<Path> s = Files.walk(template)) {
+      for (Path p : s.toList()) {
+        Path to = root.resolve(template.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(p, to, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+    return body(root);
   }
 
   private static PhaseResult renew(Map<String, Object> body, Duration after, boolean dryRun) {

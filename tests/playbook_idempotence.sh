@@ -20,10 +20,11 @@ trap stop_worker EXIT
 
 extra=()
 [ -n "${KUBEFORGE_JAR:-}" ] && extra=(-e "kubeforge_worker_jar=$(realpath "$KUBEFORGE_JAR")")
-run() {  # run OUT_DIR [extra ansible-playbook args]
+book=site.yml
+run() {  # run OUT_DIR [extra ansible-playbook args]: playbooks/$book
   local out=$1; shift
-  .venv/bin/ansible-playbook -i inventories/local playbooks/site.yml -e "kubeforge_out_dir=$out" "${extra[@]}" "$@" \
-    > "$tmp/run.log" 2>&1 || { cat "$tmp/run.log"; echo "FAIL: site.yml exited non-zero" >&2; exit 1; }
+  .venv/bin/ansible-playbook -i inventories/local "playbooks/$book" -e "kubeforge_out_dir=$out" "${extra[@]}" "$@" \
+    > "$tmp/run.log" 2>&1 || { cat "$tmp/run.log"; echo "FAIL: $book exited non-zero" >&2; exit 1; }
   grep -A2 '^PLAY RECAP' "$tmp/run.log"
 }
 idempotent() {  # idempotent OUT_DIR [args]: the second run changes nothing
@@ -33,7 +34,7 @@ idempotent() {  # idempotent OUT_DIR [args]: the second run changes nothing
   line=$(echo "$recap" | grep -E '^localhost +:')
   if ! [[ "$line" =~ changed=0\  ]] || ! [[ "$line" =~ failed=0\  ]]; then
     cat "$tmp/run.log"
-    echo "FAIL: the second run of site.yml was not idempotent: $line" >&2
+    echo "FAIL: the second run of $book was not idempotent: $line" >&2
     exit 1
   fi
 }
@@ -58,6 +59,25 @@ expect_files "$tmp/out"
 echo "== second run"
 idempotent "$tmp/out"
 passed=$((passed + 2))
+
+book=renew-certs.yml
+pki="$tmp/out/etc/kubernetes/pki"
+old=$(openssl x509 -noout -serial -in "$pki/apiserver.crt")
+echo "== renew-certs.yml: every certificate renewed, the manifests of the Pods using them rewritten"
+recap=$(run "$tmp/out")
+echo "$recap"
+[ "$(openssl x509 -noout -serial -in "$pki/apiserver.crt")" != "$old" ] \
+  || { echo "FAIL: apiserver.crt was not renewed" >&2; exit 1; }
+openssl verify -CAfile "$pki/ca.crt" "$pki/apiserver.crt" >/dev/null \
+  || { echo "FAIL: the renewed apiserver.crt does not verify against ca.crt" >&2; exit 1; }
+for m in etcd kube-apiserver kube-controller-manager kube-scheduler; do
+  grep -q 'kubeforge.io/certificates-hash: sha256:' "$tmp/out/etc/kubernetes/manifests/$m.yaml" \
+    || { echo "FAIL: $m.yaml has no certificates-hash annotation" >&2; exit 1; }
+done
+echo "== renew-certs.yml with kubeforge_renew_before=720h: nothing is due"
+idempotent "$tmp/out" -e kubeforge_renew_before=720h
+passed=$((passed + 2))
+book=site.yml
 
 config=(-e "kubeforge_kubeadm_config=$(realpath inventories/sample/kubeadm-config.yaml)")
 echo "== first run with kubeforge_kubeadm_config"

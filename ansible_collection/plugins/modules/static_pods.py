@@ -82,6 +82,14 @@ options:
             retries included. kubeadm's default C(timeouts.etcdAPICall) is 2 minutes.
         type: int
         default: 120
+  certificates_hash:
+    description:
+      - Beyond kubeadm - annotate each Pod with C(kubeforge.io/certificates-hash), a SHA-256 of the
+        certificate, key and kubeconfig files under O(cert_dir) and O(kubeconfig_dir) that its flags name.
+        After M(kubeforge.cluster.renew) the manifests of the Pods whose files changed change too, so the
+        kubelet restarts exactly those Pods; with nothing renewed the manifests are kept.
+    type: bool
+    default: false
   backup:
     description:
       - Copy a manifest that is about to be replaced to C(<kubeconfig_dir>/tmp/kubeforge-backup-manifests/) first.
@@ -211,6 +219,7 @@ def main():
     module = AnsibleModule(
         argument_spec=cluster_argument_spec(
             backup=dict(type="bool", default=True),
+            certificates_hash=dict(type="bool", default=False),
             etcd_join=dict(type="dict", options=dict(
                 endpoints=dict(type="list", elements="str", required=True),
                 timeout=dict(type="int", default=120),
@@ -223,7 +232,7 @@ def main():
     if join and (module.params.get("worker_timeout") or 0) < 3 * join["timeout"] + 30:
         # the worker answers once the learner is promoted: up to three bounded steps
         module.params["worker_timeout"] = 3 * join["timeout"] + 30
-    call_and_exit(module, "/v1/static-pods", cluster_request(module.params, ("backup", "etcd_join")))
+    call_and_exit(module, "/v1/static-pods", cluster_request(module.params, ("backup", "etcd_join", "certificates_hash")))
 
 
 if __name__ == "__main__":

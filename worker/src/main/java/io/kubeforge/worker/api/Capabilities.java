@@ -48,6 +48,8 @@ public final class Capabilities {
     all.put("discovery", lazy(() -> new io.kubeforge.worker.discovery.DiscoveryPhase()::run));
     all.put("csr-approve", lazy(() -> new io.kubeforge.worker.csrapprove.CsrApprovePhase()::run));
     all.put("ca-rotate", lazy(() -> new io.kubeforge.worker.carotate.CaRotatePhase()::run));
+    all.put("renew", lazy(() -> new io.kubeforge.worker.renew.RenewPhase()::run));
+    all.put("generate-csr", lazy(() -> new io.kubeforge.worker.kubeconfig.GenerateCsrPhase()::run));
     all.put("cluster-bootstrap", lazy(() -> new ClusterBootstrapPhase()::run));
     all.put("preflight", lazy(() -> new PreflightPhase()::run));
     // A worker is idle when no call runs: the key pool makes keys ahead only then.

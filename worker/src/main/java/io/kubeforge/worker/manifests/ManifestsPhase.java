@@ -37,7 +37,13 @@ import java.util.Set;
  */
 public final class ManifestsPhase {
   /** The request fields of this capability besides the model's. */
-  public static final Set<String> OWN_FIELDS = Set.of("dry_run", "backup", "etcd_join");
+  public static final Set<String> OWN_FIELDS = Set.of("dry_run", "backup", "etcd_join", "certificates_hash");
+  /**
+   * Annotation that carries, with {@code certificates_hash}, a hash of the certificate, key and
+   * kubeconfig files the component's flags name: a renewed file changes the manifest, so the
+   * kubelet restarts the Pod (kubeadm's manual way is to move the manifest out and back).
+   */
+  public static final String CERTIFICATES_HASH = "kubeforge.io/certificates-hash";
   private static final int MAX_MANIFEST = 1 << 20;
 
   private final HostProbe host;
@@ -61,18 +67,20 @@ public final class ManifestsPhase {
    */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
-    boolean backup = io.kubeforge.worker.config.RequestOptions.fields(body, OWN_FIELDS).bool("backup", true);
+    io.kubeforge.worker.support.RequestFields f = io.kubeforge.worker.config.RequestOptions.fields(body, OWN_FIELDS);
+    boolean backup = f.bool("backup", true);
+    boolean certificatesHash = f.bool("certificates_hash", false);
     Optional<EtcdJoin.Options> join = EtcdJoin.parse(body.get("etcd_join"));
     if (join.isEmpty()) {
-      return run(m, dryRun, backup);
+      return run(m, dryRun, backup, certificatesHash);
     }
     EtcdJoin.requireStacked(m);
     m.requireAdvertiseAddress();
     if (dryRun && !EtcdJoin.clientFiles(m).stream().allMatch(Files::isRegularFile)) {
-      return run(m, true, backup, new Joining(null, join.get()));
+      return run(m, true, backup, new Joining(null, join.get()), certificatesHash);
     }
     try (EtcdClient etcd = EtcdJoin.open(m, join.get())) {
-      return run(m, dryRun, backup, new Joining(etcd, join.get()));
+      return run(m, dryRun, backup, new Joining(etcd, join.get()), certificatesHash);
     }
   }
 
@@ -84,9 +92,76 @@ public final class ManifestsPhase {
 
   /** Renders every manifest of the model to bytes, keyed by file name (catalog order). */
   public Map<String, String> render(ClusterModel m, List<String> warnings) {
+    return render(m, warnings, false);
+  }
+
+  /** Same as {@link #render(ClusterModel, List)}, with {@link #CERTIFICATES_HASH} when {@code certificatesHash}. */
+  public Map<String, String> render(ClusterModel m, List<String> warnings, boolean certificatesHash) {
+    return render(m, warnings, null, certificatesHash);
+  }
+
+  private Map<String, String> render(ClusterModel m, List<String> warnings, String initialCluster,
+                                     boolean certificatesHash) {
     Map<String, String> out = new LinkedHashMap<>();
-    ComponentCatalog.render(m, host, warnings).forEach((name, pod) -> out.put(name + ".yaml", KubeYaml.render(pod)));
+    ComponentCatalog.render(m, host, warnings, initialCluster).forEach((name, pod) -> {
+      if (certificatesHash) {
+        annotate(pod, certificatesHash(pod, m));
+      }
+      out.put(name + ".yaml", KubeYaml.render(pod));
+    });
     return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void annotate(Map<String, Object> pod, String hash) {
+    Map<String, Object> metadata = (Map<String, Object>) pod.get("metadata");
+    Map<String, String> annotations = new java.util.TreeMap<>();
+    if (metadata.get("annotations") instanceof Map<?, ?> existing) {
+      existing.forEach((k, v) -> annotations.put(String.valueOf(k), String.valueOf(v)));
+    }
+    annotations.put(CERTIFICATES_HASH, hash);
+    metadata.put("annotations", annotations);
+  }
+
+  /**
+   * Hashes (SHA-256) the files below {@code cert_dir} or {@code kubeconfig_dir} that the Pod's
+   * flags name, in name order, each as its path, a NUL, its length and its bytes; a missing file
+   * counts as absent. Only the files' content matters, so an unchanged tree keeps the manifest.
+   */
+  @SuppressWarnings("unchecked")
+  static String certificatesHash(Map<String, Object> pod, ClusterModel m) {
+    java.util.TreeSet<Path> named = new java.util.TreeSet<>();
+    Map<String, Object> spec = (Map<String, Object>) pod.get("spec");
+    for (Object c : (List<Object>) spec.get("containers")) {
+      for (Object arg : (List<Object>) ((Map<String, Object>) c).getOrDefault("command", List.of())) {
+        String a = String.valueOf(arg);
+        int eq = a.indexOf('=');
+        if (a.startsWith("--") && eq > 0) {
+          for (String v : a.substring(eq + 1).split(",")) {
+            if (v.startsWith("/")) {
+              Path p = Path.of(v).normalize();
+              if (p.startsWith(m.certDir()) || p.startsWith(m.kubeconfigDir())) {
+                named.add(p);
+              }
+            }
+          }
+        }
+      }
+    }
+    try {
+      java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+      for (Path p : named) {
+        Path root = p.startsWith(m.certDir()) ? m.certDir() : m.kubeconfigDir();
+        byte[] content = SafeFiles.under(root, "manifests").read(root.relativize(p).toString(), MAX_MANIFEST).orElse(null);
+        d.update((p + "\0" + (content == null ? "absent" : content.length) + "\0").getBytes(StandardCharsets.UTF_8));
+        if (content != null) {
+          d.update(content);
+        }
+      }
+      return "sha256:" + java.util.HexFormat.of().formatHex(d.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Runs the phase with backups on. */
@@ -96,10 +171,15 @@ public final class ManifestsPhase {
 
   /** Runs the phase; see the class comment. Concurrent calls for one directory are serialised. */
   public PhaseResult run(ClusterModel m, boolean dryRun, boolean backup) {
-    return run(m, dryRun, backup, null);
+    return run(m, dryRun, backup, false);
   }
 
-  private PhaseResult run(ClusterModel m, boolean dryRun, boolean backup, Joining joining) {
+  /** Runs the phase, with {@link #CERTIFICATES_HASH} on each Pod when {@code certificatesHash}. */
+  public PhaseResult run(ClusterModel m, boolean dryRun, boolean backup, boolean certificatesHash) {
+    return run(m, dryRun, backup, null, certificatesHash);
+  }
+
+  private PhaseResult run(ClusterModel m, boolean dryRun, boolean backup, Joining joining, boolean certificatesHash) {
     // staged outside: the kubelet runs every file of the manifest folder, so nothing temporary goes there
     SafeFiles files = SafeFiles.stagedOutside(m.manifestDir(), "manifests", "manifest_dir", SafeFiles.PRIVATE_DIRECTORY);
     // an existing backup folder is locked and healed too (a crash may have left a temporary backup there)
@@ -108,12 +188,12 @@ public final class ManifestsPhase {
         ? SafeFiles.under(backupRoot, "manifests", "kubeconfig_dir", SafeFiles.PRIVATE_DIRECTORY) : null;
     try (FileReconciler r = backups == null ? FileReconciler.open("manifests", dryRun, files)
         : FileReconciler.open("manifests", dryRun, files, backups)) {
-      return r.finish(runLocked(r, files, backup, backups, m, dryRun, joining));
+      return r.finish(runLocked(r, files, backup, backups, m, dryRun, joining, certificatesHash));
     }
   }
 
   private PhaseResult runLocked(FileReconciler rec, SafeFiles files, boolean backup, SafeFiles existingBackups,
-                                ClusterModel m, boolean dryRun, Joining joining) {
+                                ClusterModel m, boolean dryRun, Joining joining, boolean certificatesHash) {
     List<String> warnings = new ArrayList<>();
     String w = Images.etcdWarning(m);
     if (w != null) {
@@ -131,9 +211,8 @@ public final class ManifestsPhase {
     } else if (joining != null) {
       prepared = EtcdJoin.prepare(joining.etcd(), m, joining.options(), dryRun);
     }
-    Map<String, String> rendered = new LinkedHashMap<>();
-    ComponentCatalog.render(m, host, warnings, prepared == null ? null : prepared.initialCluster())
-        .forEach((name, pod) -> rendered.put(name + ".yaml", KubeYaml.render(pod)));
+    Map<String, String> rendered = render(m, warnings, prepared == null ? null : prepared.initialCluster(),
+        certificatesHash);
     List<FileReconciler.Desired> writes = new ArrayList<>();
     List<Object> manifests = new ArrayList<>();
     List<Object> backups = new ArrayList<>();
@@ -147,7 +226,10 @@ public final class ManifestsPhase {
           MAX_MANIFEST, (a, b) -> sameParsed(a, content));
       byte[] existing = c.existing();
       String action = c.change().label();
-      String reason = c.change() == FileReconciler.Change.UPDATED ? "content differs from the rendered manifest" : null;
+      String reason = c.change() != FileReconciler.Change.UPDATED ? null
+          : certificatesHash && !hashOf(existing).equals(hashOf(content.getBytes(StandardCharsets.UTF_8)))
+              ? "the certificates it uses changed (" + CERTIFICATES_HASH + ")"
+              : "content differs from the rendered manifest";
       Path path = m.manifestDir().resolve(name);
       if (!action.equals("kept")) {
         changed = true;
@@ -199,6 +281,16 @@ public final class ManifestsPhase {
     } catch (WorkerException e) {
       return false;
     }
+  }
+
+  private static String hashOf(byte[] manifest) {
+    for (String line : new String(manifest, StandardCharsets.UTF_8).split("\n")) {
+      String t = line.trim();
+      if (t.startsWith(CERTIFICATES_HASH + ": ")) {
+        return t.substring(CERTIFICATES_HASH.length() + 2);
+      }
+    }
+    return "";
   }
 
   private static String imageOf(String manifest) {

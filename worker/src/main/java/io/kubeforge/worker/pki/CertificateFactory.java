@@ -143,6 +143,27 @@ public final class CertificateFactory {
     }
   }
 
+  /**
+   * Creates a certificate signing request (DER) for {@code spec} as kubeadm's
+   * {@code pkiutil.NewCSR}: the subject (O, CN) and, when there are any, the SANs in an
+   * extensionRequest attribute; no usages (Go's template has none), signed by {@code keyPair}.
+   */
+  public static byte[] csr(CertSpec spec, KeyPair keyPair) {
+    try {
+      org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder b =
+          new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(subject(spec), keyPair.getPublic());
+      if (!spec.altNames().isEmpty()) {
+        org.bouncycastle.asn1.x509.ExtensionsGenerator ext = new org.bouncycastle.asn1.x509.ExtensionsGenerator();
+        ext.addExtension(Extension.subjectAlternativeName, false, generalNames(spec.altNames()));
+        b.addAttribute(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ext.generate());
+      }
+      String sigAlg = KeyAlgorithm.signatureAlgorithmFor(keyPair.getPublic());
+      return b.build(new JcaContentSignerBuilder(sigAlg).build(keyPair.getPrivate())).getEncoded();
+    } catch (IOException | OperatorCreationException e) {
+      throw new IllegalStateException("couldn't make the " + spec.name() + " certificate request", e);
+    }
+  }
+
   /** Returns a uniform random serial in [1, 2^63−2], as kubeadm's {@code NewSignedCert}. */
   public static BigInteger randomSerial() {
     BigInteger n;

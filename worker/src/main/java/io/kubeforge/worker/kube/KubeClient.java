@@ -197,8 +197,11 @@ public final class KubeClient implements AutoCloseable {
         options.setTrustOptions(TrustOptions.wrap(tmf));
       }
       if (config.clientKey() != null) {
+        // an in-memory JKS store, not PKCS12: PKCS12 encrypts the key on setKeyEntry and decrypts it
+        // again in kmf.init (PBKDF2, 10000 iterations each way), which cost 1.3-2.5 s per client on a
+        // loaded 2-core host against 15-170 ms for JKS; the store never leaves memory
         char[] pass = new char[0];
-        KeyStore keys = KeyStore.getInstance("PKCS12");
+        KeyStore keys = KeyStore.getInstance("JKS");
         keys.load(null, null);
         keys.setKeyEntry("client", config.clientKey(), pass, config.clientChain().toArray(new Certificate[0]));
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());

@@ -14,7 +14,10 @@ import java.util.Set;
  * (default {@code /etc/kubernetes}) and {@code timeout} (seconds per API operation, retries
  * included; default 30). When the kubeconfig is an {@code admin.conf}, the
  * {@code kubeadm:cluster-admins} binding is ensured first ({@link ClusterAdmins}), with the
- * {@code super-admin.conf} beside it as the fallback, so admin.conf has its rights.
+ * {@code super-admin.conf} beside it as the fallback, so admin.conf has its rights. The
+ * check runs on every call: with the cached client ({@link KubeClient#fromKubeconfig}) it is two
+ * requests on the kept-alive connection, and skipping it would turn a binding deleted behind the
+ * worker's back from repaired into a 403.
  */
 public final class ClusterAccess {
   /** The option names this reads. */

@@ -43,9 +43,12 @@ public final class Kubeconfig {
   private final String token;
   private final String user;
   private final String tlsServerName;
+  private final Map<Path, byte[]> sources;
 
   private Kubeconfig(Path path, URI server, String tlsServerName, byte[] caPem, List<X509Certificate> ca,
-                     List<X509Certificate> clientChain, PrivateKey clientKey, String token, String user) {
+                     List<X509Certificate> clientChain, PrivateKey clientKey, String token, String user,
+                     Map<Path, byte[]> sources) {
+    this.sources = sources;
     this.path = path;
     this.server = server;
     this.tlsServerName = tlsServerName;
@@ -59,11 +62,22 @@ public final class Kubeconfig {
 
   /** Reads a kubeconfig; every problem is a 400 naming {@link #FIELD} and the file. */
   public static Kubeconfig read(Path path) {
-    String text;
+    byte[] content;
     try {
-      text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(NamedFiles.read(path))).toString();
+      content = NamedFiles.read(path);
     } catch (IllegalArgumentException e) {
       throw bad(path, e.getMessage());
+    }
+    return parse(path, content);
+  }
+
+  /** Reads a kubeconfig whose content is {@code content}; files it names are read beside {@code path}. */
+  static Kubeconfig parse(Path path, byte[] content) {
+    String text;
+    Map<Path, byte[]> sources = new java.util.LinkedHashMap<>();
+    sources.put(path, digest(content));
+    try {
+      text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(content)).toString();
     } catch (java.nio.charset.CharacterCodingException e) {
       throw bad(path, "cannot be read: it is not UTF-8 text");
     }
@@ -100,7 +114,7 @@ public final class Kubeconfig {
       }
       tlsServerName = name;
     }
-    byte[] caPem = bytes(cluster, "certificate-authority-data", "certificate-authority", path);
+    byte[] caPem = bytes(cluster, "certificate-authority-data", "certificate-authority", path, sources);
     List<X509Certificate> ca = List.of();
     if (caPem != null) {
       try {
@@ -118,11 +132,11 @@ public final class Kubeconfig {
             + "', which kubeforge does not support (use a client certificate or a token)");
       }
     }
-    byte[] certPem = bytes(user, "client-certificate-data", "client-certificate", path);
-    byte[] keyPem = bytes(user, "client-key-data", "client-key", path);
+    byte[] certPem = bytes(user, "client-certificate-data", "client-certificate", path, sources);
+    byte[] keyPem = bytes(user, "client-key-data", "client-key", path, sources);
     String token = string(user.get("token"));
     if (token == null && user.get("tokenFile") != null) {
-      byte[] t = file(path, string(user.get("tokenFile")), "tokenFile");
+      byte[] t = file(path, string(user.get("tokenFile")), "tokenFile", sources);
       token = new String(t, StandardCharsets.UTF_8).strip();
     }
     if ((certPem == null) != (keyPem == null)) {
@@ -144,7 +158,7 @@ public final class Kubeconfig {
     } else {
       throw bad(path, "user '" + userName + "' has neither a client certificate nor a token");
     }
-    return new Kubeconfig(path, server, tlsServerName, caPem, ca, chain, key, token, who);
+    return new Kubeconfig(path, server, tlsServerName, caPem, ca, chain, key, token, who, Map.copyOf(sources));
   }
 
   /**
@@ -152,7 +166,38 @@ public final class Kubeconfig {
    * verified against {@code ca} (an empty list means the JDK's roots).
    */
   static Kubeconfig anonymous(URI server, List<X509Certificate> ca, String who) {
-    return new Kubeconfig(null, server, null, null, List.copyOf(ca), List.of(), null, null, who);
+    return new Kubeconfig(null, server, null, null, List.copyOf(ca), List.of(), null, null, who, Map.of());
+  }
+
+  /**
+   * Whether every file this kubeconfig was read from (the kubeconfig and the files it names) still
+   * has the content it had then (compared by SHA-256). False for an anonymous client, or when a
+   * file cannot be read.
+   */
+  boolean unchangedOnDisk() {
+    if (sources.isEmpty()) {
+      return false;
+    }
+    for (Map.Entry<Path, byte[]> e : sources.entrySet()) {
+      byte[] now;
+      try {
+        now = NamedFiles.read(e.getKey());
+      } catch (IllegalArgumentException ex) {
+        return false;
+      }
+      if (!java.security.MessageDigest.isEqual(e.getValue(), digest(now))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static byte[] digest(byte[] content) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(content);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The kubeconfig file, or null for an anonymous client. */
@@ -220,7 +265,7 @@ public final class Kubeconfig {
     return null;
   }
 
-  private static byte[] bytes(Map<?, ?> entry, String dataKey, String fileKey, Path path) {
+  private static byte[] bytes(Map<?, ?> entry, String dataKey, String fileKey, Path path, Map<Path, byte[]> sources) {
     String data = string(entry.get(dataKey));
     if (data != null && !data.isEmpty()) {
       try {
@@ -230,10 +275,10 @@ public final class Kubeconfig {
       }
     }
     String file = string(entry.get(fileKey));
-    return file == null || file.isEmpty() ? null : file(path, file, fileKey);
+    return file == null || file.isEmpty() ? null : file(path, file, fileKey, sources);
   }
 
-  private static byte[] file(Path kubeconfig, String name, String key) {
+  private static byte[] file(Path kubeconfig, String name, String key, Map<Path, byte[]> sources) {
     Path dir = kubeconfig.toAbsolutePath().getParent();
     Path p;
     try {
@@ -242,7 +287,9 @@ public final class Kubeconfig {
       throw bad(kubeconfig, key + " is not a path");
     }
     try {
-      return NamedFiles.read(p);
+      byte[] content = NamedFiles.read(p);
+      sources.put(p, digest(content));
+      return content;
     } catch (IllegalArgumentException e) {
       throw bad(kubeconfig, key + " " + p + " " + e.getMessage());
     }

@@ -124,6 +124,20 @@ public final class KeyPool implements KeyPairs.KeySource {
     notifyAll();
   }
 
+  /**
+   * Waits until no draw or request ({@link #busy}) has run for {@code quiet} (other idle-time work
+   * uses the same notion of idle as the filler).
+   */
+  public synchronized void awaitIdle(Duration quiet) throws InterruptedException {
+    while (true) {
+      long left = lastBusyEnd + quiet.toNanos() - System.nanoTime();
+      if (busy == 0 && left <= 0) {
+        return;
+      }
+      wait(busy > 0 ? 0 : Math.max(1, left / 1_000_000));
+    }
+  }
+
   /** Returns how many keys the pool holds now. */
   public synchronized int size() {
     return keys.size();

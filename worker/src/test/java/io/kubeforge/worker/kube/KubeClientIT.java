@@ -105,6 +105,25 @@ class KubeClientIT {
     }
   }
 
+  @Test
+  void clientsOfOneKubeconfigShareOneHttpClientUntilTheFilesContentChanges() throws Exception {
+    Path kubeconfig = dir.resolve("cached/admin.conf");
+    Files.createDirectories(kubeconfig.getParent());
+    Files.copy(cluster.kubeconfig("super-admin.conf"), kubeconfig);
+    KubeClient first = KubeClient.fromKubeconfig(kubeconfig, TIMEOUT);
+    try (KubeClient second = KubeClient.fromKubeconfig(kubeconfig, TIMEOUT)) {
+      assertThat(second.sharesHttpClientWith(first)).isTrue();
+      first.close();
+      // the first lease ended: the shared client still serves the second
+      assertThat(second.whoAmI().get("username").asText()).isEqualTo("kubernetes-super-admin");
+    }
+    Files.copy(cluster.kubeconfig("admin.conf"), kubeconfig, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    try (KubeClient changed = KubeClient.fromKubeconfig(kubeconfig, TIMEOUT)) {
+      assertThat(changed.sharesHttpClientWith(first)).isFalse();
+      assertThat(changed.whoAmI().get("username").asText()).isEqualTo("kubernetes-admin");
+    }
+  }
+
   private KubeClient superAdmin() {
     return KubeClient.fromKubeconfig(cluster.kubeconfig("super-admin.conf"), TIMEOUT);
   }

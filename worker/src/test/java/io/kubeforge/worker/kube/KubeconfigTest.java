@@ -48,6 +48,20 @@ class KubeconfigTest {
   }
 
   @Test
+  void aKubeconfigKnowsWhetherTheFilesItWasReadFromChangedSince() throws Exception {
+    Files.writeString(dir.resolve("token"), "one\n");
+    Path p = write("    server: https://10.0.0.1:6443\n", "    tokenFile: token\n");
+    Kubeconfig k = Kubeconfig.read(p);
+    assertThat(k.unchangedOnDisk()).isTrue();
+    Files.writeString(dir.resolve("token"), "two\n");
+    assertThat(k.unchangedOnDisk()).isFalse();
+    Files.writeString(dir.resolve("token"), "one\n");
+    assertThat(k.unchangedOnDisk()).isTrue();
+    Files.writeString(p, Files.readString(p) + "\n");
+    assertThat(k.unchangedOnDisk()).isFalse();
+  }
+
+  @Test
   void aTlsServerNameIsWhatTheCertificateMustNameWhileTheUrlHostIsWhereItConnects() throws Exception {
     Kubeconfig k = Kubeconfig.read(write("    server: https://10.0.0.1:6443\n    tls-server-name: api.example.test\n",
         "    token: t\n"));

@@ -148,9 +148,9 @@ def make_class_archive(java, jar, archive, timeout=ARCHIVE_TIMEOUT):
 
 def _api_stand_in(pki):
     """A loopback HTTPS server (the standard library's) that answers every GET with an empty JSON
-    list, serving the training PKI's apiserver certificate and asking for a client certificate:
-    just enough of an API server for the worker's client to go through TLS, authentication and
-    one call."""
+    list and every PATCH (an apply) with the applied object, serving the training PKI's apiserver
+    certificate and asking for a client certificate: just enough of an API server for the worker's
+    client to go through TLS, authentication and one call."""
     import ssl
     try:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -161,12 +161,23 @@ def _api_stand_in(pki):
         protocol_version = "HTTP/1.1"
         BODY = b'{"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}'
 
-        def do_GET(self):
+        # every cluster call first applies the kubeadm:cluster-admins binding (a PATCH)
+        APPLIED = (b'{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding",'
+                   b'"metadata":{"name":"kubeadm:cluster-admins","resourceVersion":"1"}}')
+
+        def _answer(self, body):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(self.BODY)))
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(self.BODY)
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self._answer(self.BODY)
+
+        def do_PATCH(self):
+            self._answer(self.APPLIED)
 
         def log_message(self, *args):
             pass

@@ -16,7 +16,7 @@ FILE_MODULES = ["pki", "kubeconfig", "static_pods", "encryption_config", "kubele
 # modules whose RETURN is checked against real results where they can run:
 # preflight here (every check ignored), the API server's modules in test_cluster_api_modules.py
 ELSEWHERE = {"preflight", "cluster_bootstrap", "bootstrap_token", "upload_certs", "discovery", "download_certs",
-             "csr_approve"}
+             "csr_approve", "tls_bootstrap"}
 from test_pki import ANSIBLE_KEYS
 
 

@@ -234,7 +234,8 @@ class CapabilitiesTest {
             .isNotIn(io.kubeforge.worker.support.RequestFields.UNKNOWN_FIELD, "request.wrong_type");
         if (e.status() == 400) {
           assertThat(e.field()).as(path + ": " + e.getMessage())
-              .isEqualTo(Map.of("/v1/discovery", "api_server_endpoint", "/v1/download-certs", "certificate_key")
+              .isEqualTo(Map.of("/v1/discovery", "api_server_endpoint", "/v1/download-certs", "certificate_key",
+                      "/v1/tls-bootstrap", "bootstrap_kubeconfig")
                   .getOrDefault(path, "kubeconfig"));
         }
       }

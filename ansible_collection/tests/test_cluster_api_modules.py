@@ -14,6 +14,7 @@ import tempfile
 import time
 import urllib.request
 import ssl
+from shlex import split as shlex_split
 
 import pytest
 import yaml
@@ -560,3 +561,86 @@ def test_tls_bootstrap_names_a_denied_csr(cluster):
     assert done["failed"] is True and done["code"] == "tls_bootstrap.csr_denied", done
     assert "NotThisNode" in done["msg"] and not (node / "etc" / "kubelet.conf").exists()
     assert not os.path.exists(node / "pki" / "kubelet-client-current.pem")
+
+
+def run_kubelet_until_it_stops(argv, log_path, env, seconds=90):
+    """Runs the kubelet until it exits (it does without a container runtime); returns (seconds, its log)."""
+    t0 = time.time()
+    with open(log_path, "wb") as log:
+        kubelet = subprocess.Popen(argv, stdout=log, stderr=log, env=env, start_new_session=True)
+    try:
+        kubelet.wait(seconds)
+    except subprocess.TimeoutExpired:
+        kubelet.kill()
+        kubelet.wait()
+        raise AssertionError("the kubelet did not stop within %d s: %s" % (seconds, log_path.read_text()[-2000:]))
+    return time.time() - t0, log_path.read_text()
+
+
+def test_the_real_kubelet_reads_our_files_and_takes_the_certificate_our_module_bootstrapped(cluster):
+    """kubeadm join's last step with our artifacts: the kubelet v1.34.10 started as kubeadm's systemd drop-in starts it
+    (--bootstrap-kubeconfig, --kubeconfig, --config, $KUBELET_KUBEADM_ARGS) with discovery's bootstrap-kubelet.conf and
+    kubelet_config's config.yaml and kubeadm-flags.env, on a host without a container runtime. Without one the kubelet
+    stops at the CRI check, before its background client-certificate bootstrap (rotateCertificates: true) sends a CSR;
+    it has written kubelet.conf by then, byte for byte what tls_bootstrap writes; tls_bootstrap then bootstraps into the
+    kubelet's own certificate store, and the kubelet started again finds that certificate valid."""
+    kubelet_bin = os.path.join(BIN, "kubelet")
+    if not os.access(kubelet_bin, os.X_OK) or os.geteuid() != 0:
+        if os.environ.get("KUBEFORGE_REQUIRE_BINARIES") == "1":
+            pytest.fail("kubelet missing in %s, or not root" % BIN)
+        pytest.skip("needs the kubelet in %s and root" % BIN)
+    ansible, root = cluster
+    assert not ansible.module("cluster_bootstrap", kube_args(root, cert_dir=str(root / "etc" / "pki"), node_name="cp-1",
+                                                             advertise_address="127.0.0.1")).get("failed")
+    token = ansible.module("bootstrap_token", kube_args(root, token="kfkblt.0123456789abcdef", description="kubelet"))
+    node = root / "kubelet-node"
+    etc, var = node / "etc", node / "var" / "lib" / "kubelet"
+    assert not ansible.module("discovery", {"api_server_endpoint": token["join_command"].split()[2],
+                                            "token": "kfkblt.0123456789abcdef", "ca_cert_hashes": [token["ca_cert_hash"]],
+                                            "kubeconfig_dir": str(etc)}).get("failed")
+    kcfg = ansible.module("kubelet_config", {"cert_dir": str(etc / "pki"), "kubeconfig_dir": str(etc),
+                                             "kubelet_config_path": str(var / "config.yaml"),
+                                             "advertise_address": "127.0.0.1", "node_name": "kf-kubelet-1"})
+    assert not kcfg.get("failed"), kcfg
+    flags = next(shlex_split(line.split("=", 1)[1])[0].split() for line in (var / "kubeadm-flags.env").read_text().splitlines()
+                 if line.startswith("KUBELET_KUBEADM_ARGS="))
+    # machine settings only (no systemd, cgroup v1, swap, no CAP_SYS_RESOURCE, ports other tests may hold, no
+    # static pods from the host's /etc/kubernetes/manifests, no container runtime; --root-dir and --cert-dir: the
+    # test's folder instead of /var/lib/kubelet); the files we wrote are untouched
+    dropin = node / "kubelet.conf.d"
+    dropin.mkdir()
+    (dropin / "10-machine.conf").write_text(json.dumps({
+        "apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration", "cgroupDriver": "cgroupfs",
+        "failCgroupV1": False, "failSwapOn": False, "oomScoreAdj": 0, "port": free_port(), "healthzPort": free_port(),
+        "readOnlyPort": 0, "staticPodPath": str(node / "manifests"),
+        "containerRuntimeEndpoint": "unix://%s" % (node / "no-runtime.sock")}))
+    argv = [kubelet_bin, "--bootstrap-kubeconfig=%s" % (etc / "bootstrap-kubelet.conf"),
+            "--kubeconfig=%s" % (etc / "kubelet.conf"), "--config=%s" % (var / "config.yaml"), *flags,
+            "--root-dir=%s" % var, "--cert-dir=%s" % (var / "pki"), "--config-dir=%s" % dropin, "--v=2"]
+    if not any(f.startswith("--hostname-override=") for f in flags):
+        argv.append("--hostname-override=kf-kubelet-1")
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+
+    took, log = run_kubelet_until_it_stops(argv, node / "kubelet-1.log", env)
+    assert "validate CRI v1 runtime API" in log, log[-3000:]  # the first thing it could not do: not our files
+    assert "Use the bootstrap credentials to request a cert" in log, log[-3000:]
+    assert (etc / "kubelet.conf").exists() and not (var / "pki" / "kubelet-client-current.pem").exists()
+    print("kubelet without a runtime: stopped at the CRI check after %.1f s" % took)
+    written_by_kubelet = (etc / "kubelet.conf").read_bytes()
+
+    ours = ansible.module("tls_bootstrap", {"bootstrap_kubeconfig": str(etc / "bootstrap-kubelet.conf"),
+                                            "kubeconfig": str(etc / "kubelet.conf"), "cert_dir": str(var / "pki"),
+                                            "node_name": "kf-kubelet-1", "timeout": 30})
+    assert ours["changed"] is True and ours["csr"]["approval"] == "AutoApproved", ours
+    assert {f["name"]: f["action"] for f in ours["files"]}["kubelet.conf"] == "kept", ours["files"]
+    assert (etc / "kubelet.conf").read_bytes() == written_by_kubelet
+    me = who_am_i(root, etc / "kubelet.conf")
+    assert (me["username"], me["groups"]) == ("system:node:kf-kubelet-1", ["system:nodes", "system:authenticated"]), me
+
+    took, log = run_kubelet_until_it_stops(argv, node / "kubelet-2.log", env)
+    assert "Current kubeconfig file contents are still valid, no bootstrap necessary" in log, log[-3000:]
+    assert "validate CRI v1 runtime API" in log, log[-3000:]
+    assert os.readlink(var / "pki" / "kubelet-client-current.pem") == ours["certificate"]["file"]
+    csrs = super_admin_call(root, "GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests")["items"]
+    assert [c["metadata"]["name"] for c in csrs if c["spec"]["username"] == "system:bootstrap:kfkblt"] == \
+        [ours["csr"]["name"]]  # the kubelet sent none of its own

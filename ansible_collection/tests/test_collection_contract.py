@@ -17,7 +17,8 @@ FILE_MODULES = ["pki", "kubeconfig", "static_pods", "encryption_config", "kubele
 # preflight here (every check ignored), the API server's modules in test_cluster_api_modules.py,
 # renew in test_renew.py
 ELSEWHERE = {"preflight", "cluster_bootstrap", "bootstrap_token", "upload_certs", "discovery", "download_certs",
-             "csr_approve", "ca_rotate", "renew"}
+             "csr_approve", "ca_rotate", "renew",
+             "tls_bootstrap"}
 from test_pki import ANSIBLE_KEYS
 
 

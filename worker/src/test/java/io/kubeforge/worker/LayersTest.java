@@ -33,7 +33,7 @@ class LayersTest {
       Map.entry("cluster", PHASE), Map.entry("bootstraptoken", PHASE), Map.entry("uploadcerts", PHASE),
       Map.entry("discovery", PHASE), Map.entry("downloadcerts", PHASE),
       Map.entry("csrapprove", PHASE), Map.entry("carotate", PHASE),
-      Map.entry("renew", PHASE),
+      Map.entry("renew", PHASE), Map.entry("tlsbootstrap", PHASE),
       Map.entry("kube", 4), Map.entry("config", 3), Map.entry("pki", 2), Map.entry("support", 1));
 
   private static List<String> violations() throws IOException {

@@ -46,6 +46,7 @@ public final class Capabilities {
     all.put("upload-certs", lazy(() -> new io.kubeforge.worker.uploadcerts.UploadCertsPhase()::run));
     all.put("download-certs", lazy(() -> new io.kubeforge.worker.downloadcerts.DownloadCertsPhase()::run));
     all.put("discovery", lazy(() -> new io.kubeforge.worker.discovery.DiscoveryPhase()::run));
+    all.put("tls-bootstrap", lazy(() -> new io.kubeforge.worker.tlsbootstrap.TlsBootstrapPhase()::run));
     all.put("csr-approve", lazy(() -> new io.kubeforge.worker.csrapprove.CsrApprovePhase()::run));
     all.put("ca-rotate", lazy(() -> new io.kubeforge.worker.carotate.CaRotatePhase()::run));
     all.put("renew", lazy(() -> new io.kubeforge.worker.renew.RenewPhase()::run));

@@ -201,6 +201,25 @@ public final class FileReconciler implements AutoCloseable {
     return saved;
   }
 
+  /**
+   * Points the symbolic link {@code name} (directly in the target's root) at {@code target}
+   * atomically ({@link SafeFiles#link}); nothing happens in a dry run. The caller compares first
+   * ({@link SafeFiles#readLink}); the old target file is left in place, as the kubelet's
+   * certificate store leaves its previous certificate.
+   */
+  public void link(SafeFiles t, String name, Path target) {
+    if (!dryRun) {
+      t.link(name, target);
+    }
+  }
+
+  /** Removes a file the phase kept only for a while (a key cached until its certificate came); not in a dry run. */
+  public void remove(SafeFiles t, String name) {
+    if (!dryRun) {
+      t.delete(name);
+    }
+  }
+
   private static Path backupInto(SafeFiles backups, String name, byte[] content, Set<PosixFilePermission> mode,
                                  Instant when) {
     String base = name + "." + SafeFiles.backupStamp(when);

@@ -404,6 +404,72 @@ public final class SafeFiles {
     }
   }
 
+  /** Removes a regular file below the root (absent is fine) and makes the removal durable. */
+  public void delete(String relative) {
+    checkNoSymlinks(relative);
+    Path p = resolve(relative);
+    if (regularFile(p).isEmpty()) {
+      return;
+    }
+    try {
+      Files.delete(p);
+      fsyncDirectory(p.getParent());
+      step();
+    } catch (NoSuchFileException e) {
+      // gone already
+    } catch (IOException e) {
+      throw io("couldn't remove " + p, e);
+    }
+  }
+
+  /**
+   * Reads the symbolic link {@code relative} (a direct child of the root) without following it:
+   * empty when absent, its target otherwise; anything else at that name is the conflict
+   * {@code <area>.not_a_symlink} (as the kubelet's certificate store refuses a file where it keeps
+   * its {@code -current.pem} link).
+   */
+  public Optional<Path> readLink(String relative) {
+    Path p = resolve(relative);
+    checkNotLink(root);
+    if (!p.getParent().equals(root)) {
+      throw conflict("outside_root", "refusing to use '" + relative + "' as a link: it is not directly in " + root);
+    }
+    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+      return Optional.empty();
+    }
+    if (!Files.isSymbolicLink(p)) {
+      throw conflict("not_a_symlink", "expected " + p + " to be a symbolic link but it is a "
+          + (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "directory" : "file") + "; move it away");
+    }
+    try {
+      return Optional.of(Files.readSymbolicLink(p));
+    } catch (IOException e) {
+      throw io("couldn't read the link " + p, e);
+    }
+  }
+
+  /**
+   * Points the symbolic link {@code relative} (a direct child of the root) at {@code target}
+   * atomically: a new link under a temporary name, then renamed over the old link, so a reader
+   * sees the old target or the new one. What is there must be absent or a link.
+   */
+  public void link(String relative, Path target) {
+    readLink(relative);
+    ensureDirectory(root, rootMode);
+    Path p = resolve(relative);
+    Path temp = root.resolve(TEMP_PREFIX + p.getFileName() + "-" + HexFormat.of().formatHex(randomBytes()));
+    try {
+      Files.createSymbolicLink(temp, target);
+      step();
+      Files.move(temp, p, StandardCopyOption.ATOMIC_MOVE);
+      fsyncDirectory(root);
+      step();
+    } catch (IOException e) {
+      deleteQuietly(temp);
+      throw io("couldn't link " + p + " to " + target, e);
+    }
+  }
+
   /**
    * Copies an existing file to {@code <file>.<yyyyMMddTHHmmssZ>.bak} (a numeric suffix is added
    * if that name is taken) with the given mode; returns the backup path, or empty if the file
@@ -447,8 +513,11 @@ public final class SafeFiles {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path p : entries) {
         String n = p.getFileName().toString();
-        if ((n.startsWith(TEMP_PREFIX) || n.startsWith(FileReconciler.JOURNAL_PREFIX) || LEGACY_TEMP.matcher(n).matches())
-            && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+        boolean ours = n.startsWith(TEMP_PREFIX) || n.startsWith(FileReconciler.JOURNAL_PREFIX)
+            || LEGACY_TEMP.matcher(n).matches();
+        // a temporary link is ours too ({@link #link}); removing it never touches what it names
+        if (ours && (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+            || (n.startsWith(TEMP_PREFIX) && Files.isSymbolicLink(p)))) {
           out.add(p);
         }
       }

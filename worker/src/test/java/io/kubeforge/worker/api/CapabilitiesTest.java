@@ -235,7 +235,7 @@ class CapabilitiesTest {
         if (e.status() == 400) {
           assertThat(e.field()).as(path + ": " + e.getMessage())
               .isEqualTo(Map.of("/v1/discovery", "api_server_endpoint", "/v1/download-certs", "certificate_key",
-                  "/v1/ca-rotate", "phase")
+                  "/v1/ca-rotate", "phase", "/v1/tls-bootstrap", "bootstrap_kubeconfig")
                   .getOrDefault(path, "kubeconfig"));
         }
       }

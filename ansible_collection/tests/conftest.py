@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,28 @@ BIN = Path(sys.executable).parent
 COLLECTIONS = Path(os.environ.get("KUBEFORGE_TEST_COLLECTIONS", REPO / "_build" / "collections"))
 # tests/unit imports ansible_collections.kubeforge.cluster (as under ansible-test units)
 sys.path.insert(0, str(COLLECTIONS))
+
+
+# the Kubernetes binaries conformance/build.sh builds
+KUBE_BIN = os.environ.get("KUBEFORGE_KUBE_BIN", str(REPO / ".cache" / "kube" / "v1.34.10" / "bin"))
+
+
+def kube_binaries(*names, root=False):
+    """Returns KUBE_BIN when every named binary is there (and, with ``root``, the tests run as root);
+    else skips the test, or fails it when KUBEFORGE_REQUIRE_BINARIES=1 (CI, where they are built)."""
+    missing = [n for n in names if not os.access(os.path.join(KUBE_BIN, n), os.X_OK)]
+    if not missing and (not root or os.geteuid() == 0):
+        return KUBE_BIN
+    why = ("%s missing in %s" % ("/".join(missing), KUBE_BIN)) if missing else "not root"
+    if os.environ.get("KUBEFORGE_REQUIRE_BINARIES") == "1":
+        pytest.fail(why)
+    pytest.skip(why + " (conformance/build.sh)")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def worker_jar():

@@ -6,7 +6,6 @@ The PKI and kubeconfigs are the worker's own, so TLS is verified against our CA.
 
 import os
 import shutil
-import socket
 import subprocess
 import base64
 import json
@@ -19,25 +18,16 @@ from shlex import split as shlex_split
 import pytest
 import yaml
 
-from conftest import Ansible, REPO
+from conftest import KUBE_BIN, Ansible, free_port, kube_binaries
 from test_collection_contract import assert_result_matches_return
 
-BIN = os.environ.get("KUBEFORGE_KUBE_BIN", str(REPO / ".cache" / "kube" / "v1.34.10" / "bin"))
+BIN = KUBE_BIN
 TOKEN = "abcdef.0123456789abcdef"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def cluster(shared_home, tmp_path_factory):
-    if not all(os.access(os.path.join(BIN, b), os.X_OK) for b in ("etcd", "kube-apiserver", "kube-controller-manager")):
-        if os.environ.get("KUBEFORGE_REQUIRE_BINARIES") == "1":
-            pytest.fail("etcd/kube-apiserver/kube-controller-manager missing in %s" % BIN)
-        pytest.skip("etcd/kube-apiserver/kube-controller-manager not built in %s (conformance/build.sh)" % BIN)
+    kube_binaries("etcd", "kube-apiserver", "kube-controller-manager")
     root = tmp_path_factory.mktemp("apicluster")
     ansible = Ansible(shared_home, root)
     etc, pki = root / "etc", root / "etc" / "pki"
@@ -175,8 +165,9 @@ def test_cluster_bootstrap_applies_kubeadms_objects_once_and_returns_what_it_doc
 DISCOVERY_TOKEN = "kfdisc.0123456789abcdef"
 
 
-def super_admin_get(root, path):
-    """GET with super-admin.conf's client certificate, TLS verified by our CA."""
+def super_admin_request(root, path, body=None):
+    """A GET (or, with ``body``, a POST) with super-admin.conf's client certificate, TLS verified
+    by our CA; returns the decoded answer."""
     conf = yaml.safe_load((root / "etc" / "super-admin.conf").read_text())
     server = conf["clusters"][0]["cluster"]["server"]
     user = conf["users"][0]["user"]
@@ -188,7 +179,14 @@ def super_admin_get(root, path):
             f.write(base64.b64decode(user["client-key-data"]))
         ctx = ssl.create_default_context(cafile=str(root / "etc" / "pki" / "ca.crt"))
         ctx.load_cert_chain(cert, key)
-        return json.loads(urllib.request.urlopen(server + path, context=ctx, timeout=10).read())
+        req = urllib.request.Request(server + path, data=None if body is None else json.dumps(body).encode(),
+                                     method="GET" if body is None else "POST",
+                                     headers={"Content-Type": "application/json"})
+        return json.loads(urllib.request.urlopen(req, context=ctx, timeout=10).read())
+
+
+def super_admin_get(root, path):
+    return super_admin_request(root, path)
 
 
 def test_discovery_trusts_the_cluster_info_the_real_controller_managers_bootstrap_signer_signed(cluster):
@@ -235,11 +233,7 @@ def test_discovery_trusts_the_cluster_info_the_real_controller_managers_bootstra
 
 def test_download_certs_opens_what_the_real_kubeadm_upload_certs_uploaded(cluster):
     ansible, root = cluster
-    kubeadm = os.path.join(BIN, "kubeadm")
-    if not os.access(kubeadm, os.X_OK):
-        if os.environ.get("KUBEFORGE_REQUIRE_BINARIES") == "1":
-            pytest.fail("kubeadm missing in %s" % BIN)
-        pytest.skip("kubeadm not built in %s" % BIN)
+    kubeadm = os.path.join(kube_binaries("kubeadm"), "kubeadm")
     pki = root / "etc" / "pki"
     key = os.urandom(32).hex()
     # admin.conf gets its rights (kubeadm:cluster-admins) from any kube module's first call
@@ -276,20 +270,8 @@ def test_download_certs_opens_what_the_real_kubeadm_upload_certs_uploaded(cluste
 
 def register_node(root, name, taints):
     """Creates a Node as its kubelet would register it (with super-admin.conf's client certificate)."""
-    import base64
-    import json
-    import yaml
-    kc = yaml.safe_load((root / "etc" / "super-admin.conf").read_text())
-    cluster, user = kc["clusters"][0]["cluster"], kc["users"][0]["user"]
-    cert, key = root / ("%s.crt" % name), root / ("%s.key" % name)
-    cert.write_bytes(base64.b64decode(user["client-certificate-data"]))
-    key.write_bytes(base64.b64decode(user["client-key-data"]))
-    ctx = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
-    ctx.load_cert_chain(str(cert), str(key))
-    body = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}, "spec": {"taints": taints}}
-    req = urllib.request.Request(cluster["server"] + "/api/v1/nodes", data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(req, context=ctx, timeout=10).read()
+    super_admin_request(root, "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+                                                 "spec": {"taints": taints}})
 
 
 def kubeadm_config(root, node, taints):
@@ -584,11 +566,7 @@ def test_the_real_kubelet_reads_our_files_and_takes_the_certificate_our_module_b
     stops at the CRI check, before its background client-certificate bootstrap (rotateCertificates: true) sends a CSR;
     it has written kubelet.conf by then, byte for byte what tls_bootstrap writes; tls_bootstrap then bootstraps into the
     kubelet's own certificate store, and the kubelet started again finds that certificate valid."""
-    kubelet_bin = os.path.join(BIN, "kubelet")
-    if not os.access(kubelet_bin, os.X_OK) or os.geteuid() != 0:
-        if os.environ.get("KUBEFORGE_REQUIRE_BINARIES") == "1":
-            pytest.fail("kubelet missing in %s, or not root" % BIN)
-        pytest.skip("needs the kubelet in %s and root" % BIN)
+    kubelet_bin = os.path.join(kube_binaries("kubelet", root=True), "kubelet")
     ansible, root = cluster
     assert not ansible.module("cluster_bootstrap", kube_args(root, cert_dir=str(root / "etc" / "pki"), node_name="cp-1",
                                                              advertise_address="127.0.0.1")).get("failed")

@@ -8,7 +8,6 @@ does not add it again. The promotion of a running learner is proven in conforman
 import json
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import time
@@ -17,25 +16,16 @@ import urllib.request
 import pytest
 import yaml
 
-from conftest import Ansible, REPO
+from conftest import KUBE_BIN, Ansible, free_port, kube_binaries
 from test_collection_contract import assert_result_matches_return
 
-BIN = os.environ.get("KUBEFORGE_KUBE_BIN", str(REPO / ".cache" / "kube" / "v1.34.10" / "bin"))
+BIN = KUBE_BIN
 JOINING_PEER = "https://127.0.0.2:2380"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def etcd(shared_home, tmp_path_factory):
-    if not os.access(os.path.join(BIN, "etcd"), os.X_OK):
-        if os.environ.get("KUBEFORGE_REQUIRE_BINARIES") == "1":
-            pytest.fail("etcd missing in %s" % BIN)
-        pytest.skip("etcd not built in %s (conformance/build.sh)" % BIN)
+    kube_binaries("etcd")
     root = tmp_path_factory.mktemp("etcdjoin")
     ansible = Ansible(shared_home, root)
     pki = root / "pki"

@@ -20,6 +20,8 @@ description:
   - Beyond kubeadm, a CA that cluster-info carries beside the pinned one is never trusted (kubeadm trusts
     the whole bundle), and every refusal has its own C(code) and a message saying what to do -
     C(discovery.no_signature) (the token is expired or deleted, or no bootstrap signer runs),
+    C(discovery.clock_skew) (no signature, and the server's HTTP Date is more than 5 minutes from this host's
+    clock, naming the measured offset; the signer judges expiry by the control plane's clock),
     C(discovery.bad_signature) (wrong token secret), C(discovery.unsupported_algorithm) (not HS256),
     C(discovery.ca_not_pinned) (with the hash that was found), C(discovery.untrusted_server) (an impostor's
     certificate), C(discovery.content_changed) (the two fetches differ), C(discovery.redirect) (never followed),

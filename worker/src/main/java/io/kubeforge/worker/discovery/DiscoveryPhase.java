@@ -54,6 +54,26 @@ public final class DiscoveryPhase {
   public static final String TOKEN_USER = "tls-bootstrap-token-user";
   /** The file kubeadm join writes for the kubelet's TLS bootstrap. */
   public static final String BOOTSTRAP_KUBECONFIG = "bootstrap-kubelet.conf";
+  /**
+   * The clock skew beyond which discovery says so: the 5 minutes by which Kubernetes backdates
+   * certificates (the controller-manager's CSR signer {@code Backdate}, kubeadm's
+   * {@code CertificateBackdate}), the tolerance the cluster itself allows between clocks.
+   *
+   * <p>Why this is how skew becomes visible in a token's expiry: {@code cluster-info} carries no
+   * expiry, and the token's Secret in {@code kube-system} cannot be read anonymously. The bootstrap
+   * signer ({@code pkg/controller/bootstrap}, {@code validateSecretForSigning}) judges
+   * {@code expiration} by the controller-manager's {@code time.Now()} and drops
+   * {@code jws-kubeconfig-<id>} for an expired token; kubeadm then says only "token id is invalid
+   * for this cluster or it has expired". The one reading of the server's clock an anonymous client
+   * gets is the HTTP {@code Date} header of the {@code cluster-info} answer. So: no signature for
+   * the token after the timeout, and a {@code Date} more than this far from this host's clock, is
+   * refused as {@code discovery.clock_skew} naming the measured offset (a token whose expiry looks
+   * in the future here is already past by the control plane's clock). A signed answer from a skewed
+   * server is accepted (the signer found the token valid) with a warning: the kubelet's client
+   * certificate would be outside its validity on this host. Without a {@code Date} header nothing
+   * is measured and the refusal stays {@code discovery.no_signature}.
+   */
+  public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
 
   private static final String INVALID = "discovery.invalid";
   private static final int MAX_FILE = 1 << 20;
@@ -73,6 +93,9 @@ public final class DiscoveryPhase {
   /** What discovery found and trusts. */
   private record Found(String method, String server, String clusterName, byte[] caPem, List<X509Certificate> ca,
                        byte[] kubeconfigAsIs, List<String> warnings) {}
+
+  /** One cluster-info answer and the server's clock offset measured with it (null: no Date header). */
+  private record Fetched(ObjectNode cm, Duration clockOffset) {}
 
   /** Validated input; everything is checked before the network is touched. */
   private record Input(URI endpoint, String endpointText, String tokenId, String tokenSecret, String token,
@@ -164,7 +187,13 @@ public final class DiscoveryPhase {
   private Found tokenDiscovery(Input in, long deadline) {
     List<String> warnings = new ArrayList<>();
     String key = ClusterInfoSigner.PREFIX + in.tokenId;
-    ObjectNode first = poll(in, null, "no certificate (first, unverified fetch)", deadline, true);
+    Fetched fetched = poll(in, null, "no certificate (first, unverified fetch)", deadline, true);
+    ObjectNode first = fetched.cm();
+    if (skewed(fetched.clockOffset())) {
+      warnings.add("the API server's clock is " + offset(fetched.clockOffset()) + " this host's (its HTTP Date "
+          + "header), more than the " + MAX_CLOCK_SKEW.toMinutes() + " minutes Kubernetes tolerates: the kubelet's "
+          + "client certificate will look not yet valid or expired here. Synchronise the clocks (NTP, chrony)");
+    }
     String content = first.path("data").path("kubeconfig").asText("");
     if (content.isEmpty()) {
       throw DiscoveryException.refused("no_kubeconfig", "there is no kubeconfig key in the cluster-info ConfigMap at "
@@ -213,7 +242,7 @@ public final class DiscoveryPhase {
     String trust = "the pinned CA " + pinned.stream().map(CaCertHash::of).toList();
     ObjectNode second;
     try {
-      second = poll(in, pinned, trust, deadline, false);
+      second = poll(in, pinned, trust, deadline, false).cm();
     } catch (KubeException e) {
       if (!"kube.tls".equals(e.code())) {
         throw e;
@@ -266,8 +295,9 @@ public final class DiscoveryPhase {
    * {@link #interval}; any failure is retried, except a redirect and (verified fetch) a failed
    * TLS handshake, which no retry changes. On timeout the last reason is the message.
    */
-  private ObjectNode poll(Input in, List<X509Certificate> trust, String trustName, long deadline, boolean first) {
+  private Fetched poll(Input in, List<X509Certificate> trust, String trustName, long deadline, boolean first) {
     String key = ClusterInfoSigner.PREFIX + in.tokenId;
+    Duration clockOffset = null;
     String last = null;
     KubeException lastError = null;
     boolean sawUnsigned = false;
@@ -283,6 +313,14 @@ public final class DiscoveryPhase {
         if (sawUnsigned) {
           // an answer without the token's signature is the finding, even when a later attempt failed otherwise
           last = "could not find a JWS signature in the cluster-info ConfigMap for token ID \"" + in.tokenId + "\"";
+          if (skewed(clockOffset)) {
+            throw DiscoveryException.refused("clock_skew", last + " after " + in.timeout.toSeconds() + " s, and "
+                + "clock skew is visible: the API server's clock is " + offset(clockOffset) + " this host's (its HTTP "
+                + "Date header; Kubernetes tolerates " + MAX_CLOCK_SKEW.toMinutes() + " minutes). The bootstrap "
+                + "signer judges the token's expiration by the control plane's clock, so a token that looks valid "
+                + "here has expired there. Synchronise the clocks (NTP, chrony) of this host and the control plane, "
+                + "then create a new token (kubeforge.cluster.bootstrap_token, or kubeadm token create)");
+          }
           throw DiscoveryException.refused("no_signature", last + " after " + in.timeout.toSeconds() + " s: token id \""
               + in.tokenId + "\" is invalid for this cluster or it has expired (or it is not for signing, or no "
               + "bootstrap signer runs: kube-controller-manager's bootstrapsigner controller). Create a new token "
@@ -295,6 +333,7 @@ public final class DiscoveryPhase {
       try (KubeClient c = KubeClient.anonymous(in.endpoint, trust, trustName, Duration.ofNanos(left))) {
         Optional<ObjectNode> cm = c.get("v1", "ConfigMap", "kube-public", "cluster-info",
             Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        clockOffset = c.serverClockOffset().orElse(clockOffset);
         if (cm.isEmpty()) {
           last = "the cluster-info ConfigMap does not exist in kube-public (the first control plane has not run "
               + "kubeadm init phase bootstrap-token or kubeforge.cluster.cluster_bootstrap yet)";
@@ -302,7 +341,7 @@ public final class DiscoveryPhase {
           sawUnsigned = true;
           last = "could not find a JWS signature in the cluster-info ConfigMap for token ID \"" + in.tokenId + "\"";
         } else {
-          return cm.get();
+          return new Fetched(cm.get(), clockOffset);
         }
         lastError = null;
       } catch (KubeException e) {
@@ -317,6 +356,15 @@ public final class DiscoveryPhase {
       }
       pause(interval, deadline);
     }
+  }
+
+  private static boolean skewed(Duration clockOffset) {
+    return clockOffset != null && clockOffset.abs().compareTo(MAX_CLOCK_SKEW) > 0;
+  }
+
+  /** "N s ahead of" / "N s behind" (the Date header has a resolution of one second). */
+  private static String offset(Duration clockOffset) {
+    return clockOffset.abs().toSeconds() + " s " + (clockOffset.isNegative() ? "behind" : "ahead of");
   }
 
   // ---- file discovery --------------------------------------------------------------------------

@@ -25,6 +25,11 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -81,6 +86,8 @@ public final class KubeClient implements AutoCloseable {
   private final String hostHeader;
   /** The cache entry this client leases its WebClient from, or null when it owns it. */
   private final ClientCache.Entry cached;
+  /** The server's {@code Date} header minus this host's clock when that answer arrived (last answer with one). */
+  private volatile Duration serverClockOffset;
 
   private KubeClient(Kubeconfig config, Duration timeout, WebClient web, String trustName, ClientCache.Entry cached) {
     this.cached = cached;
@@ -313,6 +320,28 @@ public final class KubeClient implements AutoCloseable {
         object, false).object();
   }
 
+  /**
+   * How far the server's clock was ahead of this host's (negative: behind) at the last answer that
+   * carried an HTTP {@code Date} header (RFC 9110: one-second resolution, so the offset is exact to
+   * about a second plus the answer's transit time); empty before any such answer.
+   */
+  public Optional<Duration> serverClockOffset() {
+    return Optional.ofNullable(serverClockOffset);
+  }
+
+  private void noteDate(String date) {
+    if (date == null) {
+      return;
+    }
+    Instant received = Instant.now();
+    try {
+      Instant server = ZonedDateTime.parse(date.strip(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+      serverClockOffset = Duration.between(received.truncatedTo(ChronoUnit.SECONDS), server);
+    } catch (DateTimeParseException e) {
+      // an unreadable Date header says nothing about the server's clock
+    }
+  }
+
   /** Reads one object; empty when it does not exist. */
   public Optional<ObjectNode> get(String apiVersion, String kind, String namespace, String name) {
     return get(apiVersion, kind, namespace, name, timeout);
@@ -421,6 +450,7 @@ public final class KubeClient implements AutoCloseable {
       if (remainingMs > 0) {
         try {
           HttpResponse<Buffer> r = once(method, path, query, contentType, payload, remainingMs);
+          noteDate(r.getHeader("Date"));
           Response answer = contains(passThrough, RAW)
               ? new Response(r.statusCode(), null, r.body() == null ? new byte[0] : r.body().getBytes())
               : new Response(r.statusCode(), parse(r.body()));

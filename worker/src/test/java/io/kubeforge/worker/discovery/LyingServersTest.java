@@ -23,6 +23,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -137,12 +140,28 @@ class LyingServersTest {
 
   /** A server that serves {@code content} with the token's valid signature, certificate from {@code tls}. */
   private int signed(Pki tls, java.util.function.IntFunction<String> content) throws Exception {
+    return signed(tls, content, null);
+  }
+
+  /** Same, its answers dated by a clock {@code skew} away from this host's (null: no Date header). */
+  private int signed(Pki tls, java.util.function.IntFunction<String> content, Duration skew) throws Exception {
     int[] port = new int[1];
-    port[0] = serve(tls, answering(() -> {
+    port[0] = serve(tls, dated(skew, answering(() -> {
       String k = content.apply(port[0]);
       return configMap(k, ClusterInfoJws.sign(k, ID, SECRET));
-    }));
+    })));
     return port[0];
+  }
+
+  /** Puts an HTTP Date header from a clock {@code skew} away from this host's on every answer (null: none). */
+  private static Handler<HttpServerRequest> dated(Duration skew, Handler<HttpServerRequest> handler) {
+    return req -> {
+      if (skew != null) {
+        req.response().putHeader("Date", DateTimeFormatter.RFC_1123_DATE_TIME
+            .format(ZonedDateTime.now(ZoneOffset.UTC).plus(skew)));
+      }
+      handler.handle(req);
+    };
   }
 
   private PhaseResult discover(int port, Object... kv) {
@@ -169,7 +188,7 @@ class LyingServersTest {
 
   @Test
   void theHonestServerIsTrustedAndItsClusterInfoBecomesBootstrapKubeletConfAndCaCrt() throws Exception {
-    int port = signed(real, p -> kubeconfig(p, real.caPem));
+    int port = signed(real, p -> kubeconfig(p, real.caPem), Duration.ZERO);
     Path etc = tmp.resolve("etc");
     PhaseResult r = discover(port, "kubeconfig_dir", etc.toString());
     assertThat(r.changed()).isTrue();
@@ -222,14 +241,38 @@ class LyingServersTest {
 
   @Test
   void aClusterInfoWithoutASignatureForTheTokenIsRefusedAfterTheTimeoutNamingTheLikelyCauses() throws Exception {
-    int port = serve(real, answering(() -> configMap(kubeconfig(1, real.caPem), null)));
+    // its clock agrees with this host's: the missing signature is not blamed on clock skew
+    int port = serve(real, dated(Duration.ZERO, answering(() -> configMap(kubeconfig(1, real.caPem), null))));
     long start = System.nanoTime();
     // 4 s: a cold JVM's first TLS handshake on a loaded machine takes seconds
     WorkerException e = refusal(port, "timeout", 4);
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofSeconds(4), Duration.ofSeconds(9));
     assertThat(e.code()).isEqualTo("discovery.no_signature");
     assertThat(e.getMessage()).contains("could not find a JWS signature").contains("expired")
-        .contains("bootstrap signer");
+        .contains("bootstrap signer").doesNotContain("clock");
+  }
+
+  @Test
+  void aMissingSignatureFromAServerWhoseClockIsAnHourAheadIsRefusedAsClockSkewNamingTheOffset() throws Exception {
+    int port = serve(real, dated(Duration.ofHours(1), answering(() -> configMap(kubeconfig(1, real.caPem), null))));
+    WorkerException e = refusal(port, "timeout", 4);
+    assertThat(e.status()).isEqualTo(502);
+    assertThat(e.code()).isEqualTo("discovery.clock_skew");
+    assertThat(e.getMessage()).contains("could not find a JWS signature").contains("clock skew is visible")
+        .containsPattern("the API server's clock is (3599|3600|3601) s ahead of this host's")
+        .contains("expiration").contains("Synchronise the clocks");
+  }
+
+  @Test
+  void aSignedAnswerFromASkewedServerIsTrustedWithAWarningAndSkewWithinFiveMinutesIsNotMentioned() throws Exception {
+    int behind = signed(real, p -> kubeconfig(p, real.caPem), Duration.ofHours(-2));
+    PhaseResult r = discover(behind);
+    assertThat(r.result()).containsEntry("ca_cert_hash", real.pin);
+    assertThat(r.warnings()).singleElement().asString()
+        .containsPattern("the API server's clock is (7199|7200|7201) s behind this host's").contains("NTP");
+
+    int close = signed(real, p -> kubeconfig(p, real.caPem), Duration.ofMinutes(4));
+    assertThat(discover(close).warnings()).isEmpty();
   }
 
   @Test

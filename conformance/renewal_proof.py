@@ -17,10 +17,11 @@ super-admin.conf, controller-manager.conf and scheduler.conf, read again, authen
 renewed certificates as their users; the restarted controller-manager and scheduler take their leases
 again; etcd serves its renewed certificate and answers /health and a key read with the renewed
 apiserver-etcd-client; the token made before the renewal still authenticates and the Secret is read
-unchanged (with super-admin.conf: admin.conf's kubeadm:cluster-admins binding comes with /v1/cluster-bootstrap,
-which this bare control plane has not had). Expiry: /v1/pki with certificate_validity 1h into a scratch cert_dir; /v1/cert-info lists
-its leaves (and not its CAs) as expiring with warn_before 2h and nothing with 30m; GET /metrics, with
-<home>/metrics.yaml naming that folder, reports each leaf's expiry gauge at cert-info's NotAfter.
+unchanged (with super-admin.conf: admin.conf's group kubeadm:cluster-admins is bound by
+/v1/cluster-bootstrap, which this bare control plane has not had). Expiry: /v1/pki with
+certificate_validity 1h into a scratch cert_dir; /v1/cert-info lists its leaves (and not its CAs) as
+expiring with warn_before 2h and nothing with 30m; GET /metrics, with <home>/metrics.yaml naming that
+folder, reports each leaf's expiry gauge at cert-info's NotAfter.
 """
 from __future__ import annotations
 

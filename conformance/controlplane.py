@@ -37,10 +37,12 @@ import re
 import shutil
 import signal
 import socket
+import socketserver
 import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import urllib.parse
@@ -115,25 +117,39 @@ class Supervisor:
         loud(f"{p.name} DID NOT COME UP: {why} ({state})\nlog: {p.logfile}\n--- last lines ---\n{p.tail()}")
         raise NotUp(f"{p.name}: {why}")
 
-    def stop_all(self) -> None:
-        """Stop in reverse start order, one at a time (kube-apiserver shuts down cleanly only while
-        etcd is still there): SIGTERM to the process group, SIGKILL after STOP_GRACE_S."""
-        for p in reversed(self.procs):
-            if p.alive():
+    @staticmethod
+    def stop(p: Proc) -> None:
+        """SIGTERM to the process group, SIGKILL after STOP_GRACE_S."""
+        if p.alive():
+            try:
+                os.killpg(p.p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                p.p.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                log(f"{p.name} ignored SIGTERM for {STOP_GRACE_S:.0f}s: SIGKILL")
                 try:
-                    os.killpg(p.p.pid, signal.SIGTERM)
+                    os.killpg(p.p.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-                try:
-                    p.p.wait(timeout=STOP_GRACE_S)
-                except subprocess.TimeoutExpired:
-                    log(f"{p.name} ignored SIGTERM for {STOP_GRACE_S:.0f}s: SIGKILL")
-                    try:
-                        os.killpg(p.p.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                    p.p.wait(timeout=5)
-            p.fh.close()
+                p.p.wait(timeout=5)
+        p.fh.close()
+
+    def restart(self, p: Proc) -> Proc:
+        """Stop one component and start it again with the same command line, in its place in the
+        stop order (as the kubelet restarts a static pod whose files changed)."""
+        self.stop(p)
+        log(f"restarting {p.name} (exited {p.p.returncode})")
+        q = Proc(p.name, p.argv, p.logfile)
+        self.procs[self.procs.index(p)] = q
+        return q
+
+    def stop_all(self) -> None:
+        """Stop in reverse start order, one at a time (kube-apiserver shuts down cleanly only while
+        etcd is still there)."""
+        for p in reversed(self.procs):
+            self.stop(p)
         if self.procs:
             log("all components stopped: " + ", ".join(f"{p.name}={p.p.returncode}" for p in self.procs))
         self.procs.clear()
@@ -387,6 +403,7 @@ class Harness:
                 return r.status == 200 and '"health":"true"' in body, f"HTTP {r.status} {body[:120]}"
             finally:
                 conn.close()
+        self.probes = {"etcd": ("etcd /health", etcd_health, 60)}
         self.wait(etcd, "etcd /health", etcd_health, 60)
         log(f"etcd healthy ({time.monotonic() - t0:.1f}s)")
 
@@ -396,6 +413,7 @@ class Harness:
         def readyz():
             st, body = Client(self.advertise, self.ports["apiserver"], self.api_ca).request("GET", "/readyz")
             return st == 200, f"HTTP {st} {body[-300:]!r}"
+        self.probes["kube-apiserver"] = ("kube-apiserver /readyz", readyz, 180)
         self.wait(api, "kube-apiserver /readyz", readyz, 180)
         log(f"kube-apiserver ready ({time.monotonic() - t0:.1f}s)")
 
@@ -416,8 +434,46 @@ class Harness:
                     return r.status == 200, f"HTTP {r.status} {r.read()[:200]!r}"
                 finally:
                     conn.close()
+            self.probes[p.name] = (f"{p.name} /healthz", healthz, 120)
             self.wait(p, f"{p.name} /healthz", healthz, 120)
         log(f"control plane up in {time.monotonic() - t0:.1f}s")
+
+    def restart(self, name: str) -> float:
+        """Restart one component this harness started and wait for its boot probe; seconds taken.
+        Only for a control plane booted here (node.py's kubelet restarts its own pods)."""
+        t0 = time.monotonic()
+        p = next((p for p in self.sup.procs if p.name == name), None)
+        if p is None or name not in getattr(self, "probes", {}):
+            raise NotUp(f"{name}: not started by this harness")
+        q = self.sup.restart(p)
+        if name == "kube-controller-manager":
+            self.kcm = q
+        elif name == "kube-scheduler":
+            self.sched = q
+        what, probe, timeout = self.probes[name]
+        self.wait(q, what, probe, timeout)
+        return time.monotonic() - t0
+
+    def serve_control(self, path: Path) -> socketserver.UnixStreamServer:
+        """A Unix socket for --then (KF_CONTROL): the line `restart <component>` restarts it and
+        answers `ok <seconds>` once its boot probe passes, or `error <why>`. One request at a time."""
+        harness = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                words = self.rfile.readline().decode().split()
+                try:
+                    if len(words) != 2 or words[0] != "restart" or words[1] not in COMPONENTS:
+                        raise NotUp(f"expected `restart <{'|'.join(COMPONENTS)}>`, got {words!r}")
+                    answer = f"ok {harness.restart(words[1]):.1f}"
+                except Exception as e:  # noqa: BLE001 - answered to the client
+                    answer = f"error {type(e).__name__}: {e}"
+                self.wfile.write((answer + "\n").encode())
+
+        path.unlink(missing_ok=True)
+        srv = socketserver.UnixStreamServer(str(path), Handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        return srv
 
     # --- checks -------------------------------------------------------------------------------
     def check(self, name: str, fn) -> None:
@@ -705,7 +761,8 @@ def main() -> int:
     ap.add_argument("--hold", type=float, default=0,
                     help="keep the control plane up this many seconds after the checks (debugging; Ctrl-C ends it)")
     ap.add_argument("--then", help="a shell command run after the checks, with KF_ETC (the rewritten kubeconfigs), "
-                    "KF_PKI and KF_ETCD (etcd's advertised client URL) set; its PASS/FAIL lines count like the checks'")
+                    "KF_PKI, KF_ETCD (etcd's advertised client URL) and KF_CONTROL (a Unix socket: `restart <component>`) "
+                    "set; its PASS/FAIL lines count like the checks'")
     ap.add_argument("--extra-lo-address", action="append", default=[],
                     help="also put this address on lo inside the namespace")
     a = ap.parse_args()
@@ -764,9 +821,15 @@ def main() -> int:
         h.run_checks()
         if a.then:
             etcd_url = flag_value(h.rw.command(h.cmds["etcd"], h.bin / "etcd"), "advertise-client-urls") or ""
+            control = h.serve_control(work / "control.sock")
             env = dict(os.environ, KF_ETC=str(work / "etc-kubernetes"), KF_PKI=str(tree / "pki"),
-                       KF_ETCD=etcd_url.split(",")[0])
-            then = subprocess.run(["sh", "-c", a.then], env=env, stdout=subprocess.PIPE, text=True)
+                       KF_ETCD=etcd_url.split(",")[0], KF_CONTROL=str(work / "control.sock"))
+            try:
+                then = subprocess.run(["sh", "-c", a.then], env=env, stdout=subprocess.PIPE, text=True)
+            finally:
+                control.shutdown()
+                control.server_close()
+                (work / "control.sock").unlink(missing_ok=True)
             for line in then.stdout.splitlines():
                 print(line, flush=True)
                 if line.startswith(("PASS ", "FAIL ")):

@@ -211,6 +211,22 @@ def test_a_changed_server_reissues_the_kubeconfigs_and_backs_them_up(ansible, la
             assert key[:64] not in json.dumps(result) + ansible.last.stdout
 
 
+def test_reissue_on_name_change_rewrites_only_the_server_of_the_moved_kubeconfigs(ansible, layout):
+    ansible.module("kubeconfig", layout.args())
+    before = {name: (layout.etc / name).read_text() for name in KUBECONFIGS}
+    args = layout.args(control_plane_endpoint="k8s.example.com:6443", reissue_on_name_change=True)
+    result = ansible.module("kubeconfig", args, diff=True)
+    actions = {k["name"]: k["action"] for k in result["kubeconfigs"]}
+    assert actions == {name: "updated" if "admin" in name else "kept" for name in actions}, actions
+    for name in KUBECONFIGS:
+        expected = before[name].replace("server: https://192.0.2.10:6443", "server: https://k8s.example.com:6443") \
+            if "admin" in name else before[name]
+        assert (layout.etc / name).read_text() == expected, name
+    assert sorted(open(b).read() for b in result["backups"]) == sorted(
+        before[n] for n in KUBECONFIGS if "admin" in n)
+    assert ansible.module("kubeconfig", args)["changed"] is False
+
+
 def test_static_pods_wire_the_encryption_config_into_the_api_server(ansible, layout):
     ansible.module("static_pods", layout.args())
     assert "--encryption-provider-config=%s" % layout.encryption in (layout.manifests / "kube-apiserver.yaml").read_text()

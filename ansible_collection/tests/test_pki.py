@@ -132,6 +132,29 @@ def test_an_added_san_reissues_the_apiserver_certificate_saying_why_and_backs_up
     assert any(open(b, "rb").read() == old for b in result["backups"])
 
 
+def openssl(*args):
+    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False).stdout
+
+
+def test_reissue_on_name_change_reissues_only_the_renamed_certificate_with_its_own_key(ansible, created):
+    cert_dir = created[0]
+    before = tree(cert_dir)
+    args = pki_args(cert_dir, apiserver_cert_sans=["k8s.example.com"], reissue_on_name_change=True)
+    check = ansible.module("pki", args, check=True, diff=True)
+    assert check["changed"] is True and tree(cert_dir) == before
+    assert "(names changed: added DNS:k8s.example.com; same key)" in check["diff"]["after"]
+
+    result = ansible.module("pki", args)
+    apiserver = {c["name"]: c for c in result["certificates"]}["apiserver"]
+    assert apiserver["reason"] == "names changed: added DNS:k8s.example.com; same key", apiserver
+    after = tree(cert_dir)
+    assert [f for f in after if f in before and after[f] != before[f]] == ["apiserver.crt"]
+    crt, key = str(cert_dir / "apiserver.crt"), str(cert_dir / "apiserver.key")
+    assert "does match" in openssl("x509", "-in", crt, "-noout", "-checkhost", "k8s.example.com")
+    assert openssl("x509", "-in", crt, "-noout", "-pubkey") == openssl("pkey", "-in", key, "-pubout")
+    assert ansible.module("pki", args)["changed"] is False
+
+
 def test_a_relative_cert_dir_is_made_absolute_against_the_working_directory(ansible):
     result = ansible.module("pki", pki_args("rel/pki"), check=True)
     assert not result.get("failed"), result

@@ -21,6 +21,9 @@ description:
   - Idempotent by comparison as kubeadm is - a file with the same CA data and server is kept (other
     fields, such as the cluster name, are not compared, as in kubeadm); any other is reissued (after a
     backup, see O(backup)) and RV(kubeconfigs[].reason) says why.
+  - After a move of O(control_plane_endpoint) or O(advertise_address), O(reissue_on_name_change=true)
+    rewrites only the files whose server changes and only their C(server) line (action V(updated),
+    backup first), so the identities in them stay valid; kubeadm only warns about a different server.
   - Needs the CA made by M(kubeforge.cluster.pki) under O(cert_dir).
   - Reads the cluster model - O(kubeadm_config) and/or the options of the C(kubeforge.cluster.cluster)
     fragment; one of O(advertise_address) and O(kubeadm_config) is required.
@@ -58,6 +61,12 @@ options:
       - Copy a file that is about to be replaced to C(<file>.<UTC timestamp>.bak) first (mode 0600).
     type: bool
     default: true
+  reissue_on_name_change:
+    description:
+      - A file whose only difference is its server URL gets just that URL changed, keeping its client
+        certificate and key (action V(updated)). Without it such a file is reissued with a new key.
+    type: bool
+    default: false
 seealso:
   - module: kubeforge.cluster.pki
   - module: kubeforge.cluster.static_pods
@@ -123,11 +132,11 @@ kubeconfigs:
       type: str
       sample: "2027-11-23T12:00:00Z"
     action:
-      description: What happened (or, in check mode, would happen) - V(created), V(kept) or V(reissued).
+      description: What happened (or, in check mode, would happen) - V(created), V(kept), V(updated) (only the server changed, with O(reissue_on_name_change)) or V(reissued).
       type: str
       sample: kept
     reason:
-      description: Why a file was reissued, for example a different server or CA.
+      description: Why a file was reissued or updated, for example a different server or CA.
       type: str
       sample: "the existing file has an unexpected API server URL: expected https://k8s.example.com:6443, got https://192.0.2.10:6443"
 backups:
@@ -156,11 +165,12 @@ def main():
         argument_spec=cluster_argument_spec(
             kubeconfigs=dict(type="list", elements="str", choices=KUBECONFIGS),
             backup=dict(type="bool", default=True),
+            reissue_on_name_change=dict(type="bool", default=False),
         ),
         required_one_of=[("advertise_address", "kubeadm_config")],
         supports_check_mode=True,
     )
-    call_and_exit(module, "/v1/kubeconfigs", cluster_request(module.params, ("kubeconfigs", "backup")))
+    call_and_exit(module, "/v1/kubeconfigs", cluster_request(module.params, ("kubeconfigs", "backup", "reissue_on_name_change")))
 
 
 if __name__ == "__main__":

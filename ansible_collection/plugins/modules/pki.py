@@ -20,6 +20,14 @@ description:
   - Idempotent by comparison - a certificate that is valid, signed by its CA and carries every
     required SAN is kept; any other is reissued (after a backup, see O(backup)) and RV(certificates[].reason)
     says why. A private key that does not match its certificate is an error, never overwritten.
+  - SAN and endpoint changes after init - by default a leaf missing a now-required SAN (a new
+    O(apiserver_cert_sans) entry, O(advertise_address) or O(control_plane_endpoint)) is reissued with a
+    new key and extra SANs are kept. With O(reissue_on_name_change=true) every leaf whose SAN set differs
+    in any way (names added or removed) is reissued with its own key (a new one with
+    O(reissue_new_key=true)), only those, after a backup; RV(certificates[].reason) and the diff name the
+    added and removed names. kubeadm instead refuses the existing certificate; its documented fix is to
+    delete the pair and run C(kubeadm init phase certs apiserver) again, which also makes a new key.
+    Restart the static pods that use the files afterwards (the API server, etcd).
   - External CA mode as in kubeadm - with C(ca.crt) present and C(ca.key) absent nothing is signed;
     existing leaves are checked against the CA and reported with action C(external).
   - Where kubeadm skips an invalid SAN with a warning, this module fails and names the entry.
@@ -53,6 +61,20 @@ options:
       - Copy a file that is about to be replaced to C(<file>.<UTC timestamp>.bak) first.
     type: bool
     default: true
+  reissue_on_name_change:
+    description:
+      - Reissue every leaf certificate whose SANs differ from the configured ones (added or removed
+        names), keeping its private key; only those certificates are touched and each replaced file
+        is backed up (see O(backup)). Without it a missing SAN reissues with a new key and extra
+        SANs are kept.
+    type: bool
+    default: false
+  reissue_new_key:
+    description:
+      - With O(reissue_on_name_change=true), give each reissued certificate a new private key too,
+        as deleting the pair and re-running the kubeadm phase would.
+    type: bool
+    default: false
 seealso:
   - module: kubeforge.cluster.cert_info
   - module: kubeforge.cluster.worker
@@ -181,11 +203,15 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client im
 
 def main():
     module = AnsibleModule(
-        argument_spec=cluster_argument_spec(backup=dict(type="bool", default=True)),
+        argument_spec=cluster_argument_spec(
+            backup=dict(type="bool", default=True),
+            reissue_on_name_change=dict(type="bool", default=False),
+            reissue_new_key=dict(type="bool", default=False),
+        ),
         required_one_of=[("advertise_address", "kubeadm_config")],
         supports_check_mode=True,
     )
-    call_and_exit(module, "/v1/pki", cluster_request(module.params, ("backup",)))
+    call_and_exit(module, "/v1/pki", cluster_request(module.params, ("backup", "reissue_on_name_change", "reissue_new_key")))
 
 
 if __name__ == "__main__":

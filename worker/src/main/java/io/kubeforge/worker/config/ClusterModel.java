@@ -4,6 +4,7 @@ import io.kubeforge.worker.pki.AltNames;
 import io.kubeforge.worker.pki.KeyAlgorithm;
 import io.kubeforge.worker.pki.PkiOptions;
 import io.kubeforge.worker.support.IpAddresses;
+import io.kubeforge.worker.support.RequestFields;
 import io.kubeforge.worker.support.WorkerException;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -134,7 +135,7 @@ public record ClusterModel(
   }
 
   /** The fields of {@code POST /v1/pki} besides the model's. */
-  public static final Set<String> PKI_FIELDS = Set.of("dry_run", "backup");
+  public static final Set<String> PKI_FIELDS = Set.of("dry_run", "backup", "reissue_on_name_change", "reissue_new_key");
 
   /**
    * Reads a {@code POST /v1/pki} body (the model's options and/or {@code kubeadm_config}, plus
@@ -142,7 +143,14 @@ public record ClusterModel(
    */
   public static PkiOptions pkiRequest(Map<String, Object> body) {
     ClusterModel m = fromRequest(body, PKI_FIELDS);
-    return m.pkiOptions(RequestOptions.fields(body, PKI_FIELDS).bool("backup", true));
+    RequestFields f = RequestOptions.fields(body, PKI_FIELDS);
+    boolean onNameChange = f.bool("reissue_on_name_change", false);
+    boolean newKey = f.bool("reissue_new_key", false);
+    if (newKey && !onNameChange) {
+      throw WorkerException.badInput("pki.reissue_new_key_without_name_change", "reissue_new_key",
+          "reissue_new_key applies only with reissue_on_name_change: true");
+    }
+    return m.pkiOptions(f.bool("backup", true), onNameChange, newKey);
   }
 
   /**
@@ -150,6 +158,11 @@ public record ClusterModel(
    * already checked every value, so this only changes representations.
    */
   public PkiOptions pkiOptions(boolean backup) {
+    return pkiOptions(backup, false, false);
+  }
+
+  /** Same as {@link #pkiOptions(boolean)}, with the name-change options of {@code POST /v1/pki}. */
+  public PkiOptions pkiOptions(boolean backup, boolean reissueOnNameChange, boolean newKeyOnNameChange) {
     InetAddress advertise = IpAddresses.parse(requireAdvertiseAddress()).orElseThrow();
     Optional<PkiOptions.Endpoint> endpoint = controlPlaneEndpointOpt().map(e -> {
       HostPort hp = HostPort.parse(e, "control_plane_endpoint");
@@ -162,7 +175,7 @@ public record ClusterModel(
         AltNames.parseExtra(local == null ? List.of() : local.serverCertSans()),
         AltNames.parseExtra(local == null ? List.of() : local.peerCertSans()),
         local != null, KeyAlgorithm.byId(keyAlgorithm).orElseThrow(), certificateValidity, caCertificateValidity,
-        backup);
+        backup, reissueOnNameChange, newKeyOnNameChange);
   }
 
   /** Returns the advertise address or fails with a bad-input error naming {@code advertise_address}. */

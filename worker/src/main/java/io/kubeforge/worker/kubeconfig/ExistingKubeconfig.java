@@ -21,6 +21,39 @@ import java.util.Map;
 final class ExistingKubeconfig {
   private ExistingKubeconfig() {}
 
+  /** How {@link #mismatch} starts when the server URL is the only difference. */
+  static final String SERVER_MISMATCH = "the existing file has an unexpected API server URL: expected ";
+
+  /**
+   * Returns the file with only its current cluster's server URL changed to {@code newServer},
+   * byte for byte otherwise, or null when that cannot be done safely (the old URL is not on
+   * exactly one {@code server:} line). Credentials, CA data and anything a user added stay.
+   */
+  static byte[] withServer(byte[] content, String newServer) {
+    Object parsed = SafeYaml.load(new String(content, StandardCharsets.UTF_8), "kubeconfig");
+    if (!(parsed instanceof Map<?, ?> cfg)) {
+      return null;
+    }
+    Map<?, ?> context = named(cfg.get("contexts"), cfg.get("current-context"), "context");
+    Map<?, ?> cluster = context == null ? null : named(cfg.get("clusters"), context.get("cluster"), "cluster");
+    if (cluster == null || !(cluster.get("server") instanceof String old) || newServer.contains("\n")) {
+      return null;
+    }
+    java.util.regex.Pattern line = java.util.regex.Pattern.compile("(?m)^([ \\t]*server:[ \\t]*)(\\S+)([ \\t]*)$");
+    java.util.regex.Matcher m = line.matcher(new String(content, StandardCharsets.UTF_8));
+    StringBuilder out = new StringBuilder();
+    int hits = 0;
+    while (m.find()) {
+      String value = m.group(2);
+      if (value.equals(old) || value.equals("\"" + old + "\"") || value.equals("'" + old + "'")) {
+        hits++;
+        m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(m.group(1) + newServer + m.group(3)));
+      }
+    }
+    m.appendTail(out);
+    return hits == 1 ? out.toString().getBytes(StandardCharsets.UTF_8) : null;
+  }
+
   /** Returns null when the file is equivalent, otherwise the reason it is not. */
   static String mismatch(byte[] content, X509Certificate expectedCa, String expectedServer) {
     Object parsed;
@@ -70,7 +103,7 @@ final class ExistingKubeconfig {
     }
     Object server = cluster.get("server");
     if (!expectedServer.equals(server)) {
-      return "the existing file has an unexpected API server URL: expected " + expectedServer + ", got " + server;
+      return SERVER_MISMATCH + expectedServer + ", got " + server;
     }
     return null;
   }

@@ -36,10 +36,13 @@ import java.util.Set;
  * about a different server URL; here it is a reason to reissue, so moving the control-plane
  * endpoint converges. With an external CA ({@code ca.key} absent) files can only be kept:
  * a missing or mismatching one is a conflict. Results and diffs never hold key material.
+ * With {@code reissue_on_name_change} a file that differs only in its server URL (a moved
+ * advertise address or {@code control_plane_endpoint}) has just that URL rewritten, so the
+ * identities of existing kubeconfigs stay valid; kubeadm would only warn.
  */
 public final class KubeconfigPhase {
   /** The request fields of this capability besides the model's. */
-  public static final Set<String> OWN_FIELDS = Set.of("dry_run", "backup", "kubeconfigs");
+  public static final Set<String> OWN_FIELDS = Set.of("dry_run", "backup", "kubeconfigs", "reissue_on_name_change");
   private static final int MAX_FILE = 1 << 20;
 
   private final KeyPairs.KeySource keys;
@@ -71,7 +74,8 @@ public final class KubeconfigPhase {
           "kubeconfig.unknown_file", "kubeconfigs", "'" + n + "' is not one of admin.conf, super-admin.conf, "
               + "kubelet.conf, controller-manager.conf, scheduler.conf")));
     }
-    return run(m, specs.isEmpty() ? KubeconfigCatalog.forModel(m) : specs, dryRun, f.bool("backup", true));
+    return run(m, specs.isEmpty() ? KubeconfigCatalog.forModel(m) : specs, dryRun, f.bool("backup", true),
+        f.bool("reissue_on_name_change", false));
   }
 
   /** Runs the phase for the model's default files. */
@@ -81,16 +85,26 @@ public final class KubeconfigPhase {
 
   /** Runs the phase for the given files; see the class comment. Concurrent calls for one directory are serialised. */
   public PhaseResult run(ClusterModel m, List<KubeconfigSpec> specs, boolean dryRun, boolean backup) {
+    return run(m, specs, dryRun, backup, false);
+  }
+
+  /**
+   * Same as {@link #run(ClusterModel, List, boolean, boolean)}; with {@code serverOnly} a file
+   * whose only difference is the server URL gets just that line changed (action
+   * {@code updated}): its client certificate and key, and so its identity, stay.
+   */
+  public PhaseResult run(ClusterModel m, List<KubeconfigSpec> specs, boolean dryRun, boolean backup,
+                         boolean serverOnly) {
     // the CA is read under cert_dir's lock, so a PKI call cannot swap it half-way
     SafeFiles pki = SafeFiles.under(m.certDir(), "kubeconfig", "cert_dir");
     SafeFiles out = SafeFiles.under(m.kubeconfigDir(), "kubeconfig", "kubeconfig_dir");
     try (FileReconciler r = FileReconciler.open("kubeconfig", dryRun, pki, out)) {
-      return r.finish(runLocked(r, pki, out, m, specs, dryRun, backup));
+      return r.finish(runLocked(r, pki, out, m, specs, dryRun, backup, serverOnly));
     }
   }
 
   private PhaseResult runLocked(FileReconciler rec, SafeFiles pki, SafeFiles out, ClusterModel m,
-                                List<KubeconfigSpec> specs, boolean dryRun, boolean backup) {
+                                List<KubeconfigSpec> specs, boolean dryRun, boolean backup, boolean serverOnly) {
     m.requireAdvertiseAddress();
     List<String> warnings = new ArrayList<>();
     String pw = Endpoints.portWarning(m);
@@ -116,12 +130,24 @@ public final class KubeconfigPhase {
     // 1. plan: what each file needs; 2. one batch of keys for all that change (generated on
     // every core at once); 3. render everything in memory; 4. only then back up and write.
     List<KubeconfigSpec> toIssue = new ArrayList<>();
+    List<FileReconciler.Desired> updates = new ArrayList<>();
     for (KubeconfigSpec spec : specs) {
       String server = KubeconfigCatalog.serverUrl(spec, m);
       String user = spec.clientName().apply(m);
       byte[] existing = out.rootExists() ? out.read(spec.fileName(), MAX_FILE).orElse(null) : null;
       String reason = existing == null ? null : ExistingKubeconfig.mismatch(existing, ca, server);
       String action = existing == null ? "created" : reason == null ? "kept" : "reissued";
+      byte[] updated = serverOnly && reason != null && reason.startsWith(ExistingKubeconfig.SERVER_MISMATCH)
+          ? ExistingKubeconfig.withServer(existing, server) : null;
+      if (updated != null) {
+        action = "updated";
+        String oldServer = reason.substring(reason.lastIndexOf(", got ") + 6);
+        reason = "server changed from " + oldServer + " to " + server + "; client certificate and key kept";
+        updates.add(new FileReconciler.Desired(spec.fileName(), updated, SafeFiles.PRIVATE));
+        changed = true;
+        before.append(summary(spec, "server " + oldServer));
+        after.append(summary(spec, "server " + server + " (only this line changes)"));
+      }
       Map<String, Object> r = new LinkedHashMap<>();
       r.put("name", spec.fileName());
       r.put("path", m.kubeconfigDir().resolve(spec.fileName()).toString());
@@ -130,7 +156,7 @@ public final class KubeconfigPhase {
       r.put("user", user);
       r.put("context", user + "@" + m.clusterName());
       r.put("organizations", spec.organizations());
-      if (!action.equals("kept")) {
+      if (!action.equals("kept") && !action.equals("updated")) {
         if (caKey == null) {
           throw WorkerException.conflict("kubeconfig.external_ca", "couldn't " + (existing == null ? "create " : "reissue ")
               + m.kubeconfigDir().resolve(spec.fileName()) + ": " + m.certDir().resolve("ca.key")
@@ -151,6 +177,9 @@ public final class KubeconfigPhase {
       }
       results.add(r);
     }
+    if (!dryRun && !updates.isEmpty() && toIssue.isEmpty()) {
+      rec.commit(out, updates, backup, start).forEach(p -> backups.add(p.toString()));
+    }
     if (!dryRun && !toIssue.isEmpty()) {
       java.util.Iterator<KeyPair> fresh = keys.next(algorithm, toIssue.size()).iterator();
       Map<String, String> rendered = new LinkedHashMap<>();
@@ -158,7 +187,7 @@ public final class KubeconfigPhase {
         rendered.put(spec.fileName(), issue(spec, m, spec.clientName().apply(m), KubeconfigCatalog.serverUrl(spec, m),
             ca, caKey, caText, validity, fresh.next()));
       }
-      List<FileReconciler.Desired> writes = new ArrayList<>();
+      List<FileReconciler.Desired> writes = new ArrayList<>(updates);
       rendered.forEach((name, text) -> writes.add(
           new FileReconciler.Desired(name, text.getBytes(StandardCharsets.UTF_8), SafeFiles.PRIVATE)));
       rec.commit(out, writes, backup, start).forEach(p -> backups.add(p.toString()));

@@ -96,6 +96,65 @@ public final class CertChecks {
     return missing;
   }
 
+  /**
+   * NameChange is how a certificate's SANs differ, name by name, from the expected set:
+   * {@code added} are expected but not literally in the certificate, {@code removed} are in the
+   * certificate but no longer expected (both as {@code DNS:x} / {@code IP:y}).
+   */
+  public record NameChange(List<String> added, List<String> removed) {
+    /** Tells whether the sets are equal. */
+    public boolean none() {
+      return added.isEmpty() && removed.isEmpty();
+    }
+
+    /** Describes the change, e.g. {@code names changed: added DNS:a; removed IP:10.0.0.1}. */
+    public String describe() {
+      List<String> parts = new ArrayList<>();
+      if (!added.isEmpty()) {
+        parts.add("added " + String.join(", ", added));
+      }
+      if (!removed.isEmpty()) {
+        parts.add("removed " + String.join(", ", removed));
+      }
+      return "names changed: " + String.join("; ", parts);
+    }
+  }
+
+  /**
+   * Compares a certificate's SANs with the expected set literally (DNS names case-insensitive,
+   * a trailing dot ignored; a wildcard covers nothing but itself), so any change of names shows.
+   */
+  public static NameChange nameChange(X509Certificate cert, AltNames expected) {
+    AltNames actual = altNames(cert);
+    List<String> added = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
+    for (String name : expected.dnsNames()) {
+      if (actual.dnsNames().stream().noneMatch(a -> sameDns(a, name))) {
+        added.add("DNS:" + name);
+      }
+    }
+    for (InetAddress ip : expected.ipAddresses()) {
+      if (!actual.ipAddresses().contains(ip)) {
+        added.add("IP:" + IpAddresses.format(ip));
+      }
+    }
+    for (String name : actual.dnsNames()) {
+      if (expected.dnsNames().stream().noneMatch(e -> sameDns(e, name))) {
+        removed.add("DNS:" + name);
+      }
+    }
+    for (InetAddress ip : actual.ipAddresses()) {
+      if (!expected.ipAddresses().contains(ip)) {
+        removed.add("IP:" + IpAddresses.format(ip));
+      }
+    }
+    return new NameChange(added, removed);
+  }
+
+  private static boolean sameDns(String a, String b) {
+    return trimDot(a).equalsIgnoreCase(trimDot(b));
+  }
+
   static boolean dnsMatches(String pattern, String host) {
     String p = trimDot(pattern).toLowerCase(Locale.ROOT);
     String h = trimDot(host).toLowerCase(Locale.ROOT);

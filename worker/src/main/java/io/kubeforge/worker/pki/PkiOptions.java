@@ -28,12 +28,17 @@ import java.util.Optional;
  * @param certificateValidity leaf validity
  * @param caCertificateValidity CA validity
  * @param backup copy replaced files to {@code <file>.<UTC stamp>.bak} first
+ * @param reissueOnNameChange reissue a leaf whose SAN set differs from the expected one in any
+ *     way (added or removed names), keeping its key; without it only a missing SAN reissues
+ *     (with a new key) and extra SANs are kept
+ * @param newKeyOnNameChange with {@code reissueOnNameChange}, give such a leaf a new key too
  */
 public record PkiOptions(Path certDir, String nodeName, InetAddress advertiseAddress, int bindPort,
                          Optional<Endpoint> controlPlaneEndpoint, List<Cidr> serviceSubnets,
                          String dnsDomain, AltNames apiServerCertSans, AltNames etcdServerCertSans,
                          AltNames etcdPeerCertSans, boolean localEtcd, KeyAlgorithm keyAlgorithm,
-                         Duration certificateValidity, Duration caCertificateValidity, boolean backup) {
+                         Duration certificateValidity, Duration caCertificateValidity, boolean backup,
+                         boolean reissueOnNameChange, boolean newKeyOnNameChange) {
   /**
    * Endpoint is a parsed {@code control_plane_endpoint}.
    *

@@ -29,7 +29,12 @@ import java.util.Set;
  * every expected SAN → kept; otherwise reissued with a reason (kubeadm would fail instead).
  * A key that does not match its certificate ({@code pki.key_mismatch}), a CA certificate that
  * is not a CA ({@code pki.not_a_ca}), unreadable files ({@code pki.unreadable_file}) and
- * symbolic links ({@code pki.symlink_in_path}) are conflicts and nothing is written. A CA
+ * symbolic links ({@code pki.symlink_in_path}) are conflicts and nothing is written.
+ * With {@link PkiOptions#reissueOnNameChange()} a leaf whose SAN set differs in any way from
+ * the configured one (an added {@code apiserver_cert_sans} entry, a new advertise address or
+ * {@code control_plane_endpoint}, or a removed one) is reissued with its own key, unless
+ * {@link PkiOptions#newKeyOnNameChange()}; kubeadm has no such path (its existing-certificate
+ * check fails on a missing SAN and the documented fix is to delete the pair and re-run the phase). A CA
  * whose certificate exists without its key is external (kubeadm's External CA mode): nothing
  * of its tree is signed, its leaves are only checked and their problems reported.
  */
@@ -206,9 +211,23 @@ public final class PkiPhase {
       if (now.isAfter(notAfter)) {
         problems.add("expired on " + PkiReport.time(notAfter));
       }
-      List<String> missing = CertChecks.missingSans(cert, spec.altNames());
-      if (!missing.isEmpty()) {
-        problems.add("missing SAN " + String.join(", ", missing));
+      if (plan.options.reissueOnNameChange()) {
+        CertChecks.NameChange change = CertChecks.nameChange(cert, spec.altNames());
+        if (!change.none()) {
+          if (problems.isEmpty() && !external) {
+            // only the names change: what kubeadm users do by hand (delete the pair, run the
+            // phase again) but keeping the key unless a new one is asked for
+            return new Planned(spec, Action.REISSUED, change.describe()
+                + (plan.options.newKeyOnNameChange() ? "; new key" : "; same key"), disk,
+                !plan.options.newKeyOnNameChange());
+          }
+          problems.add(change.describe());
+        }
+      } else {
+        List<String> missing = CertChecks.missingSans(cert, spec.altNames());
+        if (!missing.isEmpty()) {
+          problems.add("missing SAN " + String.join(", ", missing));
+        }
       }
       if (problems.isEmpty() && notAfter.isBefore(now.plus(EXPIRY_WARNING))) {
         plan.warnings.add("certificate " + spec.name() + " expires on " + PkiReport.time(notAfter)

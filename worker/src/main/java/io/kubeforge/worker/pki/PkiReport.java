@@ -128,8 +128,9 @@ final class PkiReport {
       before.add(crt + ": " + (d.cert() == null ? "absent" : view(d.cert()).line()));
       before.add(key + ": " + keyLine(d.publicKey()));
       View v = after(p);
-      after.add(crt + ": " + (v == null ? "absent" : v.line()));
-      after.add(key + ": " + (p.writes() ? "new " + plan.options.keyAlgorithm().id() + " private key"
+      after.add(crt + ": " + (v == null ? "absent" : v.line())
+          + (p.writes() && p.reason() != null && p.reason().startsWith("names changed: ") ? " (" + p.reason() + ")" : ""));
+      after.add(key + ": " + (p.writes() && !p.keepKey() ? "new " + plan.options.keyAlgorithm().id() + " private key"
           : keyLine(d.publicKey())));
     }
     OnDisk sa = plan.sa.key();

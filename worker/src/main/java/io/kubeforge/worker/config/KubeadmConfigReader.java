@@ -14,7 +14,8 @@ import java.util.Set;
  * and {@code discovery.timeout} move to {@code timeouts}). Decoding is strict: a field the
  * schema of that version does not have is an error naming its path. A
  * {@code KubeletConfiguration} document is kept for the kubelet phase and the upload, a
- * {@code KubeProxyConfiguration} ({@code kubeproxy.config.k8s.io/v1alpha1}) for kube-proxy's ConfigMap.
+ * {@code KubeProxyConfiguration} ({@code kubeproxy.config.k8s.io/v1alpha1}), decoded strictly as well
+ * ({@link KubeProxySchema}), for kube-proxy's ConfigMap.
  */
 final class KubeadmConfigReader {
   static final String V1BETA4 = "kubeadm.k8s.io/v1beta4";
@@ -45,6 +46,7 @@ final class KubeadmConfigReader {
           continue;
         }
         if (kind.equals("KubeProxyConfiguration") && apiVersion.equals("kubeproxy.config.k8s.io/v1alpha1")) {
+          KubeProxySchema.check(doc);
           b.kubeProxyConfiguration = doc.raw();
           continue;
         }

@@ -110,6 +110,21 @@ def test_bootstrap_token_check_mode_creates_nothing_then_creates_then_keeps(clus
         assert_result_matches_return("bootstrap_token", result, check_mode)
 
 
+def test_bootstrap_token_creates_the_tokens_a_kubeadm_config_file_lists_and_keeps_them(cluster):
+    ansible, root = cluster
+    config = root / "kubeadm-tokens.yaml"
+    config.write_text("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nbootstrapTokens:\n"
+                      "- token: cfgaaa.0123456789abcdef\n  description: from config\n  ttl: 1h\n"
+                      "- token: cfgbbb.0123456789abcdef\n")
+    created = ansible.module("bootstrap_token", kube_args(root, kubeadm_config=str(config)))
+    assert created["changed"] is True and created["token_id"] == "cfgaaa", created
+    assert [t["token_id"] for t in created["tokens"]] == ["cfgaaa", "cfgbbb"]
+    assert [t["ttl"] for t in created["tokens"]] == ["1h0m0s", "24h0m0s"]
+    again = ansible.module("bootstrap_token", kube_args(root, kubeadm_config=str(config)))
+    assert again["changed"] is False, again
+    assert_result_matches_return("bootstrap_token", created, False)
+
+
 def test_bad_input_fails_naming_the_option(cluster):
     ansible, root = cluster
     for args, field in (({"ttl": "-5m"}, "ttl"), ({"groups": ["system:masters"]}, "groups[0]"),

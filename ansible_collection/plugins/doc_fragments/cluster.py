@@ -18,6 +18,9 @@ options:
         and C(KubeletConfiguration) documents of C(kubeadm.k8s.io/v1beta4) (C(v1beta3) is converted on
         read), multi-document YAML, strictly decoded as kubeadm decodes it - either as YAML text or as
         the path of a file on the managed host (at most 1 MiB).
+      - A C(KubeProxyConfiguration) (C(kubeproxy.config.k8s.io/v1alpha1)) is decoded strictly too; a
+        field kube-proxy's type does not have fails naming its path, as C(kubeadm config validate)
+        fails (C(kubeadm init) only warns).
       - A value that contains a newline or starts with C(apiVersion) is YAML text; any other value is a
         path, made absolute against the module's working directory. A one-line flow-style YAML
         document is therefore read as a file name; write it as a block.

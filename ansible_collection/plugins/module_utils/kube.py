@@ -11,6 +11,7 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubeforge.cluster.plugins.module_utils.cluster import kubeadm_config_value
 from ansible_collections.kubeforge.cluster.plugins.module_utils.worker_client import (
     call_and_exit,
     request_from_params,
@@ -26,9 +27,13 @@ KUBE_OPTIONS = dict(
 
 def run_kube_module(path, own_options, module_class=AnsibleModule):
     """Builds the module from the shared and its own options, sends every set option to ``path``
-    (path-typed ones made absolute) and exits with the worker's answer."""
+    (path-typed ones made absolute, ``kubeadm_config`` as the cluster modules send it) and exits
+    with the worker's answer."""
     options = dict(KUBE_OPTIONS)
     options.update(own_options)
     module = module_class(argument_spec=worker_argument_spec(**options), supports_check_mode=True)
     paths = [name for name, spec in options.items() if spec.get("type") == "path"]
-    call_and_exit(module, path, request_from_params(module.params, list(options), paths=paths))
+    body = request_from_params(module.params, list(options), paths=paths)
+    if "kubeadm_config" in body:
+        body["kubeadm_config"] = kubeadm_config_value(body["kubeadm_config"])
+    call_and_exit(module, path, body)

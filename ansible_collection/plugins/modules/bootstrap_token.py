@@ -18,6 +18,16 @@ description:
   - An existing token keeps its expiry, so a second run writes nothing (kubeadm extends it on every
     run). Without O(token), an unexpired token with the same O(description), O(usages) and
     O(groups) is reused; only when there is none is a new one generated.
+  - With O(kubeadm_config) whose C(InitConfiguration) lists C(bootstrapTokens) and no O(token), every
+    listed token is created or updated as C(kubeadm init phase bootstrap-token) does, in order, each
+    defaulted as kubeadm v1beta4 defaults it (C(ttl) V(24h), C(usages) V(signing) and
+    V(authentication), C(groups) V(system:bootstrappers:kubeadm:default-node-token); a missing
+    C(token) is generated, or reused as above). Options that are set win over the config's fields
+    for every listed token (O(ttl), O(usages), O(groups), O(description)); O(token) replaces the list
+    with that one token. As in kubeadm, C(expires) in the config is refused (kubeadm's defaulted
+    C(ttl) makes the two mutually exclusive), and so are usages without V(authentication) when
+    C(groups) is empty (kubeadm's default group then applies). The top-level results and join
+    commands are the first token's, as C(kubeadm init) prints the first; RV(tokens) lists them all.
   - O(state=absent) deletes the token; O(state=list) returns what C(kubeadm token list) shows,
     without the token secrets.
   - Every option is checked before the cluster is touched; bad input fails naming the option.
@@ -76,6 +86,13 @@ options:
   description:
     description:
       - A human-readable description stored with the token.
+    type: str
+  kubeadm_config:
+    description:
+      - kubeadm's own configuration, as YAML text or the path of a file on the managed host (see
+        M(kubeforge.cluster.cluster_bootstrap)); only the C(bootstrapTokens) of its
+        C(InitConfiguration) are used here, with O(state=present). The documents are read strictly,
+        so an unknown field fails naming it.
     type: str
   certificate_key:
     description:
@@ -159,8 +176,12 @@ join_command_control_plane:
   type: str
   sample: kubeadm join 10.0.0.1:6443 --token ... --control-plane --certificate-key 0a1b...
 tokens:
-  description: What C(kubeadm token list) shows, without the secrets.
-  returned: state=list
+  description:
+    - With O(state=list), what C(kubeadm token list) shows, without the secrets.
+    - With O(state=present) and several C(bootstrapTokens) in O(kubeadm_config), each token's
+      C(token) (the secret), C(token_id), C(expires), C(ttl), C(usages), C(groups) and C(description),
+      in the config's order.
+  returned: state=list, or state=present with bootstrapTokens from kubeadm_config
   type: list
   elements: dict
   sample: [{token_id: abcdef, ttl: 23h59m0s, expires: "2026-12-03T02:00:00Z", expired: false,
@@ -191,6 +212,7 @@ OPTIONS = dict(
     groups=dict(type="list", elements="str"),
     description=dict(type="str"),
     certificate_key=dict(type="str", no_log=True),
+    kubeadm_config=dict(type="str", no_log=True),
 )
 
 

@@ -1,6 +1,9 @@
 package io.kubeforge.worker.bootstraptoken;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kubeforge.worker.config.BootstrapTokenConfig;
+import io.kubeforge.worker.config.ClusterModel;
+import io.kubeforge.worker.config.RequestOptions;
 import io.kubeforge.worker.kube.Applied;
 import io.kubeforge.worker.kube.BootstrapToken;
 import io.kubeforge.worker.kube.ClusterAccess;
@@ -30,7 +33,8 @@ public final class BootstrapTokenPhase {
 
   static {
     Set<String> f = new HashSet<>(ClusterAccess.FIELDS);
-    f.addAll(Set.of("state", "token", "token_id", "ttl", "usages", "groups", "description", "certificate_key"));
+    f.addAll(Set.of("state", "token", "token_id", "ttl", "usages", "groups", "description", "certificate_key",
+        RequestOptions.KUBEADM_CONFIG));
     FIELDS = Set.copyOf(f);
   }
 
@@ -42,9 +46,9 @@ public final class BootstrapTokenPhase {
     String state = f.string("state").orElse("present");
     switch (state) {
       case "present" -> {
-        Input in = Input.read(f, body);
+        List<Input> ins = inputs(f, body);
         try (ClusterAccess.Opened access = ClusterAccess.open(f, dryRun)) {
-          return present(access, in, dryRun);
+          return present(access, ins, dryRun);
         }
       }
       case "absent" -> {
@@ -70,43 +74,128 @@ public final class BootstrapTokenPhase {
     }
   }
 
-  /** Validated input of state=present: everything is checked before the cluster is touched. */
+  /**
+   * Validated input of state=present: everything is checked before the cluster is touched. With
+   * {@code cfg} (one entry of the kubeadm config's {@code bootstrapTokens}) its values are used
+   * where the request gives no option of the same name: explicit options win.
+   */
   private record Input(String token, Duration ttl, List<String> usages, List<String> groups, String description,
                        String certificateKey) {
-    static Input read(RequestFields f, Map<String, Object> body) {
-      String token = f.string("token").orElse(null);
+    static Input read(RequestFields f, Map<String, Object> body, BootstrapTokenConfig cfg) {
+      String token = f.string("token").orElse(cfg == null ? null : cfg.token());
+      String tokenField = f.string("token").isPresent() || cfg == null ? "token" : cfg.path() + ".token";
       if (token != null) {
-        BootstrapToken.parse(token, "token");
+        BootstrapToken.parse(token, tokenField);
       }
       if (f.string("token_id").isPresent()) {
         throw WorkerException.badInput(INVALID, "token_id", "is only used with state=absent; give token instead");
       }
-      String ttlText = f.string("ttl").orElse("24h");
       Duration ttl;
-      try {
-        ttl = GoDuration.parse(ttlText);
-      } catch (IllegalArgumentException e) {
-        throw WorkerException.badInput(INVALID, "ttl", e.getMessage());
+      Optional<String> ttlOption = f.string("ttl");
+      if (ttlOption.isEmpty() && cfg != null) {
+        ttl = cfg.ttl();
+      } else {
+        String ttlText = ttlOption.orElse("24h");
+        try {
+          ttl = GoDuration.parse(ttlText);
+        } catch (IllegalArgumentException e) {
+          throw WorkerException.badInput(INVALID, "ttl", e.getMessage());
+        }
+        if (ttl.isNegative()) {
+          throw WorkerException.badInput(INVALID, "ttl", "'" + ttlText + "' must not be negative (0 means never expires)");
+        }
       }
-      if (ttl.isNegative()) {
-        throw WorkerException.badInput(INVALID, "ttl", "'" + ttlText + "' must not be negative (0 means never expires)");
-      }
-      List<String> usages = body.get("usages") == null ? BootstrapToken.DEFAULT_USAGES : f.stringList("usages");
-      List<String> groups = body.get("groups") == null ? List.of(BootstrapToken.DEFAULT_GROUP) : f.stringList("groups");
-      BootstrapToken.validate(usages, "usages", groups, "groups");
+      boolean usagesFromConfig = body.get("usages") == null && cfg != null;
+      boolean groupsFromConfig = body.get("groups") == null && cfg != null;
+      List<String> usages = usagesFromConfig ? cfg.usages()
+          : body.get("usages") == null ? BootstrapToken.DEFAULT_USAGES : f.stringList("usages");
+      List<String> groups = groupsFromConfig ? cfg.groups()
+          : body.get("groups") == null ? List.of(BootstrapToken.DEFAULT_GROUP) : f.stringList("groups");
+      String usagesField = usagesFromConfig ? cfg.path() + ".usages" : "usages";
+      String groupsField = groupsFromConfig ? cfg.path() + ".groups" : "groups";
+      BootstrapToken.validate(usages, usagesField, groups, groupsField);
       if (!groups.isEmpty() && !usages.contains("authentication")) {
-        throw WorkerException.badInput(INVALID, "groups", "cannot be set unless usages includes \"authentication\"");
+        throw WorkerException.badInput(INVALID, groupsField, "cannot be set unless usages includes \"authentication\"");
       }
       String key = f.string("certificate_key").orElse(null);
       if (key != null && !key.matches("[0-9a-fA-F]{64}")) {
         throw WorkerException.badInput(INVALID, "certificate_key", "must be 64 hexadecimal characters (32 bytes)");
       }
+      String description = f.string("description").orElse(cfg == null ? "" : cfg.description());
       return new Input(token, ttl, usages.stream().distinct().sorted().toList(), groups.stream().distinct().toList(),
-          f.string("description").orElse(""), key == null ? null : key.toLowerCase(java.util.Locale.ROOT));
+          description, key == null ? null : key.toLowerCase(java.util.Locale.ROOT));
     }
   }
 
-  private PhaseResult present(ClusterAccess.Opened access, Input in, boolean dryRun) {
+  /**
+   * The tokens to create or update: the request's own, or, when it gives no {@code token} and
+   * {@code kubeadm_config} lists {@code bootstrapTokens}, one per entry (in order), as
+   * {@code kubeadm init phase bootstrap-token} creates them.
+   */
+  private static List<Input> inputs(RequestFields f, Map<String, Object> body) {
+    List<BootstrapTokenConfig> fromConfig = f.string(RequestOptions.KUBEADM_CONFIG).isEmpty() ? List.of()
+        : ClusterModel.fromRequest(Map.of(RequestOptions.KUBEADM_CONFIG, body.get(RequestOptions.KUBEADM_CONFIG)))
+            .bootstrapTokens();
+    if (f.string("token").isPresent() || fromConfig.isEmpty()) {
+      return List.of(Input.read(f, body, null));
+    }
+    List<Input> out = new ArrayList<>();
+    for (BootstrapTokenConfig c : fromConfig) {
+      out.add(Input.read(f, body, c));
+    }
+    return out;
+  }
+
+  /**
+   * Applies every token in order. The result's top-level facts (and the join commands) are the
+   * first token's, as kubeadm init prints the first; {@code tokens} lists every token's facts when
+   * the kubeadm config gave more than one.
+   */
+  private PhaseResult present(ClusterAccess.Opened access, List<Input> ins, boolean dryRun) {
+    List<PhaseResult> each = new ArrayList<>();
+    Set<String> taken = new HashSet<>();
+    for (Input in : ins) {
+      PhaseResult r = presentOne(access, in, taken, dryRun);
+      taken.add((String) r.result().get("token_id"));
+      each.add(r);
+    }
+    if (each.size() == 1) {
+      return each.get(0);
+    }
+    Map<String, Object> result = new LinkedHashMap<>(each.get(0).result());
+    List<Object> objects = new ArrayList<>();
+    List<Map<String, Object>> tokens = new ArrayList<>();
+    Map<String, Object> diff = null;
+    boolean changed = false;
+    for (PhaseResult r : each) {
+      changed |= r.changed();
+      objects.addAll((List<?>) r.result().get("objects"));
+      Map<String, Object> t = new LinkedHashMap<>();
+      for (String k : List.of("token", "token_id", "expires", "ttl", "usages", "groups", "description")) {
+        t.put(k, r.result().get(k));
+      }
+      tokens.add(t);
+      if (r.diff() != null) {
+        if (diff == null) {
+          diff = new LinkedHashMap<>(Map.of("before", new LinkedHashMap<String, Object>(),
+              "after", new LinkedHashMap<String, Object>()));
+        }
+        String id = (String) r.result().get("token_id");
+        cast(diff.get("before")).put(id, r.diff().get("before"));
+        cast(diff.get("after")).put(id, r.diff().get("after"));
+      }
+    }
+    result.put("objects", objects);
+    result.put("tokens", tokens);
+    return new PhaseResult(changed, List.of(), result, diff);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> cast(Object o) {
+    return (Map<String, Object>) o;
+  }
+
+  private PhaseResult presentOne(ClusterAccess.Opened access, Input in, Set<String> taken, boolean dryRun) {
     KubeClient kube = access.client();
     Instant now = Instant.now();
     Optional<BootstrapToken> existing;
@@ -120,7 +209,7 @@ public final class BootstrapTokenPhase {
           .flatMap(BootstrapToken::fromSecret);
     } else {
       existing = tokens(kube).stream()
-          .filter(t -> !t.expiredAt(now) && t.description().equals(in.description)
+          .filter(t -> !taken.contains(t.id()) && !t.expiredAt(now) && t.description().equals(in.description)
               && t.usages().equals(in.usages) && t.groups().equals(in.groups)
               && (in.ttl.isZero() == (t.expires() == null)))
           .max(Comparator.comparing(t -> t.expires() == null ? Instant.MAX : t.expires()));

@@ -58,6 +58,7 @@ import java.util.Set;
  * @param ignorePreflightErrors {@code nodeRegistration.ignorePreflightErrors}, as written (the
  *     preflight phase merges them with its {@code ignore} option, as kubeadm merges them with
  *     {@code --ignore-preflight-errors})
+ * @param bootstrapTokens {@code InitConfiguration.bootstrapTokens}, defaulted, empty when not given
  */
 public record ClusterModel(
     Path certDir, Path kubeconfigDir, Path manifestDir, Path kubeletConfigPath, Path encryptionConfigPath,
@@ -69,7 +70,8 @@ public record ClusterModel(
     String criSocket, Duration controlPlaneComponentHealthCheck, Map<String, Boolean> featureGates,
     boolean joinConfiguration, Map<String, Object> kubeletConfiguration, List<Arg> kubeletExtraArgs,
     List<NodeTaint> taints, DnsAddon dns, boolean proxyDisabled, List<String> skipPhases,
-    Map<String, Object> kubeProxyConfiguration, List<String> ignorePreflightErrors) {
+    Map<String, Object> kubeProxyConfiguration, List<String> ignorePreflightErrors,
+    List<BootstrapTokenConfig> bootstrapTokens) {
 
   public ClusterModel {
     apiServerCertSans = List.copyOf(apiServerCertSans);
@@ -78,6 +80,7 @@ public record ClusterModel(
     taints = taints == null ? null : List.copyOf(taints);
     skipPhases = List.copyOf(skipPhases);
     ignorePreflightErrors = List.copyOf(ignorePreflightErrors);
+    bootstrapTokens = List.copyOf(bootstrapTokens);
   }
 
   /**
@@ -95,7 +98,7 @@ public record ClusterModel(
         kubernetesVersion, imageRepository, apiServerCertSans, etcd, keyAlgorithm, certificateValidity,
         caCertificateValidity, apiServer, controllerManager, scheduler, criSocket, controlPlaneComponentHealthCheck,
         featureGates, joinConfiguration, kubeletConfiguration, kubeletExtraArgs, other, dns, proxyDisabled, skipPhases,
-        kubeProxyConfiguration, ignorePreflightErrors);
+        kubeProxyConfiguration, ignorePreflightErrors, bootstrapTokens);
   }
 
   /**
@@ -109,7 +112,7 @@ public record ClusterModel(
         caCertificateValidity, apiServer, controllerManager, scheduler, criSocket, controlPlaneComponentHealthCheck,
         featureGates, joinConfiguration, kubeletConfiguration, kubeletExtraArgs, taints,
         new DnsAddon(dnsOff, dns.imageRepository(), dns.imageTag()), proxyOff, skipPhases, kubeProxyConfiguration,
-        ignorePreflightErrors);
+        ignorePreflightErrors, bootstrapTokens);
   }
 
   /** Tells whether a kubeadm feature gate is on, given its default. */

@@ -14,7 +14,8 @@ import java.util.Set;
  * and {@code discovery.timeout} move to {@code timeouts}). Decoding is strict: a field the
  * schema of that version does not have is an error naming its path. A
  * {@code KubeletConfiguration} document is kept for the kubelet phase and the upload, a
- * {@code KubeProxyConfiguration} ({@code kubeproxy.config.k8s.io/v1alpha1}) for kube-proxy's ConfigMap.
+ * {@code KubeProxyConfiguration} ({@code kubeproxy.config.k8s.io/v1alpha1}), decoded strictly as well
+ * ({@link KubeProxySchema}), for kube-proxy's ConfigMap.
  */
 final class KubeadmConfigReader {
   static final String V1BETA4 = "kubeadm.k8s.io/v1beta4";
@@ -45,6 +46,7 @@ final class KubeadmConfigReader {
           continue;
         }
         if (kind.equals("KubeProxyConfiguration") && apiVersion.equals("kubeproxy.config.k8s.io/v1alpha1")) {
+          KubeProxySchema.check(doc);
           b.kubeProxyConfiguration = doc.raw();
           continue;
         }
@@ -94,12 +96,54 @@ final class KubeadmConfigReader {
       readTimeouts(d.node("timeouts"), b);
     }
     if (d.has("bootstrapTokens")) {
-      d.nodes("bootstrapTokens");
+      b.bootstrapTokens = readBootstrapTokens(d.nodes("bootstrapTokens"));
     }
     List<String> skip = d.strings("skipPhases");
     if (skip != null) {
       b.skipPhases = skip;
     }
+  }
+
+  private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[a-z0-9]{6}\\.[a-z0-9]{16}");
+
+  /**
+   * {@code bootstrapTokens}, decoded and defaulted as kubeadm v1beta4 does: an empty token is
+   * generated later, a malformed one refused; {@code ttl} defaults to 24h, so {@code expires} is
+   * always refused (kubeadm: "the BootstrapToken .TTL and .Expires fields are mutually
+   * exclusive"); empty {@code usages}/{@code groups} take kubeadm's defaults.
+   */
+  private static List<BootstrapTokenConfig> readBootstrapTokens(List<YamlNode> items) {
+    List<BootstrapTokenConfig> out = new ArrayList<>();
+    for (YamlNode t : items) {
+      t.allowOnly(Set.of("token", "description", "ttl", "expires", "usages", "groups"));
+      String token = t.string("token");
+      if (token != null && !token.isEmpty() && !TOKEN.matcher(token).matches()) {
+        throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, t.child("token"),
+            "the bootstrap token was not of the form [a-z0-9]{6}.[a-z0-9]{16}");
+      }
+      java.time.Duration ttl = BootstrapTokenConfig.DEFAULT_TTL;
+      String ttlText = t.string("ttl");
+      if (ttlText != null) {
+        checkDuration(ttlText, t.child("ttl"));
+        ttl = io.kubeforge.worker.support.GoDuration.parse(ttlText);
+        if (ttl.isNegative()) {
+          throw WorkerException.badInput(ConfigCodes.INVALID_DURATION, t.child("ttl"),
+              "'" + ttlText + "' must not be negative (0 means never expires)");
+        }
+      }
+      if (t.has("expires")) {
+        throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, t.child("expires"),
+            "the BootstrapToken .TTL and .Expires fields are mutually exclusive (kubeadm defaults ttl to 24h)");
+      }
+      List<String> usages = t.strings("usages");
+      List<String> groups = t.strings("groups");
+      String description = t.string("description");
+      out.add(new BootstrapTokenConfig(token == null || token.isEmpty() ? null : token,
+          description == null ? "" : description, ttl,
+          usages == null || usages.isEmpty() ? BootstrapTokenConfig.DEFAULT_USAGES : usages,
+          groups == null || groups.isEmpty() ? BootstrapTokenConfig.DEFAULT_GROUPS : groups, t.path()));
+    }
+    return out;
   }
 
   private static void readJoin(YamlNode d, boolean beta4, ModelBuilder b) {

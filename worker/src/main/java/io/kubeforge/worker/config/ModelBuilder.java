@@ -49,6 +49,7 @@ final class ModelBuilder {
   boolean dnsDisabled;
   boolean proxyDisabled;
   List<String> skipPhases = List.of();
+  List<BootstrapTokenConfig> bootstrapTokens = List.of();
 
   <T> void set(String key, T value, String field) {
     if (value != null) {
@@ -166,7 +167,8 @@ final class ModelBuilder {
         extras("apiServer"), extras("controllerManager"), extras("scheduler"),
         criSocket, healthCheck, featureGates, joinConfiguration, copy(kubeletConfiguration), extras("kubelet").extraArgs(),
         taints, dns, proxyDisabled, skipPhases, copy(kubeProxyConfiguration),
-        this.<List<String>>get("ignorePreflightErrors") == null ? List.of() : get("ignorePreflightErrors"));
+        this.<List<String>>get("ignorePreflightErrors") == null ? List.of() : get("ignorePreflightErrors"),
+        bootstrapTokens);
   }
 
   /** {@code dns}: image repository and tag validated as {@code etcd.local}'s are. */

@@ -219,6 +219,16 @@ class ClusterModelTest {
         bad("an unknown field in ClusterConfiguration is refused with its path",
             yaml("ClusterConfiguration", "networking:\n  serviceSubnet: 10.96.0.0/12\n  podCidr: 10.244.0.0/16\n"),
             "request.unknown_field", "ClusterConfiguration.networking.podCidr"),
+        bad("an unknown field of a KubeProxyConfiguration is refused with its path, as kubeadm's strict decoding",
+            kubeProxy("bogusField: 1\n"), "request.unknown_field", "kubeadm_config[0].bogusField"),
+        bad("an unknown nested field of a KubeProxyConfiguration is refused with its path",
+            kubeProxy("mode: ipvs\nconntrack:\n  maxPerCore: 0\n  nope: x\n"),
+            "request.unknown_field", "kubeadm_config[0].conntrack.nope"),
+        bad("KubeProxyConfiguration field names match exactly, case included",
+            kubeProxy("Mode: ipvs\n"), "request.unknown_field", "kubeadm_config[0].Mode"),
+        bad("an unknown field in a list of KubeProxyConfiguration objects is refused with its index",
+            kubeProxy("logging:\n  vmodule:\n  - filePattern: proxier*\n    verbosity: 4\n    level: 2\n"),
+            "request.unknown_field", "kubeadm_config[0].logging.vmodule[0].level"),
         bad("an unknown top-level field in InitConfiguration is refused",
             yaml("InitConfiguration", "bogus: 1\n"), "request.unknown_field", "InitConfiguration.bogus"),
         bad("extraEnvs does not exist in v1beta3",
@@ -402,6 +412,25 @@ class ClusterModelTest {
     @SuppressWarnings("unchecked")
     Map<String, Object> body = input instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of("kubeadm_config", input);
     return Arguments.of(name, body, code, field);
+  }
+
+  private static String kubeProxy(String body) {
+    return "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n" + body;
+  }
+
+  @Test
+  void theKubeProxyConfigurationKubeadmPrintsWithEveryFieldIsAccepted() throws Exception {
+    java.nio.file.Path kubeadm = TestControlPlane.BIN.resolve("kubeadm");
+    org.junit.jupiter.api.Assumptions.assumeTrue(TestControlPlane.require(java.nio.file.Files.isExecutable(kubeadm),
+        "kubeadm is not executable in " + TestControlPlane.BIN));
+    Process p = new ProcessBuilder(kubeadm.toString(), "config", "print", "init-defaults", "--component-configs",
+        "KubeProxyConfiguration").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String printed = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).isZero();
+    String doc = printed.substring(printed.indexOf("apiVersion: kubeproxy.config.k8s.io/v1alpha1"));
+    ClusterModel m = ClusterModel.fromRequest(Map.of("kubeadm_config", doc, "advertise_address", "10.0.0.1"));
+    assertThat(m.kubeProxyConfiguration()).containsKeys("conntrack", "iptables", "ipvs", "nftables", "winkernel",
+        "logging", "clientConnection", "detectLocal");
   }
 
   private static String yaml(String kind, String body) {

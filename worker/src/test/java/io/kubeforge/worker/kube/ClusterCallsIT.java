@@ -264,4 +264,93 @@ class ClusterCallsIT {
           .extracting(ClusterInfoSigner.Signature::signedBy).containsOnly("signer");
     }
   }
+
+  private static final String TOKENS_CONFIG = """
+      apiVersion: kubeadm.k8s.io/v1beta4
+      kind: InitConfiguration
+      bootstrapTokens:
+      - token: ghijkl.0123456789abcdef
+        description: from config
+        ttl: 2h
+        groups: [system:bootstrappers:extra]
+      - token: mnopqr.0123456789abcdef
+      """;
+
+  private Map<String, String> secretData(KubeClient admin, String id) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    admin.get("v1", "Secret", "kube-system", "bootstrap-token-" + id).orElseThrow().get("data").fields()
+        .forEachRemaining(e -> out.put(e.getKey(), new String(Base64.getDecoder().decode(e.getValue().asText()))));
+    return out;
+  }
+
+  @Test
+  @Order(8)
+  void theKubeadmConfigsBootstrapTokensAreEachCreatedAsKubeadmDefaultsThemAndExplicitOptionsWin() {
+    PhaseResult r = call("bootstrap-token", false, "kubeadm_config", TOKENS_CONFIG);
+    assertThat(r.changed()).isTrue();
+    assertThat(r.result()).containsEntry("token", "ghijkl.0123456789abcdef");
+    assertThat((String) r.result().get("join_command")).contains("--token ghijkl.0123456789abcdef");
+    assertThat(r.result().get("tokens")).asList().extracting(t -> (Object) ((Map<?, ?>) t).get("token_id"))
+        .containsExactly("ghijkl", "mnopqr");
+    String rv1;
+    String rv2;
+    try (KubeClient admin = admin()) {
+      Map<String, String> first = secretData(admin, "ghijkl");
+      assertThat(first).containsEntry("description", "from config")
+          .containsEntry("auth-extra-groups", "system:bootstrappers:extra")
+          .containsEntry("usage-bootstrap-signing", "true").containsEntry("usage-bootstrap-authentication", "true");
+      assertThat(java.time.Duration.between(java.time.Instant.now(), java.time.Instant.parse(first.get("expiration"))))
+          .isBetween(Duration.ofMinutes(119), Duration.ofHours(2));
+      Map<String, String> second = secretData(admin, "mnopqr");
+      assertThat(second).doesNotContainKey("description")
+          .containsEntry("auth-extra-groups", BootstrapToken.DEFAULT_GROUP)
+          .containsEntry("usage-bootstrap-signing", "true").containsEntry("usage-bootstrap-authentication", "true");
+      assertThat(java.time.Duration.between(java.time.Instant.now(), java.time.Instant.parse(second.get("expiration"))))
+          .isBetween(Duration.ofMinutes(1439), Duration.ofHours(24));
+      rv1 = admin.get("v1", "Secret", "kube-system", "bootstrap-token-ghijkl").orElseThrow()
+          .at("/metadata/resourceVersion").asText();
+      rv2 = admin.get("v1", "Secret", "kube-system", "bootstrap-token-mnopqr").orElseThrow()
+          .at("/metadata/resourceVersion").asText();
+    }
+    assertThat(call("bootstrap-token", false, "kubeadm_config", TOKENS_CONFIG).changed()).isFalse();
+    PhaseResult overridden = call("bootstrap-token", true, "kubeadm_config", TOKENS_CONFIG, "description", "option");
+    assertThat(overridden.changed()).isTrue();
+    assertThat(overridden.result().get("tokens")).asList().extracting(t -> (Object) ((Map<?, ?>) t).get("description"))
+        .containsExactly("option", "option");
+    PhaseResult explicit = call("bootstrap-token", true, "kubeadm_config", TOKENS_CONFIG,
+        "token", "ghijkl.0123456789abcdef", "description", "from config", "ttl", "2h",
+        "groups", List.of("system:bootstrappers:extra"));
+    assertThat(explicit.result()).doesNotContainKey("tokens");
+    assertThat(explicit.changed()).isFalse();
+    try (KubeClient admin = admin()) {
+      assertThat(admin.get("v1", "Secret", "kube-system", "bootstrap-token-ghijkl").orElseThrow()
+          .at("/metadata/resourceVersion").asText()).isEqualTo(rv1);
+      assertThat(admin.get("v1", "Secret", "kube-system", "bootstrap-token-mnopqr").orElseThrow()
+          .at("/metadata/resourceVersion").asText()).isEqualTo(rv2);
+    }
+  }
+
+  @Test
+  @Order(9)
+  void aKubeadmConfigTokenThatKubeadmRefusesNamesItsFieldAndCreatesNothing() {
+    Map<String, String> cases = Map.of(
+        "InitConfiguration.bootstrapTokens[0].expires", "  expires: \"2030-01-01T00:00:00Z\"\n",
+        "InitConfiguration.bootstrapTokens[0].groups", "  usages: [signing]\n",
+        "InitConfiguration.bootstrapTokens[0].usages[0]", "  usages: [signin]\n",
+        "InitConfiguration.bootstrapTokens[0].token", "  token: ABCDEF.0123456789abcdef\n",
+        "InitConfiguration.bootstrapTokens[0].tll", "  tll: 2h\n");
+    int before;
+    try (KubeClient admin = admin()) {
+      before = admin.list("v1", "Secret", "kube-system", null).size();
+    }
+    cases.forEach((field, line) -> assertThatThrownBy(() -> call("bootstrap-token", false, "kubeadm_config",
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nbootstrapTokens:\n- description: bad\n" + line))
+        .isInstanceOfSatisfying(WorkerException.class, e -> {
+          assertThat(e.status()).isEqualTo(400);
+          assertThat(e.field()).isEqualTo(field);
+        }));
+    try (KubeClient admin = admin()) {
+      assertThat(admin.list("v1", "Secret", "kube-system", null)).hasSize(before);
+    }
+  }
 }

@@ -99,11 +99,15 @@ def test_a_joining_member_is_added_as_a_learner_once_and_listed_in_initial_clust
     assert len(listed) == 2 and [x["peerURLs"] for x in learner] == [[JOINING_PEER]], listed
     manifest = yaml.safe_load((root / "cp-2" / "manifests" / "etcd.yaml").read_text())
     flags = [a for a in manifest["spec"]["containers"][0]["command"] if a.startswith("--initial-cluster")]
-    assert sorted(flags) == sorted(["--initial-cluster=" + m["initial_cluster"], "--initial-cluster-state=existing"]), flags
+    # etcd lists members by id, so the real order is known only once the member is added: check mode
+    # (no id yet) names the same members, perhaps in another order
+    assert "--initial-cluster-state=existing" in flags, flags
+    written = [a.split("=", 1)[1] for a in flags if a.startswith("--initial-cluster=")]
+    assert len(written) == 1 and sorted(written[0].split(",")) == sorted(m["initial_cluster"].split(",")), flags
     assert oct((root / "cp-2" / "manifests" / "etcd.yaml").stat().st_mode & 0o777) == "0o600"
 
     again = ansible.module("static_pods", joining(root, url), check=True)
     assert again["etcd_member"]["action"] == "present" and again["changed"] is True, again  # still to promote
-    assert again["etcd_member"]["initial_cluster"] == m["initial_cluster"], again["etcd_member"]
+    assert again["etcd_member"]["initial_cluster"] == written[0], again["etcd_member"]
     assert {x["action"] for x in again["manifests"]} == {"kept"}, again["manifests"]
     assert len(members(root / "pki", url)) == 2, "added twice"

@@ -99,6 +99,7 @@ def test_bootstrap_token_check_mode_creates_nothing_then_creates_then_keeps(clus
     check = ansible.module("bootstrap_token", kube_args(root, token=TOKEN), check=True, diff=True)
     assert check["changed"] is True and not check.get("failed"), check.get("msg", check)
     listed = ansible.module("bootstrap_token", kube_args(root, state="list"))
+    assert not listed.get("failed"), listed.get("msg", listed)
     assert "abcdef" not in [t["token_id"] for t in listed["tokens"]]
     created = ansible.module("bootstrap_token", kube_args(root, token=TOKEN, description="join"))
     assert created["changed"] is True and created["token_id"] == "abcdef", created

@@ -286,8 +286,8 @@ def test_download_certs_opens_what_the_real_kubeadm_upload_certs_uploaded(cluste
 
 def register_node(root, name, taints):
     """Creates a Node as its kubelet would register it (with super-admin.conf's client certificate)."""
-    super_admin_request(root, "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
-                                                 "spec": {"taints": taints}})
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}, "spec": {"taints": taints}}
+    super_admin_request(root, "/api/v1/nodes", node)
 
 
 def kubeadm_config(root, node, taints):

@@ -132,7 +132,9 @@ kubeconfigs:
       type: str
       sample: "2027-11-23T12:00:00Z"
     action:
-      description: What happened (or, in check mode, would happen) - V(created), V(kept), V(updated) (only the server changed, with O(reissue_on_name_change)) or V(reissued).
+      description:
+        - What happened (or, in check mode, would happen) - V(created), V(kept),
+          V(updated) (only the server changed, with O(reissue_on_name_change)) or V(reissued).
       type: str
       sample: kept
     reason:

@@ -26,8 +26,11 @@ description:
     for every listed token (O(ttl), O(usages), O(groups), O(description)); O(token) replaces the list
     with that one token. As in kubeadm, C(expires) in the config is refused (kubeadm's defaulted
     C(ttl) makes the two mutually exclusive), and so are usages without V(authentication) when
-    C(groups) is empty (kubeadm's default group then applies). The top-level results and join
-    commands are the first token's, as C(kubeadm init) prints the first; RV(tokens) lists them all.
+    C(groups) is empty (kubeadm's default group then applies). Beyond kubeadm, a token id listed
+    twice is refused (kubeadm lets the later silently replace the earlier). The top-level results
+    and join commands are the first token's, as C(kubeadm init) prints the first; RV(tokens) lists
+    them all. When the API server refuses one token, the error names its entry and the tokens
+    applied before it.
   - O(state=absent) deletes the token; O(state=list) returns what C(kubeadm token list) shows,
     without the token secrets.
   - Every option is checked before the cluster is touched; bad input fails naming the option.

@@ -8,6 +8,7 @@ import io.kubeforge.worker.kube.Applied;
 import io.kubeforge.worker.kube.BootstrapToken;
 import io.kubeforge.worker.kube.ClusterAccess;
 import io.kubeforge.worker.kube.KubeClient;
+import io.kubeforge.worker.kube.KubeException;
 import io.kubeforge.worker.pki.CaCertHash;
 import io.kubeforge.worker.support.GoDuration;
 import io.kubeforge.worker.support.PhaseResult;
@@ -80,7 +81,7 @@ public final class BootstrapTokenPhase {
    * where the request gives no option of the same name: explicit options win.
    */
   private record Input(String token, Duration ttl, List<String> usages, List<String> groups, String description,
-                       String certificateKey) {
+                       String certificateKey, String source) {
     static Input read(RequestFields f, Map<String, Object> body, BootstrapTokenConfig cfg) {
       String token = f.string("token").orElse(cfg == null ? null : cfg.token());
       String tokenField = f.string("token").isPresent() || cfg == null ? "token" : cfg.path() + ".token";
@@ -123,7 +124,7 @@ public final class BootstrapTokenPhase {
       }
       String description = f.string("description").orElse(cfg == null ? "" : cfg.description());
       return new Input(token, ttl, usages.stream().distinct().sorted().toList(), groups.stream().distinct().toList(),
-          description, key == null ? null : key.toLowerCase(java.util.Locale.ROOT));
+          description, key == null ? null : key.toLowerCase(java.util.Locale.ROOT), cfg == null ? "token" : cfg.path());
     }
   }
 
@@ -149,18 +150,25 @@ public final class BootstrapTokenPhase {
   /**
    * Applies every token in order. The result's top-level facts (and the join commands) are the
    * first token's, as kubeadm init prints the first; {@code tokens} lists every token's facts when
-   * the kubeadm config gave more than one.
+   * the kubeadm config gave more than one. When one of several fails, the error names its entry
+   * and the tokens applied before it.
    */
   private PhaseResult present(ClusterAccess.Opened access, List<Input> ins, boolean dryRun) {
+    if (ins.size() == 1) {
+      return presentOne(access, ins.get(0), Set.of(), new ArrayList<>(), dryRun);
+    }
     List<PhaseResult> each = new ArrayList<>();
+    List<Applied> done = new ArrayList<>();
     Set<String> taken = new HashSet<>();
     for (Input in : ins) {
-      PhaseResult r = presentOne(access, in, taken, dryRun);
+      PhaseResult r;
+      try {
+        r = presentOne(access, in, taken, done, dryRun);
+      } catch (KubeException e) {
+        throw e.afterApplying(done, in.source());
+      }
       taken.add((String) r.result().get("token_id"));
       each.add(r);
-    }
-    if (each.size() == 1) {
-      return each.get(0);
     }
     Map<String, Object> result = new LinkedHashMap<>(each.get(0).result());
     List<Object> objects = new ArrayList<>();
@@ -195,7 +203,8 @@ public final class BootstrapTokenPhase {
     return (Map<String, Object>) o;
   }
 
-  private PhaseResult presentOne(ClusterAccess.Opened access, Input in, Set<String> taken, boolean dryRun) {
+  private PhaseResult presentOne(ClusterAccess.Opened access, Input in, Set<String> taken, List<Applied> done,
+                                 boolean dryRun) {
     KubeClient kube = access.client();
     Instant now = Instant.now();
     Optional<BootstrapToken> existing;
@@ -226,6 +235,7 @@ public final class BootstrapTokenPhase {
     }
     BootstrapToken token = new BootstrapToken(id, secret, in.description, expires, in.usages, in.groups);
     Applied applied = kube.apply(token.toSecret(), true, dryRun);
+    done.add(applied);
 
     Map<String, Object> result = base(access);
     result.put("token", token.token());

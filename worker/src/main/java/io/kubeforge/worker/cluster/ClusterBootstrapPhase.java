@@ -12,6 +12,7 @@ import io.kubeforge.worker.kube.Applied;
 import io.kubeforge.worker.kube.ClusterAccess;
 import io.kubeforge.worker.kube.ClusterInfoSigner;
 import io.kubeforge.worker.kube.KubeClient;
+import io.kubeforge.worker.kube.KubeException;
 import io.kubeforge.worker.support.PhaseResult;
 import io.kubeforge.worker.support.RequestFields;
 import io.kubeforge.worker.support.WorkerException;
@@ -167,9 +168,8 @@ public final class ClusterBootstrapPhase {
   private static Applied applyOne(KubeClient client, ObjectNode obj, boolean dryRun, List<Applied> done) {
     try {
       return client.apply(obj, true, dryRun);
-    } catch (WorkerException e) {
-      throw new AppliedBeforeFailure(e, obj.path("kind").asText() + " " + obj.path("metadata").path("name").asText(),
-          done);
+    } catch (KubeException e) {
+      throw e.afterApplying(done, obj.path("kind").asText() + " " + obj.path("metadata").path("name").asText());
     }
   }
 

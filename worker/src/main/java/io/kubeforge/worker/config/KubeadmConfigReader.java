@@ -110,16 +110,27 @@ final class KubeadmConfigReader {
    * {@code bootstrapTokens}, decoded and defaulted as kubeadm v1beta4 does: an empty token is
    * generated later, a malformed one refused; {@code ttl} defaults to 24h, so {@code expires} is
    * always refused (kubeadm: "the BootstrapToken .TTL and .Expires fields are mutually
-   * exclusive"); empty {@code usages}/{@code groups} take kubeadm's defaults.
+   * exclusive"); empty {@code usages}/{@code groups} take kubeadm's defaults. Beyond kubeadm, which
+   * lets a later entry overwrite an earlier one of the same token id, a repeated id is refused.
    */
   private static List<BootstrapTokenConfig> readBootstrapTokens(List<YamlNode> items) {
     List<BootstrapTokenConfig> out = new ArrayList<>();
+    Map<String, String> ids = new java.util.HashMap<>();
     for (YamlNode t : items) {
       t.allowOnly(Set.of("token", "description", "ttl", "expires", "usages", "groups"));
       String token = t.string("token");
       if (token != null && !token.isEmpty() && !TOKEN.matcher(token).matches()) {
         throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, t.child("token"),
             "the bootstrap token was not of the form [a-z0-9]{6}.[a-z0-9]{16}");
+      }
+      if (token != null && !token.isEmpty()) {
+        String id = token.substring(0, 6);
+        String first = ids.putIfAbsent(id, t.path());
+        if (first != null) {
+          throw WorkerException.badInput(ConfigCodes.INVALID_VALUE, t.child("token"),
+              "repeats the token id '" + id + "' of " + first + ": both would be the one Secret bootstrap-token-"
+                  + id + ", the later silently replacing the earlier");
+        }
       }
       java.time.Duration ttl = BootstrapTokenConfig.DEFAULT_TTL;
       String ttlText = t.string("ttl");

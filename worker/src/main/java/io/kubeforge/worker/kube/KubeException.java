@@ -118,8 +118,11 @@ public final class KubeException extends WorkerException {
     return applied;
   }
 
-  /** The same error, stating which objects were applied before it. */
-  KubeException afterApplying(List<Applied> before, String failed) {
+  /**
+   * The same error (status, code and reason), its message naming what failed ({@code failed}) and
+   * every object applied before it, in order.
+   */
+  public KubeException afterApplying(List<Applied> before, String failed) {
     if (before.isEmpty()) {
       return new KubeException(status(), code(), "applying " + failed + ": " + getMessage()
           + " (nothing was applied)", apiStatus, reason, before, this);

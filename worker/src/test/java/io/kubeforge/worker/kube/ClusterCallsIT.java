@@ -338,7 +338,9 @@ class ClusterCallsIT {
         "InitConfiguration.bootstrapTokens[0].groups", "  usages: [signing]\n",
         "InitConfiguration.bootstrapTokens[0].usages[0]", "  usages: [signin]\n",
         "InitConfiguration.bootstrapTokens[0].token", "  token: ABCDEF.0123456789abcdef\n",
-        "InitConfiguration.bootstrapTokens[0].tll", "  tll: 2h\n");
+        "InitConfiguration.bootstrapTokens[0].tll", "  tll: 2h\n",
+        "InitConfiguration.bootstrapTokens[1].token",
+        "  token: dupdup.0123456789abcdef\n- token: dupdup.fedcba9876543210\n");
     int before;
     try (KubeClient admin = admin()) {
       before = admin.list("v1", "Secret", "kube-system", null).size();
@@ -351,6 +353,40 @@ class ClusterCallsIT {
         }));
     try (KubeClient admin = admin()) {
       assertThat(admin.list("v1", "Secret", "kube-system", null)).hasSize(before);
+    }
+  }
+
+  @Test
+  @Order(10)
+  void aTokenTheServerRefusesMidwayNamesItsEntryAndTheTokensAppliedBeforeIt() {
+    ObjectNode locked = new ObjectMapper().createObjectNode().put("apiVersion", "v1").put("kind", "Secret")
+        .put("type", BootstrapToken.SECRET_TYPE).put("immutable", true);
+    locked.putObject("metadata").put("name", "bootstrap-token-lockdd").put("namespace", "kube-system");
+    locked.putObject("stringData").put("token-id", "lockdd").put("token-secret", "0000000000000000")
+        .put("usage-bootstrap-signing", "true");
+    try (KubeClient admin = admin()) {
+      admin.create(locked, false);
+    }
+    String config = """
+        apiVersion: kubeadm.k8s.io/v1beta4
+        kind: InitConfiguration
+        bootstrapTokens:
+        - token: firstd.0123456789abcdef
+        - token: lockdd.0123456789abcdef
+        - token: neverd.0123456789abcdef
+        """;
+    assertThatThrownBy(() -> call("bootstrap-token", false, "kubeadm_config", config))
+        .isInstanceOfSatisfying(WorkerException.class, e -> {
+          assertThat(e.status()).isEqualTo(422);
+          assertThat(e.code()).isEqualTo("kube.invalid");
+          assertThat(e.getMessage()).startsWith("applying InitConfiguration.bootstrapTokens[1]: ")
+              .contains("immutable")
+              .endsWith("applied before the failure: Secret kube-system/bootstrap-token-firstd (created)")
+              .doesNotContain("0123456789abcdef");
+        });
+    try (KubeClient admin = admin()) {
+      assertThat(admin.get("v1", "Secret", "kube-system", "bootstrap-token-firstd")).isPresent();
+      assertThat(admin.get("v1", "Secret", "kube-system", "bootstrap-token-neverd")).isEmpty();
     }
   }
 }

@@ -6,6 +6,7 @@ The PKI and kubeconfigs are the worker's own, so TLS is verified against our CA.
 
 import os
 import shutil
+import sys
 import subprocess
 import base64
 import json
@@ -13,6 +14,7 @@ import tempfile
 import time
 import urllib.request
 import ssl
+from pathlib import Path
 from shlex import split as shlex_split
 
 import pytest
@@ -638,3 +640,47 @@ def test_the_real_kubelet_reads_our_files_and_takes_the_certificate_our_module_b
     csrs = super_admin_call(root, "GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests")["items"]
     assert [c["metadata"]["name"] for c in csrs if c["spec"]["username"] == "system:bootstrap:kfkblt"] == \
         [ours["csr"]["name"]]  # the kubelet sent none of its own
+
+
+def test_join_yml_joins_two_workers_from_the_first_control_planes_facts_and_a_second_run_changes_nothing(cluster, jar):
+    """playbooks/join.yml (the end of site.yml) on an inventory of three hosts: the control plane's token, API server
+    and CA pin reach each worker only through hostvars; every worker's kubelet.conf then authenticates as its node."""
+    ansible, root = cluster
+    boot = ansible.module("cluster_bootstrap", kube_args(root, cert_dir=str(root / "etc" / "pki"), node_name="cp-1",
+                                                         advertise_address="127.0.0.1"))
+    assert not boot.get("failed"), boot.get("msg", boot)
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    workers = {}
+    for name in ("kf-join-a", "kf-join-b"):
+        node = root / "join" / name
+        workers[name] = dict(local, kubeforge_kubeconfig_dir=str(node / "etc"),
+                             kubeforge_kubelet_config_path=str(node / "var" / "lib" / "kubelet" / "config.yaml"),
+                             kubeforge_node_name=name, kubeforge_join_tls_bootstrap_timeout=60)
+    inventory = root / "join-inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {
+        "vars": {"kubeforge_cluster": True, "kubeforge_worker_jar": str(jar), "kubeforge_preflight_ignore": ["all"]},
+        "children": {"control_plane": {"hosts": {"kf-join-cp": dict(local, kubeforge_kubeconfig_dir=str(root / "etc"))}},
+                     "workers": {"hosts": workers}}}}))
+    book = Path(__file__).resolve().parents[2] / "playbooks" / "join.yml"
+
+    first = ansible.playbook(book, "-i", str(inventory))
+    assert ansible.last.returncode == 0, ansible.last.stdout[-4000:]
+    assert {h: s["failures"] for h, s in first["stats"].items()} == {"kf-join-cp": 0, "kf-join-a": 0, "kf-join-b": 0}
+    assert first["stats"]["kf-join-a"]["changed"] > 0 and first["stats"]["kf-join-b"]["changed"] > 0
+    token = yaml.safe_load((root / "join" / "kf-join-a" / "etc" / "bootstrap-kubelet.conf").read_text())
+    token = token["users"][0]["user"]["token"]
+    assert token.split(".")[1] not in ansible.last.stdout  # no_log: the token is never printed
+    for name in workers:
+        node = root / "join" / name
+        me = who_am_i(root, node / "etc" / "kubelet.conf")
+        assert (me["username"], me["groups"]) == ("system:node:" + name, ["system:nodes", "system:authenticated"]), me
+        assert (node / "etc" / "pki" / "ca.crt").read_bytes() == (root / "etc" / "pki" / "ca.crt").read_bytes()
+        for f in ("config.yaml", "kubeadm-flags.env", "pki/kubelet-client-current.pem"):
+            assert (node / "var" / "lib" / "kubelet" / f).exists(), f
+        kubelet = yaml.safe_load((node / "var" / "lib" / "kubelet" / "config.yaml").read_text())
+        assert kubelet["clusterDNS"] == ["10.96.0.10"] and kubelet["clusterDomain"] == "cluster.local", kubelet
+
+    second = ansible.playbook(book, "-i", str(inventory))
+    assert ansible.last.returncode == 0, ansible.last.stdout[-4000:]
+    assert {h: (s["changed"], s["failures"]) for h, s in second["stats"].items()} == \
+        {"kf-join-cp": (0, 0), "kf-join-a": (0, 0), "kf-join-b": (0, 0)}, ansible.last.stdout[-4000:]

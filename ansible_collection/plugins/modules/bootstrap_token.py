@@ -168,6 +168,13 @@ ca_cert_hash:
   returned: state=present
   type: str
   sample: "sha256:345959acb2c3b2feb87d281961c893f62a314207ef02599f1cc4a5fb255480b3"
+api_server_endpoint:
+  description: >-
+    The API server the token is for, C(host:port) of the kubeconfig's server (IPv6 in brackets), as
+    M(kubeforge.cluster.discovery) takes it.
+  returned: state=present
+  type: str
+  sample: "k8s.example.com:6443"
 join_command:
   description: C(kubeadm join <endpoint> --token <token> --discovery-token-ca-cert-hash <pin>).
   returned: state=present

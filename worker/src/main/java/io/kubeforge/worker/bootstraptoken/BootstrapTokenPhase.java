@@ -248,6 +248,7 @@ public final class BootstrapTokenPhase {
     String endpoint = endpoint(kube);
     String hash = kube.kubeconfig().ca().isEmpty() ? null : CaCertHash.of(kube.kubeconfig().ca().get(0));
     result.put("ca_cert_hash", hash);
+    result.put("api_server_endpoint", endpoint);
     String join = "kubeadm join " + endpoint + " --token " + token.token()
         + (hash == null ? " --discovery-token-unsafe-skip-ca-verification" : " --discovery-token-ca-cert-hash " + hash);
     result.put("join_command", join);

@@ -663,6 +663,11 @@ def test_join_yml_joins_two_workers_from_the_first_control_planes_facts_and_a_se
                      "workers": {"hosts": workers}}}}))
     book = Path(__file__).resolve().parents[2] / "playbooks" / "join.yml"
 
+    check = ansible.playbook(book, "-i", str(inventory), check=True)
+    assert ansible.last.returncode == 0, ansible.last.stdout[-4000:]
+    assert not (root / "join").exists()
+    assert "check mode: the join token would be created on kf-join-cp" in json.dumps(check)
+
     first = ansible.playbook(book, "-i", str(inventory))
     assert ansible.last.returncode == 0, ansible.last.stdout[-4000:]
     assert {h: s["failures"] for h, s in first["stats"].items()} == {"kf-join-cp": 0, "kf-join-a": 0, "kf-join-b": 0}
@@ -680,7 +685,8 @@ def test_join_yml_joins_two_workers_from_the_first_control_planes_facts_and_a_se
         kubelet = yaml.safe_load((node / "var" / "lib" / "kubelet" / "config.yaml").read_text())
         assert kubelet["clusterDNS"] == ["10.96.0.10"] and kubelet["clusterDomain"] == "cluster.local", kubelet
 
-    second = ansible.playbook(book, "-i", str(inventory))
-    assert ansible.last.returncode == 0, ansible.last.stdout[-4000:]
-    assert {h: (s["changed"], s["failures"]) for h, s in second["stats"].items()} == \
-        {"kf-join-cp": (0, 0), "kf-join-a": (0, 0), "kf-join-b": (0, 0)}, ansible.last.stdout[-4000:]
+    for check_mode in (True, False):  # check mode now runs discovery and TLS bootstrap against the real token
+        second = ansible.playbook(book, "-i", str(inventory), check=check_mode)
+        assert ansible.last.returncode == 0, ansible.last.stdout[-4000:]
+        assert {h: (s["changed"], s["failures"]) for h, s in second["stats"].items()} == \
+            {"kf-join-cp": (0, 0), "kf-join-a": (0, 0), "kf-join-b": (0, 0)}, ansible.last.stdout[-4000:]

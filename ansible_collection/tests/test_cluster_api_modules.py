@@ -690,3 +690,39 @@ def test_join_yml_joins_two_workers_from_the_first_control_planes_facts_and_a_se
         assert ansible.last.returncode == 0, ansible.last.stdout[-4000:]
         assert {h: (s["changed"], s["failures"]) for h, s in second["stats"].items()} == \
             {"kf-join-cp": (0, 0), "kf-join-a": (0, 0), "kf-join-b": (0, 0)}, ansible.last.stdout[-4000:]
+
+
+def etcd_pod(root, node, annotations):
+    """An etcd Pod as the kubelet mirrors it (a mirror Pod needs no service account), labelled as kubeadm's."""
+    return super_admin_call(root, "POST", "/api/v1/namespaces/kube-system/pods", {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "etcd-" + node, "namespace": "kube-system",
+                     "labels": {"component": "etcd", "tier": "control-plane"},
+                     "annotations": dict(annotations, **{"kubernetes.io/config.mirror": "test"})},
+        "spec": {"nodeName": node, "containers": [{"name": "etcd", "image": "registry.k8s.io/etcd:3.6.5-0"}]}})
+
+
+def test_etcd_join_without_endpoints_reads_them_from_the_etcd_pods_annotation_as_kubeadm_does(cluster):
+    ansible, root = cluster
+    manifests = root / "joining-manifests"
+    args = {"cert_dir": str(root / "etc" / "pki"), "kubeconfig_dir": str(root / "etc"), "manifest_dir": str(manifests),
+            "node_name": "cp-9", "advertise_address": "127.0.0.9", "etcd_join": {"timeout": 2}}
+    # admin.conf's rights come from init's kubeadm:cluster-admins binding (made by the first cluster call)
+    assert not ansible.module("bootstrap_token", kube_args(root, state="list")).get("failed")
+
+    none = ansible.module("static_pods", args)
+    assert none["failed"] is True and none["code"] == "manifests.etcd_endpoints_unknown", none
+    assert none["field"] == "etcd_join.endpoints" and "no Pod in kube-system has the labels" in none["msg"], none
+
+    etcd_pod(root, "cp-8", {})
+    unannotated = ansible.module("static_pods", args)
+    assert unannotated["code"] == "manifests.etcd_endpoints_unknown", unannotated
+    assert "the etcd Pods etcd-cp-8 have no kubeadm.kubernetes.io/etcd.advertise-client-urls" in unannotated["msg"]
+
+    closed = "https://127.0.0.1:%d" % free_port()  # the annotation names a member that does not answer
+    super_admin_call(root, "DELETE", "/api/v1/namespaces/kube-system/pods/etcd-cp-8?gracePeriodSeconds=0")
+    etcd_pod(root, "cp-1", {"kubeadm.kubernetes.io/etcd.advertise-client-urls": closed})
+    tried = ansible.module("static_pods", args)
+    assert tried["failed"] is True and tried["code"] == "etcd.unavailable", tried
+    assert closed in tried["msg"], tried["msg"]
+    assert "Traceback" not in json.dumps(tried) and not manifests.exists()

@@ -61,7 +61,7 @@ options:
     description:
       - Join this node's local etcd member to the existing stacked etcd cluster (see the description).
       - The call returns once the member is promoted, so the kubelet must be running (it starts
-        C(etcd.yaml) from O(manifest_dir)); the module raises O(worker_timeout) to 3 x O(etcd_join.timeout) + 30
+        C(etcd.yaml) from O(manifest_dir)); the module raises O(worker_timeout) to 4 x O(etcd_join.timeout) + 30
         when it is lower.
       - The etcd client uses C(<cert_dir>/etcd/healthcheck-client.crt) and C(.key) and trusts only
         C(<cert_dir>/etcd/ca.crt), as kubeadm does; run M(kubeforge.cluster.download_certs) and
@@ -70,12 +70,14 @@ options:
     suboptions:
       endpoints:
         description:
-          - Client URLs (C(https://host:port)) of existing etcd members, tried in order. kubeadm reads
-            them from the C(kubeadm.kubernetes.io/etcd.advertise-client-urls) annotation of the etcd
-            Pods; in a play they are the first control plane's C(https://<advertise address>:2379).
+          - Client URLs (C(https://host:port)) of existing etcd members, tried in order; in a play, the
+            first control plane's C(https://<advertise address>:2379).
+          - Without them, read as kubeadm reads them - the C(kubeadm.kubernetes.io/etcd.advertise-client-urls)
+            annotation of every Pod in C(kube-system) labelled C(component=etcd,tier=control-plane) (the
+            kubelet's mirror Pods), through C(<kubeconfig_dir>/admin.conf) (run M(kubeforge.cluster.kubeconfig)
+            first), polled within O(etcd_join.timeout) until each such Pod has it.
         type: list
         elements: str
-        required: true
       timeout:
         description:
           - Seconds for each step (listing/adding the member; waiting for it to start and promoting it),
@@ -192,7 +194,7 @@ etcd_member:
       type: str
       sample: cp1=https://192.0.2.10:2380,cp2=https://192.0.2.11:2380
     endpoints:
-      description: The client URLs used.
+      description: The client URLs used (O(etcd_join.endpoints), or those the etcd Pods' annotation gave).
       type: list
       elements: str
       sample: ["https://192.0.2.10:2379"]
@@ -221,7 +223,7 @@ def main():
             backup=dict(type="bool", default=True),
             certificates_hash=dict(type="bool", default=False),
             etcd_join=dict(type="dict", options=dict(
-                endpoints=dict(type="list", elements="str", required=True),
+                endpoints=dict(type="list", elements="str"),
                 timeout=dict(type="int", default=120),
             )),
         ),
@@ -229,9 +231,10 @@ def main():
         supports_check_mode=True,
     )
     join = module.params.get("etcd_join")
-    if join and (module.params.get("worker_timeout") or 0) < 3 * join["timeout"] + 30:
-        # the worker answers once the learner is promoted: up to three bounded steps
-        module.params["worker_timeout"] = 3 * join["timeout"] + 30
+    if join and (module.params.get("worker_timeout") or 0) < 4 * join["timeout"] + 30:
+        # the worker answers once the learner is promoted: up to four bounded steps (the etcd Pods'
+        # endpoints when none are given, listing/adding the member, its start, its promotion)
+        module.params["worker_timeout"] = 4 * join["timeout"] + 30
     call_and_exit(module, "/v1/static-pods", cluster_request(module.params, ("backup", "etcd_join", "certificates_hash")))
 
 

@@ -1,7 +1,10 @@
 package io.kubeforge.worker.manifests;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kubeforge.worker.config.ClusterModel;
 import io.kubeforge.worker.kube.EtcdClient;
+import io.kubeforge.worker.kube.KubeClient;
 import io.kubeforge.worker.support.WorkerException;
 import java.io.IOException;
 import java.net.URI;
@@ -20,8 +23,9 @@ import java.util.TreeSet;
 /**
  * EtcdJoin is {@code kubeadm join}'s stacked etcd step ({@code phases/etcd/local.go}
  * {@code CreateStackedEtcdStaticPodManifestFile}, {@code util/etcd}): through the existing
- * members' client endpoints (option {@code etcd_join.endpoints}; kubeadm reads them from the etcd
- * Pods' {@code kubeadm.kubernetes.io/etcd.advertise-client-urls} annotation) and the node's
+ * members' client endpoints (option {@code etcd_join.endpoints}, or, without it, as kubeadm reads
+ * them: the {@code kubeadm.kubernetes.io/etcd.advertise-client-urls} annotation of the etcd Pods,
+ * through {@code admin.conf}) and the node's
  * {@code etcd/healthcheck-client} certificate, this node's peer URL is added as a learner unless
  * a member already has it; {@code --initial-cluster} is every member (this one under its node
  * name, a member without a name under its id in hexadecimal, as kubeadm does) with
@@ -67,29 +71,23 @@ final class EtcdJoin {
       }
     }
     Object eps = map.get("endpoints");
-    if (!(eps instanceof List<?> list) || list.isEmpty()) {
-      throw WorkerException.badInput("request.missing_field", "etcd_join.endpoints",
-          "is required: the client URLs of the existing etcd members, e.g. https://192.0.2.10:2379");
-    }
     List<URI> endpoints = new ArrayList<>();
+    if (eps != null && (!(eps instanceof List<?> list) || list.isEmpty())) {
+      throw WorkerException.badInput("request.wrong_type", "etcd_join.endpoints",
+          "must be a non-empty list of the existing etcd members' client URLs, e.g. https://192.0.2.10:2379"
+              + " (leave it out to read them from the etcd Pods, as kubeadm does)");
+    }
+    List<?> list = eps == null ? List.of() : (List<?>) eps;
     for (int i = 0; i < list.size(); i++) {
       String field = "etcd_join.endpoints[" + i + "]";
       if (!(list.get(i) instanceof String s)) {
         throw WorkerException.badInput("request.wrong_type", field, "must be a string");
       }
-      URI u;
-      try {
-        u = new URI(s);
-      } catch (URISyntaxException e) {
-        throw WorkerException.badInput("config.invalid_value", field, "is not a URL: " + e.getReason());
+      String bad = clientUrlProblem(s);
+      if (bad != null) {
+        throw WorkerException.badInput("config.invalid_value", field, bad);
       }
-      if (!"https".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 1
-          || (u.getRawPath() != null && !u.getRawPath().isEmpty() && !u.getRawPath().equals("/"))
-          || u.getRawQuery() != null || u.getRawUserInfo() != null) {
-        throw WorkerException.badInput("config.invalid_value", field,
-            "must be https://HOST:PORT (an etcd client URL; stacked etcd always uses TLS), got " + s);
-      }
-      endpoints.add(u);
+      endpoints.add(URI.create(s));
     }
     long seconds = DEFAULT_TIMEOUT_S;
     Object t = map.get("timeout");
@@ -103,6 +101,89 @@ final class EtcdJoin {
       }
     }
     return Optional.of(new Options(endpoints, Duration.ofSeconds(seconds)));
+  }
+
+  /** Why {@code s} is not an etcd client URL ({@code https://HOST:PORT}), or null when it is one. */
+  private static String clientUrlProblem(String s) {
+    URI u;
+    try {
+      u = new URI(s);
+    } catch (URISyntaxException e) {
+      return "is not a URL: " + e.getReason();
+    }
+    if (!"https".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 1
+        || (u.getRawPath() != null && !u.getRawPath().isEmpty() && !u.getRawPath().equals("/"))
+        || u.getRawQuery() != null || u.getRawUserInfo() != null) {
+      return "must be https://HOST:PORT (an etcd client URL; stacked etcd always uses TLS), got " + s;
+    }
+    return null;
+  }
+
+  /** The annotation the kubelet's etcd mirror Pod carries (kubeadm's {@code EtcdAdvertiseClientUrlsAnnotationKey}). */
+  static final String CLIENT_URLS_ANNOTATION = "kubeadm.kubernetes.io/etcd.advertise-client-urls";
+  /** kubeadm's {@code KubernetesAPICallRetryInterval}. */
+  private static final long POD_POLL_MS = 500;
+
+  /** The kubeconfig the endpoints are read with: {@code admin.conf}, as kubeadm join's client. */
+  static Path adminConf(ClusterModel m) {
+    return m.kubeconfigDir().resolve("admin.conf");
+  }
+
+  /**
+   * The option with the endpoints kubeadm's {@code getRawEtcdEndpointsFromPodAnnotation} finds:
+   * the annotation of every Pod in {@code kube-system} labelled {@code component=etcd,tier=control-plane},
+   * polled until there is at least one and every such Pod has it, within the option's timeout.
+   */
+  static Options endpointsFromPods(ClusterModel m, Options o) {
+    Path admin = adminConf(m);
+    if (!Files.isRegularFile(admin)) {
+      throw WorkerException.conflict("manifests.etcd_endpoints_unknown", "etcd_join.endpoints", "not given, and " + admin
+          + " to read them from the etcd Pods with is missing: run kubeconfig first, or pass etcd_join.endpoints");
+    }
+    long deadline = System.nanoTime() + o.timeout().toNanos();
+    try (KubeClient kube = KubeClient.fromKubeconfig(admin, o.timeout())) {
+      while (true) {
+        List<URI> found = new ArrayList<>();
+        List<String> without = new ArrayList<>();
+        List<ObjectNode> pods = kube.list("v1", "Pod", "kube-system", "component=etcd,tier=control-plane");
+        for (ObjectNode pod : pods) {
+          String name = pod.path("metadata").path("name").asText();
+          JsonNode url = pod.path("metadata").path("annotations").path(CLIENT_URLS_ANNOTATION);
+          if (!url.isTextual()) {
+            without.add(name);
+            continue;
+          }
+          String bad = clientUrlProblem(url.asText());
+          if (bad != null) {
+            throw WorkerException.conflict("manifests.etcd_endpoints_unknown", "etcd_join.endpoints",
+                "the " + CLIENT_URLS_ANNOTATION + " annotation of Pod kube-system/" + name + " " + bad);
+          }
+          found.add(URI.create(url.asText()));
+        }
+        if (!found.isEmpty() && without.isEmpty()) {
+          return new Options(found, o.timeout());
+        }
+        if (System.nanoTime() >= deadline) {
+          throw WorkerException.conflict("manifests.etcd_endpoints_unknown", "etcd_join.endpoints",
+              "could not retrieve the list of etcd endpoints within " + o.timeout().toSeconds() + " s: "
+                  + (pods.isEmpty() ? "no Pod in kube-system has the labels component=etcd,tier=control-plane"
+                      : "the etcd Pods " + String.join(", ", without) + " have no " + CLIENT_URLS_ANNOTATION
+                          + " annotation")
+                  + " (the kubelet of the first control plane mirrors its etcd Pod there); pass etcd_join.endpoints");
+        }
+        sleep();
+      }
+    }
+  }
+
+  private static void sleep() {
+    try {
+      Thread.sleep(POD_POLL_MS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw WorkerException.conflict("manifests.etcd_endpoints_unknown", "etcd_join.endpoints",
+          "interrupted while reading the etcd Pods");
+    }
   }
 
   /** Refuses what kubeadm cannot join: external etcd. */

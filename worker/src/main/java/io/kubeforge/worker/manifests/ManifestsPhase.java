@@ -76,11 +76,16 @@ public final class ManifestsPhase {
     }
     EtcdJoin.requireStacked(m);
     m.requireAdvertiseAddress();
-    if (dryRun && !EtcdJoin.clientFiles(m).stream().allMatch(Files::isRegularFile)) {
-      return run(m, true, backup, new Joining(null, join.get()), certificatesHash);
+    EtcdJoin.Options options = join.get();
+    if (dryRun && (!EtcdJoin.clientFiles(m).stream().allMatch(Files::isRegularFile)
+        || options.endpoints().isEmpty() && !Files.isRegularFile(EtcdJoin.adminConf(m)))) {
+      return run(m, true, backup, new Joining(null, options), certificatesHash);
     }
-    try (EtcdClient etcd = EtcdJoin.open(m, join.get())) {
-      return run(m, dryRun, backup, new Joining(etcd, join.get()), certificatesHash);
+    if (options.endpoints().isEmpty()) {
+      options = EtcdJoin.endpointsFromPods(m, options);
+    }
+    try (EtcdClient etcd = EtcdJoin.open(m, options)) {
+      return run(m, dryRun, backup, new Joining(etcd, options), certificatesHash);
     }
   }
 
@@ -206,8 +211,9 @@ public final class ManifestsPhase {
     EtcdJoin.Prepared prepared = null;
     if (joining != null && joining.etcd() == null) {
       prepared = EtcdJoin.unknownMembers(m);
-      warnings.add("etcd_join: no " + EtcdJoin.clientFiles(m).get(1) + " yet (download_certs and pki not run), so the"
-          + " members were not read: this member would be added as a learner and --initial-cluster lists only it here");
+      warnings.add("etcd_join: no " + EtcdJoin.clientFiles(m).get(1) + " or (without endpoints) "
+          + EtcdJoin.adminConf(m).getFileName() + " yet (download_certs, pki and kubeconfig not run), so the members"
+          + " were not read: this member would be added as a learner and --initial-cluster lists only it here");
     } else if (joining != null) {
       prepared = EtcdJoin.prepare(joining.etcd(), m, joining.options(), dryRun);
     }

@@ -167,7 +167,7 @@ class ManifestsPhaseTest {
   static Stream<Arguments> badEtcdJoins() {
     return Stream.of(
         Arguments.of("not an object", "etcd_join", "yes"),
-        Arguments.of("no endpoints", "etcd_join.endpoints", Map.of("timeout", 5)),
+        Arguments.of("endpoints that are not a list", "etcd_join.endpoints", Map.of("endpoints", "https://10.0.0.1:2379")),
         Arguments.of("an empty endpoint list", "etcd_join.endpoints", Map.of("endpoints", List.of())),
         Arguments.of("a plain-HTTP endpoint", "etcd_join.endpoints[0]", Map.of("endpoints", List.of("http://10.0.0.1:2379"))),
         Arguments.of("an endpoint without a port", "etcd_join.endpoints[1]",
@@ -199,6 +199,20 @@ class ManifestsPhaseTest {
     body.put("etcd_join", Map.of("endpoints", List.of("https://10.0.0.1:2379")));
     assertThatThrownBy(() -> phase.run(body, false)).isInstanceOf(WorkerException.class)
         .hasMessageContaining("external etcd").satisfies(e -> assertThat(((WorkerException) e).field()).isEqualTo("etcd_join"));
+  }
+
+  @Test
+  void etcdJoinWithoutEndpointsNorAnAdminConfToReadTheEtcdPodsWithIsAConflictNamingEndpointsAndWritesNothing(
+      @TempDir Path root) {
+    Map<String, Object> body = new HashMap<>(Fixtures.under(Fixtures.singleStack(), root));
+    body.put("etcd_join", Map.of("timeout", 1));
+    assertThatThrownBy(() -> phase.run(body, false)).isInstanceOf(WorkerException.class)
+        .hasMessageContaining("admin.conf")
+        .satisfies(e -> {
+          assertThat(((WorkerException) e).status()).isEqualTo(409);
+          assertThat(((WorkerException) e).field()).isEqualTo("etcd_join.endpoints");
+        });
+    assertThat(root.resolve("etc/manifests")).doesNotExist();
   }
 
   @Test

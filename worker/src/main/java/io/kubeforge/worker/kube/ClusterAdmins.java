@@ -18,6 +18,7 @@ import java.time.Duration;
 public final class ClusterAdmins {
   /** The binding's and the group's name. */
   public static final String NAME = "kubeadm:cluster-admins";
+  private static final long RIGHTS_POLL_MS = 100;
 
   private ClusterAdmins() {}
 
@@ -57,8 +58,39 @@ public final class ClusterAdmins {
           + " Group is missing and " + admin.kubeconfig().user() + " may not create it, but there is no "
           + superAdminConf + " to create it");
     }
+    Result r;
     try (KubeClient superAdmin = KubeClient.fromKubeconfig(superAdminConf, timeout)) {
-      return new Result(superAdmin.apply(binding(), false, dryRun), superAdminConf);
+      r = new Result(superAdmin.apply(binding(), false, dryRun), superAdminConf);
+    }
+    if (!dryRun && r.applied().action() == Action.CREATED) {
+      awaitRights(admin, timeout);
+    }
+    return r;
+  }
+
+  /**
+   * Beyond kubeadm, which goes on at once: waits (bounded by {@code timeout}) until the API server's
+   * RBAC authorizer has seen the binding, so admin.conf's next request is not a 403. Its informer
+   * takes milliseconds, more on a loaded machine; reading the binding with admin.conf is the probe.
+   */
+  private static void awaitRights(KubeClient admin, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        admin.get("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", null, NAME);
+        return;
+      } catch (KubeException e) {
+        if (e.apiStatus() != 403 || System.nanoTime() >= deadline) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(RIGHTS_POLL_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw WorkerException.conflict("kube.interrupted", "interrupted while waiting for the " + NAME + " binding");
+      }
     }
   }
+
 }

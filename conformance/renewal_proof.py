@@ -6,7 +6,7 @@ leaf and kubeconfig client certificate is issued again), so it runs on a tree of
 
   python3 conformance/worker_tree.py --jar JAR --config conformance/configs/single-stack.yaml --out /tmp/ren
   .venv/bin/python conformance/controlplane.py --bin BIN --tree /tmp/ren --work /tmp/ren-run --netns \\
-      --then ".venv/bin/python conformance/renewal_proof.py --jar JAR"
+      --then ".venv/bin/python conformance/renewal_proof.py --jar JAR --config conformance/configs/single-stack.yaml"
 
 Before: a Secret and a ServiceAccount token (TokenRequest) are made. Then POST /v1/renew (all) with
 cert_dir = the tree's pki/ and kubeconfig_dir = the kubeconfigs the components read (KF_ETC), and each
@@ -21,7 +21,9 @@ unchanged (with super-admin.conf: admin.conf's group kubeadm:cluster-admins is b
 /v1/cluster-bootstrap, which this bare control plane has not had). Expiry: /v1/pki with
 certificate_validity 1h into a scratch cert_dir; /v1/cert-info lists its leaves (and not its CAs) as
 expiring with warn_before 2h and nothing with 30m; GET /metrics, with <home>/metrics.yaml naming that
-folder, reports each leaf's expiry gauge at cert-info's NotAfter.
+folder, reports each leaf's expiry gauge at cert-info's NotAfter. With --config (the tree's kubeadm
+configuration; run.sh passes it): a SAN added after init (san_change) is reissued into apiserver.crt
+alone and served by the running kube-apiserver, every kubeconfig untouched.
 """
 from __future__ import annotations
 
@@ -120,20 +122,21 @@ def lease_holder(c: Client, name: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jar", required=True, type=Path)
+    ap.add_argument("--config", type=Path, help="the tree's kubeadm configuration: adds the SAN-change proof")
     a = ap.parse_args()
     etc, pki = Path(os.environ["KF_ETC"]), Path(os.environ["KF_PKI"])
     scratch = Path(tempfile.mkdtemp(prefix="kf-renewal-"))
     t0 = time.monotonic()
     w = Worker(shutil.which("java") or "java", a.jar, scratch / "home", scratch / "worker.log")
     try:
-        return prove(w, etc, pki, scratch)
+        return prove(w, etc, pki, scratch, a.config.read_text() if a.config else None)
     finally:
         w.stop()
         shutil.rmtree(scratch, ignore_errors=True)
         print(f"[renewal_proof] {time.monotonic() - t0:.1f} s", flush=True)
 
 
-def prove(w: Worker, etc: Path, pki: Path, scratch: Path) -> int:
+def prove(w: Worker, etc: Path, pki: Path, scratch: Path, config: str | None) -> int:
     calls: list = []
     sup = KubeconfigIdentity(etc / "super-admin.conf", scratch / "before")
     c = sup.client()
@@ -232,7 +235,62 @@ def prove(w: Worker, etc: Path, pki: Path, scratch: Path) -> int:
           old_token)
 
     expiry(w, scratch, calls)
+    if config:
+        san_change(w, etc, pki, scratch, calls, config)
     return 0 if all(results) else 1
+
+
+NEW_SAN = "kf-added-after-init.example"
+
+
+def san_change(w: Worker, etc: Path, pki: Path, scratch: Path, calls: list, config: str) -> None:
+    """A SAN added after init: POST /v1/pki with the tree's configuration plus one more certSAN and
+    reissue_on_name_change reissues only apiserver.crt, with its key; the running kube-apiserver picks the
+    file up by itself (no restart) and serves the new name; every kubeconfig is untouched and still works."""
+    sup = KubeconfigIdentity(etc / "super-admin.conf", scratch / "san").client()
+    ca = str(pki / "ca.crt")
+    cluster = next(d for d in yaml.safe_load_all(config) if d and d.get("kind") == "ClusterConfiguration")
+    sans = list(cluster.get("apiServer", {}).get("certSANs", [])) + [NEW_SAN]
+    body = {"kubeadm_config": config, "cert_dir": str(pki), "apiserver_cert_sans": sans,
+            "reissue_on_name_change": True}
+    kubeconfigs = {f.name: f.read_bytes() for f in etc.glob("*.conf")}
+    key_before = (pki / "apiserver.key").read_bytes()
+
+    def refused_before() -> str:
+        try:
+            served_der(sup.ip, sup.port, ca, NEW_SAN)
+        except ssl.SSLCertVerificationError as e:
+            return f"before: {e.verify_message}"
+        raise AssertionError(f"{NEW_SAN} was served before it was added")
+    check(f"before the change, a client asking for {NEW_SAN} is refused (hostname mismatch)", refused_before)
+
+    def reissued() -> str:
+        r = w.post("/v1/pki", body, calls)
+        acts = {c["name"]: c["action"] for c in r["result"]["certificates"]}
+        changed = {n: a for n, a in acts.items() if a != "kept"}
+        assert changed == {"apiserver": "reissued"}, f"not only apiserver reissued: {changed}"
+        reason = next(c["reason"] for c in r["result"]["certificates"] if c["name"] == "apiserver")
+        assert f"added DNS:{NEW_SAN}" in reason and "same key" in reason, reason
+        assert (pki / "apiserver.key").read_bytes() == key_before, "apiserver.key changed"
+        t = until(f"kube-apiserver serving {NEW_SAN}", lambda: served_der(sup.ip, sup.port, ca, NEW_SAN), 90)
+        assert served_der(sup.ip, sup.port, ca, NEW_SAN) == file_der(pki / "apiserver.crt")
+        return f"{len(acts)} certificates, only apiserver reissued ({reason}); served after {t:.1f}s without a restart"
+    check(f"a SAN added after init ({NEW_SAN}): only apiserver.crt is reissued, with its key, and the running "
+          "kube-apiserver serves it over TLS verified by ca.crt", reissued)
+
+    def kubeconfigs_kept() -> str:
+        changed = [n for n, b in kubeconfigs.items() if (etc / n).read_bytes() != b]
+        assert not changed, f"kubeconfigs rewritten: {changed}"
+        who = []
+        for conf, (user, _groups) in KUBECONFIGS.items():
+            ui = self_subject_review(KubeconfigIdentity(etc / conf, scratch / "san-after").client())
+            assert ui.get("username") == user, ui
+            who.append(user)
+        again = w.post("/v1/pki", body, calls)
+        assert again["changed"] is False, [c for c in again["result"]["certificates"] if c["action"] != "kept"]
+        return f"{len(kubeconfigs)} kubeconfigs byte-equal, {', '.join(who)} authenticate; a second call changed=false"
+    check("after the SAN change every kubeconfig is untouched and still authenticates; a second call writes nothing",
+          kubeconfigs_kept)
 
 
 def expiry(w: Worker, scratch: Path, calls: list) -> None:

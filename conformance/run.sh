@@ -20,6 +20,8 @@
 #   CONFORMANCE_NODE_CONFIGS configs whose two trees also run on a real node (node.py; default
 #                           "single-stack"; empty: none)
 #   CONFORMANCE_NODE_SIGKILL=0 skip node_sigkill.py (default: once, before the first node config's kubeadm node)
+#   CONFORMANCE_LIFECYCLE=0 skip renewal_proof.py (with the SAN change) and ca_rotation_proof.py (default: both,
+#                           each on a single-stack worker tree of its own)
 #   CONFORMANCE_JOIN_CONFIGS configs (local etcd) whose worker control plane also gets a second control
 #                           plane made by the join calls (join_proof.py; default "single-stack"; empty: none)
 #   KUBEFORGE_CACHE         binary cache root, see build.sh
@@ -290,6 +292,24 @@ else
   fi
 fi
 stamp "invalid SAN"
+
+# --- the certificate lifecycle on a running control plane: renewal and a SAN added after init, and a
+# full CA rotation, each on a worker tree of its own (they replace its certificates) --------------------
+if [[ "${CONFORMANCE_LIFECYCLE:-1}" == 1 ]]; then
+  cfg="$here/configs/single-stack.yaml"
+  for proof in renewal_proof ca_rotation_proof; do
+    d="$out/$proof"; mkdir -p "$d"
+    extra=""; [[ "$proof" == renewal_proof ]] && extra=" --config '$cfg'"
+    if "$py" "$here/worker_tree.py" --jar "$jar" --config "$cfg" --out "$d/worker-tree" >/dev/null 2> "$d/worker_tree.err"; then
+      boot "$proof" "$d/worker-tree" "$d/run" --then "'$py' '$here/$proof.py' --jar '$jar'$extra"
+    else
+      fail "$proof: the worker could not write its tree:"; cat "$d/worker_tree.err"
+    fi
+    stamp "$proof"
+  done
+else
+  echo "conformance: lifecycle proofs NOT RUN (CONFORMANCE_LIFECYCLE=0)"
+fi
 
 # --- the worker's *IT classes ------------------------------------------------------------------------
 if [[ -n "$mvn_it_pid" ]]; then

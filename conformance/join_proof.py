@@ -9,8 +9,8 @@ proof (its token and certificate key):
      /v1/pki -> /v1/kubeconfigs -> /v1/static-pods with etcd_join.endpoints = the first etcd's client
      URL, each with kubeadm_config = a JoinConfiguration (node JOIN_NODE, advertise JOIN_IP) plus the
      first's ClusterConfiguration. The static-pods call adds the member as a learner, writes etcd.yaml
-     and waits to promote it; meanwhile this script does what the kubelet would: it starts etcd from
-     etcd.yaml (command verbatim, argv[0] the built binary; ports are kubeadm's defaults, free in the
+     and waits to promote it (then reads through the quorum that now counts it); meanwhile this
+     script does what the kubelet would: it starts etcd from etcd.yaml (command verbatim, argv[0] the built binary; ports are kubeadm's defaults, free in the
      namespace since the first control plane's were moved), then kube-apiserver from its manifest;
   2. checks: two voting members; a ConfigMap written through the first API server before the join is
      read through the second; objects written through either API server are read through the other
@@ -148,6 +148,7 @@ class JoinProof:
         self.results["first"] = first
         member = first["result"]["etcd_member"]
         assert first["changed"] and member["action"] == "added" and member["promoted"], json.dumps(member)
+        assert member["quorum"] is True, f"no quorum read after the promotion: {json.dumps(member)}"
         api = self.start("kube-apiserver-" + JOIN_NODE, self.man / "kube-apiserver.yaml", "kube-apiserver")
         self.api2 = KubeconfigIdentity(self.etc / "admin.conf", self.d / "ids").client()
         assert (self.api2.ip, self.api2.port) == (JOIN_IP, 6443), (self.api2.ip, self.api2.port)
@@ -216,7 +217,7 @@ class JoinProof:
         after = {f.name: f.stat().st_mtime_ns for f in self.man.iterdir()}
         m = r["result"]["etcd_member"]
         assert not r["changed"], json.dumps(r["result"])[:600]
-        assert m["action"] == "present" and not m["promoted"] and not m["learner"], m
+        assert m["action"] == "present" and not m["promoted"] and not m["learner"] and m["quorum"] is True, m
         assert before == after, "a manifest was rewritten"
         acts = {x["name"]: x["action"] for x in r["result"]["manifests"]}
         assert set(acts.values()) == {"kept"}, acts

@@ -198,6 +198,13 @@ etcd_member:
       type: list
       elements: str
       sample: ["https://192.0.2.10:2379"]
+    quorum:
+      description:
+        - Whether a linearizable read through the members succeeded after the promotion (a real run only),
+          which needs the quorum that now counts this member; kubeadm's C(WaitForClusterAvailable) only
+          asks each endpoint for its status.
+      type: bool
+      sample: true
 backups:
   description: Backup files written before replacing manifests.
   returned: success

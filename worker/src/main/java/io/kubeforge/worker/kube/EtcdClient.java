@@ -145,6 +145,18 @@ public final class EtcdClient implements AutoCloseable {
         e -> !e.contains("can only promote a learner member") || e.contains("in sync")));
   }
 
+  /**
+   * A linearizable read (of a key nobody writes, {@code count_only}) through the endpoints, retried
+   * within {@code within}: it succeeds only while a quorum of the voting members answers.
+   */
+  public void quorumRead(Duration within) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("key", java.util.Base64.getEncoder().encodeToString(
+        "/kubeforge/availability-probe".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    body.put("count_only", true);
+    call("/v3/kv/range", body, within, "read through a quorum of the etcd members", e -> true);
+  }
+
   /** A member id as etcdctl and etcd's logs print it (hexadecimal). */
   public static String hex(String decimalId) {
     try {

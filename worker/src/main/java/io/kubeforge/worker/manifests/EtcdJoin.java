@@ -31,7 +31,10 @@ import java.util.TreeSet;
  * name, a member without a name under its id in hexadecimal, as kubeadm does) with
  * {@code --initial-cluster-state=existing}; once the manifest is written, the learner is promoted
  * when it has started (kubeadm's {@code MemberPromote}: wait until it reports a name, then retry
- * the promotion until etcd accepts it). In a dry run the members are only read.
+ * the promotion until etcd accepts it), then, on every real run, a linearizable read through the
+ * existing members must succeed (kubeadm's {@code WaitForClusterAvailable} asks each endpoint for
+ * its status; a read needs the quorum that now counts this member). In a dry run the members are
+ * only read.
  */
 final class EtcdJoin {
   /** The fields of {@code etcd_join}. */
@@ -296,8 +299,17 @@ final class EtcdJoin {
     }
   }
 
+  /**
+   * After the promotion, what kubeadm's {@code WaitForClusterAvailable} waits for, made stricter: a
+   * linearizable read through the existing members, which needs a quorum that now counts this member.
+   */
+  static void awaitQuorum(EtcdClient etcd, Options o) {
+    etcd.quorumRead(o.timeout());
+  }
+
   /** The {@code etcd_member} fact. */
-  static Map<String, Object> fact(ClusterModel m, Prepared p, boolean promoted, boolean dryRun, List<URI> endpoints) {
+  static Map<String, Object> fact(ClusterModel m, Prepared p, boolean promoted, boolean dryRun, List<URI> endpoints,
+                                  boolean quorum) {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("name", m.nodeName());
     r.put("peer_url", p.peerUrl());
@@ -307,6 +319,7 @@ final class EtcdJoin {
     r.put("learner", p.learner() && !promoted && !dryRun);
     r.put("initial_cluster", p.initialCluster());
     r.put("endpoints", endpoints.stream().map(URI::toString).toList());
+    r.put("quorum", quorum);
     return r;
   }
 }

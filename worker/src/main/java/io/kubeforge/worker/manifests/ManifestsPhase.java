@@ -263,13 +263,18 @@ public final class ManifestsPhase {
       rec.commit(files, writes, backupDir, clock.instant()).forEach(p -> backups.add(p.toString()));
     }
     boolean promoted = false;
+    boolean quorum = false;
     if (prepared != null && !dryRun && prepared.learner()) {
       promoted = EtcdJoin.promote(joining.etcd(), prepared, joining.options());
+    }
+    if (prepared != null && !dryRun) {
+      EtcdJoin.awaitQuorum(joining.etcd(), joining.options());
+      quorum = true;
     }
     Map<String, Object> result = new LinkedHashMap<>();
     if (prepared != null) {
       changed |= prepared.added() || promoted || (dryRun && prepared.learner());
-      result.put("etcd_member", EtcdJoin.fact(m, prepared, promoted, dryRun, joining.options().endpoints()));
+      result.put("etcd_member", EtcdJoin.fact(m, prepared, promoted, dryRun, joining.options().endpoints(), quorum));
     }
     result.put("manifest_dir", m.manifestDir().toString());
     result.put("manifests", manifests);

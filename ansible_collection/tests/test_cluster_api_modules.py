@@ -225,6 +225,11 @@ def test_discovery_trusts_the_cluster_info_the_real_controller_managers_bootstra
     assert first["changed"] is True, first
     assert first["server"] == "https://%s" % endpoint and first["ca_cert_hash"] == token["ca_cert_hash"]
     assert first["ca_cert"] == (root / "etc" / "pki" / "ca.crt").read_text()
+    # kubeadm join's read of kubeadm-config with the token (the kubeadm:nodes-kubeadm-config Role)
+    cluster_config = yaml.safe_load(first["cluster_configuration"])
+    assert cluster_config["kind"] == "ClusterConfiguration" and cluster_config["kubernetesVersion"], cluster_config
+    assert cluster_config == yaml.safe_load(super_admin_get(
+        root, "/api/v1/namespaces/kube-system/configmaps/kubeadm-config")["data"]["ClusterConfiguration"])
     assert (node / "etc" / "pki" / "ca.crt").read_text() == first["ca_cert"]
     conf = yaml.safe_load((node / "etc" / "bootstrap-kubelet.conf").read_text())
     assert conf["users"] == [{"name": "tls-bootstrap-token-user", "user": {"token": DISCOVERY_TOKEN}}]

@@ -138,6 +138,15 @@ ca_cert_hash:
   returned: success
   type: str
   sample: sha256:345959acb2c3b2feb87d281961c893f62a314207ef02599f1cc4a5fb255480b3
+cluster_configuration:
+  description:
+    - The cluster's C(ClusterConfiguration) (YAML text), read as C(kubeadm join) reads it before it joins - the
+      C(kube-system/kubeadm-config) ConfigMap, with the token, over TLS that trusts only the verified CA.
+    - Null (with a warning) for file discovery, or when the token may not read it (kubeadm's
+      C(kubeadm:nodes-kubeadm-config) Role lets the default bootstrap-token group read it) or it was not uploaded.
+  returned: success
+  type: str
+  sample: "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n..."
 files:
   description: The files written (or, in check mode, that would be), each with C(name), C(path) and C(action) (created, kept, updated).
   returned: success

@@ -1,5 +1,6 @@
 package io.kubeforge.worker.discovery;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kubeforge.worker.config.Endpoints;
 import io.kubeforge.worker.config.HostPort;
@@ -179,7 +180,34 @@ public final class DiscoveryPhase {
     Input in = Input.read(RequestFields.of(body, FIELDS));
     long deadline = System.nanoTime() + in.timeout.toNanos();
     Found found = in.file != null ? fileDiscovery(in, deadline) : tokenDiscovery(in, deadline);
-    return write(in, found, dryRun);
+    return write(in, found, deadline, dryRun);
+  }
+
+  /**
+   * The cluster's {@code ClusterConfiguration} as {@code kubeadm join} reads it before it joins
+   * ({@code kube-system/kubeadm-config}, which kubeadm's {@code kubeadm:nodes-kubeadm-config} Role
+   * lets the default bootstrap-token group read), over TLS trusting only the verified CA, with the
+   * token; null with a warning when the token may not read it or it is missing.
+   */
+  private static String clusterConfiguration(Input in, Found found, long deadline, List<String> warnings) {
+    if (in.token == null || found.caPem == null) {
+      return null;
+    }
+    byte[] conf = bootstrapKubeconfig(found.server, found.caPem, in.token).getBytes(StandardCharsets.UTF_8);
+    Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), Duration.ofSeconds(5).toNanos()));
+    try (KubeClient c = KubeClient.fromKubeconfigContent(Path.of(BOOTSTRAP_KUBECONFIG), conf, left)) {
+      Optional<ObjectNode> cm = c.get("v1", "ConfigMap", "kube-system", "kubeadm-config");
+      JsonNode text = cm.map(x -> x.path("data").path("ClusterConfiguration")).orElse(null);
+      if (text != null && text.isTextual()) {
+        return text.asText();
+      }
+      warnings.add("kube-system/kubeadm-config " + (cm.isEmpty() ? "does not exist" : "has no ClusterConfiguration")
+          + ": cluster_configuration is null (the first control plane has not uploaded it: cluster_bootstrap)");
+    } catch (KubeException e) {
+      warnings.add("the token could not read kube-system/kubeadm-config, so cluster_configuration is null: "
+          + e.getMessage());
+    }
+    return null;
   }
 
   // ---- token discovery -------------------------------------------------------------------------
@@ -519,17 +547,19 @@ public final class DiscoveryPhase {
     return KubeYaml.render(cfg);
   }
 
-  private PhaseResult write(Input in, Found found, boolean dryRun) {
+  private PhaseResult write(Input in, Found found, long deadline, boolean dryRun) {
+    List<String> warnings = new ArrayList<>(found.warnings);
+    String clusterConfiguration = clusterConfiguration(in, found, deadline, warnings);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("method", found.method);
     result.put("server", found.server);
     result.put("cluster_name", found.clusterName);
     result.put("ca_cert", found.caPem == null ? null : new String(found.caPem, StandardCharsets.UTF_8));
     result.put("ca_cert_hash", found.ca.isEmpty() ? null : CaCertHash.of(found.ca.get(0)));
+    result.put("cluster_configuration", clusterConfiguration);
     List<Map<String, Object>> files = new ArrayList<>();
     List<String> backups = new ArrayList<>();
     boolean changed = false;
-    List<String> warnings = new ArrayList<>(found.warnings);
     if (in.kubeconfigDir != null || in.certDir != null) {
       if (found.caPem == null) {
         throw DiscoveryException.refused("no_ca", "cluster-info names no CA, so neither " + BOOTSTRAP_KUBECONFIG

@@ -146,6 +146,14 @@ public final class KubeClient implements AutoCloseable {
   }
 
   /**
+   * Opens a client from a kubeconfig held in memory ({@code content}; {@code name} stands for its
+   * path in messages), not shared with other calls; each operation is bounded by {@code timeout}.
+   */
+  public static KubeClient fromKubeconfigContent(Path name, byte[] content, Duration timeout) {
+    return open(Kubeconfig.parse(name, content), timeout, System.getenv());
+  }
+
+  /**
    * Opens a client without credentials, as kubeadm's token discovery does: no token and no client
    * certificate is ever sent. With {@code trust} null the server's certificate is not checked at
    * all (the first, unverified fetch of {@code cluster-info}, whose content is then verified by its

@@ -52,6 +52,9 @@ class LyingServersTest {
   private static final String ID = "abcdef";
   private static final String SECRET = "0123456789abcdef";
   private static final String PATH = "/api/v1/namespaces/kube-public/configmaps/cluster-info";
+  private static final String KUBEADM_CONFIG_PATH = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config";
+  private static final String CLUSTER_CONFIGURATION =
+      "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v1.34.10\n";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir
@@ -79,7 +82,12 @@ class LyingServersTest {
       s.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    assertThat(authorizationHeaders).as("Authorization headers any server received").isEmpty();
+    // the token is never sent while cluster-info is fetched (unverified, then verified): only after
+    // discovery trusted a CA, for kubeadm-config, to a server that CA verifies (the pinned real one,
+    // or, with unsafe_skip_ca_verification, the one the token-signed cluster-info named)
+    assertThat(authorizationHeaders).as("Authorization headers the servers received")
+        .allMatch(h -> h.endsWith(" " + KUBEADM_CONFIG_PATH + " Bearer " + TOKEN))
+        .filteredOn(h -> h.startsWith("other ")).hasSize(1);
   }
 
   private Pki pki(String name) throws Exception {
@@ -102,12 +110,29 @@ class LyingServersTest {
     HttpServer s = vertx.createHttpServer(options).requestHandler(req -> {
       String auth = req.getHeader("Authorization");
       if (auth != null) {
-        authorizationHeaders.add(auth);
+        authorizationHeaders.add((tls == real ? "real " : "other ") + req.path() + " " + auth);
+      }
+      if (req.path().equals(KUBEADM_CONFIG_PATH)) {
+        kubeadmConfig(req, auth);
+        return;
       }
       handler.handle(req);
     }).listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     servers.add(s);
     return s.actualPort();
+  }
+
+  /** kube-system/kubeadm-config for the token (as kubeadm's kubeadm:nodes-kubeadm-config Role allows), else 403. */
+  private static void kubeadmConfig(HttpServerRequest req, String auth) {
+    if (!("Bearer " + TOKEN).equals(auth)) {
+      req.response().setStatusCode(403).putHeader("Content-Type", "application/json")
+          .end("{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403}");
+      return;
+    }
+    ObjectNode cm = JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap");
+    cm.putObject("metadata").put("name", "kubeadm-config").put("namespace", "kube-system");
+    cm.putObject("data").put("ClusterConfiguration", CLUSTER_CONFIGURATION);
+    req.response().putHeader("Content-Type", "application/json").end(cm.toString());
   }
 
   /** The kubeconfig kubeadm puts in cluster-info: an unnamed cluster with server and CA data. */
@@ -194,7 +219,8 @@ class LyingServersTest {
     assertThat(r.changed()).isTrue();
     assertThat(r.warnings()).isEmpty();
     assertThat(r.result()).containsEntry("server", "https://127.0.0.1:" + port).containsEntry("cluster_name", "kubernetes")
-        .containsEntry("ca_cert", real.caPem).containsEntry("ca_cert_hash", real.pin);
+        .containsEntry("ca_cert", real.caPem).containsEntry("ca_cert_hash", real.pin)
+        .containsEntry("cluster_configuration", CLUSTER_CONFIGURATION);
     assertThat(Files.readString(etc.resolve("pki/ca.crt"))).isEqualTo(real.caPem);
     String conf = Files.readString(etc.resolve("bootstrap-kubelet.conf"));
     assertThat(conf).isEqualTo(DiscoveryPhase.bootstrapKubeconfig("https://127.0.0.1:" + port,
@@ -336,7 +362,8 @@ class LyingServersTest {
   void unsafeSkipCaVerificationTrustsTheSignedContentAndSaysSoInAWarning() throws Exception {
     int port = signed(other, p -> kubeconfig(p, other.caPem));
     PhaseResult r = discover(port, "ca_cert_hashes", List.of(), "unsafe_skip_ca_verification", true);
-    assertThat(r.result()).containsEntry("ca_cert_hash", other.pin);
+    assertThat(r.result()).containsEntry("ca_cert_hash", other.pin)
+        .containsEntry("cluster_configuration", CLUSTER_CONFIGURATION);
     assertThat(r.warnings()).singleElement().asString().contains("unsafe_skip_ca_verification").contains("not checked");
   }
 

@@ -112,7 +112,7 @@ molecule: full-venv jar collection
 
 # Needs root (private network and mount namespaces) and Go; the first build of the Kubernetes
 # binaries takes 6-14 minutes on 2 cores, later ones seconds (.cache/kube, Go's build cache).
-conformance: venv jar
+conformance: venv jar collection
 	PYTHON=$(abspath $(PY)) CONFORMANCE_JAR=$(abspath $(JAR)) conformance/run.sh
 
 # ansible-test sanity on the collection as ansible-test sees it (_build/collections/...; a git repo of

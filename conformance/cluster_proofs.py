@@ -265,9 +265,9 @@ controlPlane:
             joined.append(True)
             return detail
         try:
-            self.check(f"join: a second control plane ({JOIN_NODE}, {JOIN_IP}) made only by /v1/discovery, "
-                       "/v1/download-certs, /v1/pki, /v1/kubeconfigs, /v1/static-pods with etcd_join (learner added, "
-                       "promoted once its etcd runs) answers /readyz", join)
+            self.check(f"join: a second control plane ({JOIN_NODE}, {JOIN_IP}) joined by playbooks/join.yml from the "
+                       "first's hostvars alone (discovery, download-certs, pki, kubeconfig, static_pods with etcd_join: "
+                       "learner added, promoted once its etcd runs; TLS bootstrap) answers /readyz", join)
             if joined:
                 self.check("join: etcd has two voting members and an object written before the join is read through "
                            "the second API server", j.members)
@@ -275,8 +275,8 @@ controlPlane:
                            "and resourceVersion)", j.same_objects)
                 self.check("join: every certificate of the second tree verifies against the first's CAs (openssl "
                            "verify)", j.signed_by_first)
-                self.check("join: a second /v1/static-pods with etcd_join is changed=false (member present, manifests "
-                           "kept)", j.second_run)
+                self.check("join: a second run of join.yml is changed=0 on both hosts (member present, the joined "
+                           "tree untouched)", j.second_run)
                 self.check("join: the joining etcd.yaml equals kubeadm join phase etcd-join's for the "
                            "same node and cluster", j.kubeadm_etcd)
         finally:

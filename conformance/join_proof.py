@@ -1,28 +1,35 @@
-"""A second control plane made only through the join calls, beside the worker's first (cluster_proofs.py).
+"""A second control plane joined by playbooks/join.yml from the first's facts alone, beside the worker's
+first (cluster_proofs.py).
 
 Inside the first control plane's network namespace, with its worker still up, after the download-certs
-proof (its token and certificate key):
+proof:
 
-  1. lo gets JOIN_IP; a tree under the scratch folder (pki/, kubeconfigs, manifests/, etcd data) is
-     made by POST /v1/discovery (token discovery pinned by the first's ca_cert_hash; writes
-     bootstrap-kubelet.conf and pki/ca.crt) -> /v1/download-certs (with bootstrap-kubelet.conf) ->
-     /v1/pki -> /v1/kubeconfigs -> /v1/static-pods with etcd_join.endpoints = the first etcd's client
-     URL, each with kubeadm_config = a JoinConfiguration (node JOIN_NODE, advertise JOIN_IP) plus the
-     first's ClusterConfiguration. The static-pods call adds the member as a learner, writes etcd.yaml
-     and waits to promote it (then reads through the quorum that now counts it); meanwhile this
-     script does what the kubelet would: it starts etcd from etcd.yaml (command verbatim, argv[0] the built binary; ports are kubeadm's defaults, free in the
-     namespace since the first control plane's were moved), then kube-apiserver from its manifest;
+  1. lo gets JOIN_IP; ansible-playbook runs playbooks/join.yml (the built collection) on an inventory of
+     two local hosts: the first control plane (the harness' tree and worker) and JOIN_NODE (advertise
+     JOIN_IP, a scratch tree: pki/, kubeconfigs, manifests/, etcd data, var-lib-kubelet/, its own worker
+     home, which the worker role installs and starts). The first host makes a token and uploads the CA
+     keys under a new certificate key; JOIN_NODE takes both, the API server and the CA pin from its
+     hostvars and joins as kubeadm join --control-plane does: discovery (pinned; the cluster's
+     ClusterConfiguration read from kubeadm-config with the token), download-certs, pki, kubeconfig,
+     the first's encryption configuration copied, static_pods with etcd_join (the member added as a
+     learner, etcd.yaml written, promoted once it runs, then a quorum read), kubelet_config, and
+     tls_bootstrap (kubelet.conf through a CSR the real controller-manager approves). Meanwhile this
+     script does what the kubelet would: it starts etcd from etcd.yaml (command verbatim, argv[0] the
+     built binary; ports are kubeadm's defaults, free in the namespace since the first control plane's
+     were moved), then kube-apiserver from its manifest;
   2. checks: two voting members; a ConfigMap written through the first API server before the join is
      read through the second; objects written through either API server are read through the other
      with the same uid and resourceVersion; every certificate of the second tree verifies against the
-     first's CA files (openssl verify), whose bytes it holds; a second static-pods call is changed=false
-     with the member "present"; the joining etcd.yaml equals what the real `kubeadm join phase
+     first's CA files (openssl verify), whose bytes it holds; kubelet.conf authenticates as
+     system:node:JOIN_NODE; a second run of join.yml is changed=0 on both hosts with the member
+     "present" and the tree untouched; the joining etcd.yaml equals what the real `kubeadm join phase
      etcd-join` renders for the same node against the same cluster (see kubeadm_etcd);
   3. cleanup, so the first control plane keeps its quorum: the second API server stopped, the member
-     removed through the first etcd (as kubeadm reset does), the second etcd stopped.
+     removed through the first etcd (as kubeadm reset does), the second etcd and worker stopped.
 """
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import json
 import os
@@ -30,6 +37,7 @@ import shutil
 import shlex
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -37,7 +45,9 @@ from pathlib import Path
 
 import yaml
 
-from controlplane import Client, KubeconfigIdentity, Supervisor, load_command
+from controlplane import Client, KubeconfigIdentity, Supervisor, load_command, self_subject_review
+
+REPO = Path(__file__).resolve().parents[1]
 
 JOIN_IP = "192.0.2.11"
 JOIN_NODE = "kf-cp2"
@@ -64,16 +74,11 @@ class JoinProof:
         self.etc, self.pki, self.man = self.d / "etc-kubernetes", self.d / "etc-kubernetes" / "pki", self.d / "manifests"
         self.data = self.d / "var-lib-etcd"
         self.sup = Supervisor(logs)
-        self.took: dict[str, float] = {}
         # encryption at rest on the first: every API server of the cluster needs the same
-        # EncryptionConfiguration (kubeadm has no phase for it; an operator copies it), or the second
-        # cannot read the Secrets the first wrote
+        # EncryptionConfiguration (kubeadm has no phase for it), or the second cannot read the Secrets the
+        # first wrote; the join role copies it from the first host
         first = Path(os.environ.get("KF_ETC", "/nonexistent")) / "encryption" / "encryption-config.yaml"
-        self.encryption = None
-        if first.exists():
-            self.encryption = self.etc / "encryption" / "encryption-config.yaml"
-            self.encryption.parent.mkdir(parents=True, mode=0o700)
-            shutil.copy2(first, self.encryption)
+        self.encryption = self.etc / "encryption" / "encryption-config.yaml" if first.exists() else None
         self.results: dict[str, dict] = {}
 
     # ------------------------------------------------------------------------------------------
@@ -86,68 +91,104 @@ class JoinProof:
                 "controlPlane": {"localAPIEndpoint": {"advertiseAddress": JOIN_IP, "bindPort": 6443}}}
         return yaml.safe_dump_all([join, *docs], sort_keys=False)
 
-    def paths(self) -> dict:
-        p = {"cert_dir": str(self.pki), "kubeconfig_dir": str(self.etc), "manifest_dir": str(self.man),
-             "etcd_data_dir": str(self.data)}
-        if self.encryption:
-            p["encryption_config_path"] = str(self.encryption)
-        return p
-
-    def post(self, path: str, body: dict) -> dict:
-        from cluster_proofs import ok
-        t0 = time.monotonic()
-        r = ok(self.p.w, path, body, self.p.calls)
-        self.took[path] = self.took.get(path, 0) + time.monotonic() - t0
-        return r
-
-    def static_pods(self, cfg: str) -> dict:
-        from cluster_proofs import call
-        st, resp = call(self.p.w, "/v1/static-pods", dict(self.paths(), kubeadm_config=cfg, etcd_join={
-            "endpoints": [self.first_etcd], "timeout": ETCD_JOIN_TIMEOUT}), self.p.calls)
-        if st != 200:
-            raise AssertionError(f"POST /v1/static-pods: HTTP {st}: {json.dumps(resp)[:800]}")
-        return resp
-
     def start(self, name: str, manifest: Path, binary: str):
         cmd = load_command(manifest)
         return self.sup.start(name, [str(self.p.bin / binary), *cmd[1:]])
 
     # ------------------------------------------------------------------------------------------
+    def inventory(self) -> Path:
+        """Two hosts on this machine (local connection), each with its own worker: the first control plane
+        (the harness' tree and worker) and the joining one (a scratch tree and a worker the play installs)."""
+        local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+        first = dict(local, kubeforge_kubeconfig_dir=str(self.p.etc), kubeforge_cert_dir=str(self.p.pki),
+                     kubeforge_worker_home=str(self.p.w.home))
+        second = dict(local, kubeforge_kubeconfig_dir=str(self.etc), kubeforge_cert_dir=str(self.pki),
+                      kubeforge_manifest_dir=str(self.man), kubeforge_etcd_data_dir=str(self.data),
+                      kubeforge_kubelet_config_path=str(self.d / "var-lib-kubelet" / "config.yaml"),
+                      kubeforge_node_name=JOIN_NODE, kubeforge_advertise_address=JOIN_IP,
+                      kubeforge_worker_home=str(self.d / "home"), kubeforge_worker_stage_dir=str(self.d / "stage"),
+                      # no controlPlaneEndpoint in this config: this host's admin.conf names its own API server,
+                      # which does not run yet, so the etcd Pods cannot be read through it (kubeadm refuses such
+                      # a join); the first member's client URL is given instead
+                      kubeforge_join_etcd_endpoints=[self.first_etcd], kubeforge_join_etcd_timeout=ETCD_JOIN_TIMEOUT)
+        if self.encryption:
+            first["kubeforge_encryption_config_path"] = os.environ["KF_ETC"] + "/encryption/encryption-config.yaml"
+            second["kubeforge_encryption_config_path"] = str(self.encryption)
+        inv = self.d / "inventory.yml"
+        inv.write_text(yaml.safe_dump({"all": {
+            "vars": {"kubeforge_cluster": True, "kubeforge_worker_jar": str(self.p.w.jar)},
+            "children": {"control_plane": {"hosts": {"kf-node": first, JOIN_NODE: second}}}}}, sort_keys=False))
+        return inv
+
+    def playbook(self, inventory: Path, log: str) -> dict:
+        """playbooks/join.yml as a user runs it; its results (the test suite's JSON callback)."""
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        env.update(ANSIBLE_COLLECTIONS_PATH=str(REPO / "_build" / "collections"),
+                   ANSIBLE_CALLBACK_PLUGINS=str(REPO / "ansible_collection" / "tests" / "callback"),
+                   ANSIBLE_STDOUT_CALLBACK="test_json", ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
+                   ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_HOST_KEY_CHECKING="0")
+        env.pop("ANSIBLE_CONFIG", None)
+        p = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
+                            str(REPO / "playbooks" / "join.yml")], env=env, cwd=self.d, capture_output=True,
+                           text=True, timeout=4 * ETCD_JOIN_TIMEOUT + 300)
+        (self.logs / f"join-playbook-{log}.json").write_text(p.stdout + p.stderr)
+        try:
+            out = json.loads(p.stdout)
+        except ValueError:
+            raise AssertionError(f"ansible-playbook printed no JSON (rc {p.returncode}): {p.stderr[-1500:]}")
+        failed = [(t["task"]["name"], h, r.get("msg")) for play in out["plays"] for t in play["tasks"]
+                  for h, r in t["hosts"].items() if r.get("failed")]
+        assert p.returncode == 0 and not failed, f"join.yml failed (rc {p.returncode}): {failed}"
+        return out
+
+    @staticmethod
+    def task_result(out: dict, task: str, host: str) -> dict:
+        for play in out["plays"]:
+            for t in play["tasks"]:
+                if t["task"]["name"].split(" : ")[-1].startswith(task) and host in t["hosts"]:
+                    return t["hosts"][host]
+        raise AssertionError(f"no result of '{task}' for {host}")
+
     def join(self, token: dict, upload: dict) -> str:
-        """The chain of join calls; etcd and kube-apiserver started from the manifests as they appear."""
+        """playbooks/join.yml joins JOIN_NODE from the first's hostvars alone; etcd and kube-apiserver are
+        started from the manifests as they appear (what the kubelet would do)."""
         self.first_ip = self.p.sup.ip
         subprocess.run(["ip", "addr", "add", f"{JOIN_IP}/32", "dev", "lo"], check=True, capture_output=True)
         self.source_routes(swap=True)
         t0 = time.monotonic()
-        cfg = self.config(token)
-        self.cfg = cfg
-        disc = self.post("/v1/discovery", {"api_server_endpoint": f"{self.p.sup.ip}:{self.p.sup.port}",
-                                           "token": token["token"], "ca_cert_hashes": [token["ca_cert_hash"]],
-                                           "kubeconfig_dir": str(self.etc), "cert_dir": str(self.pki), "timeout": 20})
-        assert disc["ca_cert_hash"] == token["ca_cert_hash"], disc["ca_cert_hash"]
-        self.post("/v1/download-certs", {"kubeconfig": str(self.etc / "bootstrap-kubelet.conf"),
-                                         "certificate_key": upload["certificate_key"], "cert_dir": str(self.pki)})
-        self.post("/v1/pki", dict(self.paths(), kubeadm_config=cfg))
-        self.post("/v1/kubeconfigs", dict(self.paths(), kubeadm_config=cfg))
+        self.cfg = self.config(token)  # for kubeadm_etcd: the same node and cluster, kubeadm's way
+        self.inv = self.inventory()
         self.before = self.p.sup.json("POST", "/api/v1/namespaces/default/configmaps", {
             "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kf-written-before-join"},
             "data": {"by": "the first API server"}}, expect=(201,))
         t1 = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(1) as ex:
-            fut = ex.submit(self.static_pods, cfg)
-            deadline = time.monotonic() + ETCD_JOIN_TIMEOUT
+            fut = ex.submit(self.playbook, self.inv, "first")
+            deadline = time.monotonic() + 4 * ETCD_JOIN_TIMEOUT + 300
             while not (self.man / "etcd.yaml").exists():  # the kubelet's part: run what appears
                 if fut.done() or time.monotonic() > deadline:
                     fut.result()
-                    raise AssertionError("static-pods returned without writing etcd.yaml")
+                    raise AssertionError("join.yml returned without writing etcd.yaml")
                 time.sleep(0.1)
             etcd = self.start("etcd-" + JOIN_NODE, self.man / "etcd.yaml", "etcd")
-            first = fut.result(timeout=ETCD_JOIN_TIMEOUT + 30)
+            out = fut.result(timeout=4 * ETCD_JOIN_TIMEOUT + 300)
         t2 = time.monotonic()
         assert etcd.alive(), f"the joining etcd exited:\n{etcd.tail()}"
+        first = self.task_result(out, "Write its static Pod manifests", JOIN_NODE)
         self.results["first"] = first
-        member = first["result"]["etcd_member"]
+        disc = self.task_result(out, "Discover the cluster", JOIN_NODE)
+        assert disc["ca_cert_hash"] == token["ca_cert_hash"], disc["ca_cert_hash"]
+        certs = self.task_result(out, "Download the shared CA keys", JOIN_NODE)
+        assert not certs.get("skipped"), "download-certs did not run"
+        member = first["etcd_member"]
         assert first["changed"] and member["action"] == "added" and member["promoted"], json.dumps(member)
+        kc = yaml.safe_load((self.etc / "kubelet.conf").read_text())  # a client certificate file, as the kubelet's
+        server = urllib.parse.urlsplit(kc["clusters"][0]["cluster"]["server"])
+        user = kc["users"][0]["user"]
+        ui = self_subject_review(Client(server.hostname, server.port, None, server_name=self.p.sup.server_name,
+                                        cadata=base64.b64decode(kc["clusters"][0]["cluster"]["certificate-authority-data"]).decode(),
+                                        cert=(user["client-certificate"], user["client-key"])))
+        assert ui.get("username") == f"system:node:{JOIN_NODE}", f"kubelet.conf is {ui}"
         assert member["quorum"] is True, f"no quorum read after the promotion: {json.dumps(member)}"
         api = self.start("kube-apiserver-" + JOIN_NODE, self.man / "kube-apiserver.yaml", "kube-apiserver")
         self.api2 = KubeconfigIdentity(self.etc / "admin.conf", self.d / "ids").client()
@@ -156,8 +197,9 @@ class JoinProof:
         t3 = time.monotonic()
         cmd = load_command(self.man / "etcd.yaml")
         flags = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in cmd[1:] if "=" in a}
-        return (f"{', '.join(f'{k} {v:.1f}s' for k, v in self.took.items())}; static-pods (add learner, write, "
-                f"promote once started) {t2 - t1:.1f}s; second API server ready {t3 - t2:.1f}s; total {t3 - t0:.1f}s; "
+        return (f"join.yml (discovery, download-certs, pki, kubeconfig, static_pods: learner added, promoted once "
+                f"started, quorum read; kubelet files, TLS bootstrap: kubelet.conf is system:node:{JOIN_NODE}) "
+                f"{t2 - t1:.1f}s; second API server ready {t3 - t2:.1f}s; total {t3 - t0:.1f}s; "
                 f"--initial-cluster={flags.get('--initial-cluster')} --initial-cluster-state="
                 f"{flags.get('--initial-cluster-state')}")
 
@@ -212,16 +254,21 @@ class JoinProof:
         return f"{len(verified)} verified ({', '.join(verified)}); {', '.join(shared)} byte-equal to the first's"
 
     def second_run(self) -> str:
-        before = {f.name: f.stat().st_mtime_ns for f in self.man.iterdir()}
-        r = self.static_pods(self.cfg)
-        after = {f.name: f.stat().st_mtime_ns for f in self.man.iterdir()}
-        m = r["result"]["etcd_member"]
-        assert not r["changed"], json.dumps(r["result"])[:600]
+        before = {f: f.stat().st_mtime_ns for top in (self.etc, self.man, self.d / "var-lib-kubelet")
+                  for f in top.rglob("*") if f.is_file()}
+        out = self.playbook(self.inv, "second")
+        after = {f: f.stat().st_mtime_ns for f in before}
+        changed = {h: s["changed"] for h, s in out["stats"].items() if s["changed"]}
+        assert not changed, f"changed on the second run: {changed}"
+        r = self.task_result(out, "Write its static Pod manifests", JOIN_NODE)
+        m = r["etcd_member"]
         assert m["action"] == "present" and not m["promoted"] and not m["learner"] and m["quorum"] is True, m
-        assert before == after, "a manifest was rewritten"
-        acts = {x["name"]: x["action"] for x in r["result"]["manifests"]}
+        rewritten = [str(f.relative_to(self.d)) for f in before if before[f] != after[f]]
+        assert not rewritten, f"rewritten: {rewritten}"
+        acts = {x["name"]: x["action"] for x in r["manifests"]}
         assert set(acts.values()) == {"kept"}, acts
-        return f"changed=false, etcd_member action present, {len(acts)} manifests kept"
+        return (f"changed=0 on both hosts, etcd_member present (quorum read), {len(acts)} manifests kept, "
+                f"{len(before)} files of the joined tree untouched")
 
     def kubeadm_etcd(self) -> str:
         """The real kubeadm renders the joining etcd.yaml for the same node against the same cluster:
@@ -295,7 +342,13 @@ class JoinProof:
                             "scope", "host", "src", src if swap else dst], check=True, capture_output=True)
 
     def cleanup(self) -> None:
-        """Second API server down, member removed through the first etcd, second etcd down, lo as before."""
+        """Second API server down, member removed through the first etcd, second etcd down, the joined
+        host's worker stopped, lo as before."""
+        try:
+            pid = json.loads((self.d / "home" / "endpoint").read_text())["pid"]
+            os.kill(int(pid), 15)
+        except (OSError, ValueError, KeyError):
+            pass
         for p in reversed(self.sup.procs):
             if p.name.startswith("kube-apiserver"):
                 p.p.terminate()

@@ -65,7 +65,7 @@ class Worker:
     """One worker process with its own home; stopped by stop()."""
 
     def __init__(self, java: str, jar: Path, home: Path, logfile: Path):
-        self.home = home
+        self.home, self.jar = home, jar
         home.mkdir(parents=True, exist_ok=True)
         self.fh = logfile.open("ab")
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}

@@ -19,7 +19,7 @@ MVN       := mvn -B -q
 KUBE_VERSION := $(shell awk '$$1=="require" && $$2=="k8s.io/kubernetes" {print $$3}' conformance/go.mod)
 KUBE_BIN  ?= $(or $(KUBEFORGE_CACHE),$(CURDIR)/.cache)/kube/$(KUBE_VERSION)/bin
 
-.PHONY: kube-bin help venv full-venv fuzz-venv jar collection demo test test-java fuzz test-python test-fuzz test-playbook bench molecule conformance clean \
+.PHONY: kube-bin help venv full-venv fuzz-venv jar collection demo test test-java fuzz test-python test-fuzz test-playbook bench molecule molecule-cluster conformance clean \
 	ansible-test-pip sanity units integration oldest-ansible lint-venv lint changelog tarball molecule-tarball
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make fuzz   - the Java parser fuzz targets (Jazzer) for FUZZ_SECONDS each (default 300)"
 	@echo "make test-fuzz - schemathesis from the worker's OpenAPI document + raw HTTP abuse against the real jar"
 	@echo "make molecule - site.yml on two podman containers (own worker each): converge, idempotence, verify"
+	@echo "make molecule-cluster - site.yml from init to a joined control plane and worker on three podman hosts"
 	@echo "make conformance - Kubernetes v1.34 built from source boots from our files; field-by-field diff against kubeadm"
 
 venv: $(VENV)/.installed
@@ -62,7 +63,7 @@ collection: venv
 demo: venv jar collection
 	$(ANSIBLE_PLAYBOOK) -i inventories/local playbooks/site.yml
 
-test: venv test-java collection sanity units integration oldest-ansible lint test-python test-fuzz test-playbook molecule molecule-tarball conformance
+test: venv test-java collection sanity units integration oldest-ansible lint test-python test-fuzz test-playbook molecule molecule-tarball molecule-cluster conformance
 
 # Unit tests, the openssl interop tests and the fat jar in one Maven run; it also fuzzes each
 # parser target (worker/src/test/java/**/*FuzzTest.java, Jazzer) for 20 s.
@@ -109,6 +110,12 @@ bench: venv full-venv jar collection kube-bin
 
 molecule: full-venv jar collection
 	PATH="$(CURDIR)/$(FULL_VENV)/bin:$$PATH" ANSIBLE_NOCOLOR=1 PY_COLORS=0 molecule test -s default
+
+# site.yml from init to joined nodes on three podman hosts (two control planes, one worker); their
+# static Pods run as processes from the real binaries (molecule/cluster/static_pods.py). Needs root.
+molecule-cluster: full-venv jar collection kube-bin
+	PATH="$(CURDIR)/$(FULL_VENV)/bin:$$PATH" ANSIBLE_NOCOLOR=1 PY_COLORS=0 KUBEFORGE_KUBE_BIN=$(KUBE_BIN) \
+	  molecule test -s cluster
 
 # Needs root (private network and mount namespaces) and Go; the first build of the Kubernetes
 # binaries takes 6-14 minutes on 2 cores, later ones seconds (.cache/kube, Go's build cache).

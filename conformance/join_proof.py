@@ -110,7 +110,13 @@ class JoinProof:
                       # no controlPlaneEndpoint in this config: this host's admin.conf names its own API server,
                       # which does not run yet, so the etcd Pods cannot be read through it (kubeadm refuses such
                       # a join); the first member's client URL is given instead
-                      kubeforge_join_etcd_endpoints=[self.first_etcd], kubeforge_join_etcd_timeout=ETCD_JOIN_TIMEOUT)
+                      kubeforge_join_etcd_endpoints=[self.first_etcd], kubeforge_join_etcd_timeout=ETCD_JOIN_TIMEOUT,
+                      # kubeadm join --skip-phases: preflight, as both control planes share this
+                      # machine's ports and kubeadm's join_control_plane checks refuse a cluster without
+                      # a controlPlaneEndpoint; mark-control-plane, as this host's admin.conf names its
+                      # own API server, which the harness starts after join.yml (the molecule `cluster`
+                      # scenario runs both, with a controlPlaneEndpoint, on hosts of their own)
+                      kubeforge_join_skip_phases=["preflight", "control-plane-join/mark-control-plane"])
         if self.encryption:
             first["kubeforge_encryption_config_path"] = os.environ["KF_ETC"] + "/encryption/encryption-config.yaml"
             second["kubeforge_encryption_config_path"] = str(self.encryption)

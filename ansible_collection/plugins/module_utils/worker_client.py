@@ -40,8 +40,8 @@ ARCHIVE_TIMEOUT = 60.0
 # module, `make jar`, the fuzz tests and the bench). The worker is a small, mostly idle, loopback
 # server: a bounded heap and metaspace instead of a quarter of the host's RAM, and the serial
 # collector (no GC threads, no per-thread regions), which suits a heap this size best. Start-up
-# comes from the class-data archive (see java_command and make_class_archive). docs/jvm.md has the
-# figures behind each bound.
+# comes from the class-data archive (see java_command and make_class_archive). The README's
+# "The worker alone" has the figures behind each bound.
 JVM_OPTIONS = (
     "-XX:+UseSerialGC",
     "-Xms8m",

@@ -87,7 +87,7 @@ public final class Main {
     KeyPool.shared().whenFull(System::gc);
     KeyPool.shared().startFilling(poolCapacity, KeyPool.DEFAULT_DELAY);
     // opt-in: the first cluster call's one-time set-up (TLS, HTTP client, Jackson) done in idle
-    // time; it halves that call's CPU time but adds about 7 MB to the idle RSS (docs/jvm.md)
+    // time; it halves that call's CPU time but adds about 7 MB to the idle RSS (bench/cluster_calls.py)
     if ("1".equals(System.getenv("KUBEFORGE_CLIENT_WARM_UP"))) {
       io.kubeforge.worker.kube.WarmUp.startWhenIdle(KeyPool.DEFAULT_DELAY);
     }

@@ -30,14 +30,19 @@ public final class ClusterAdmins {
    */
   public record Result(Applied applied, Path via) {}
 
-  /** The binding as kubeadm creates it. */
+  /**
+   * The binding as kubeadm creates it, its subject with the API group the server defaults: the
+   * subjects list is atomic, so applying it without that group conflicts with a binding kubeadm
+   * (or anyone) created, where equal values would merely share the field.
+   */
   public static ObjectNode binding() {
     ObjectNode crb = new ObjectMapper().createObjectNode()
         .put("apiVersion", "rbac.authorization.k8s.io/v1").put("kind", "ClusterRoleBinding");
     crb.putObject("metadata").put("name", NAME);
     crb.putObject("roleRef").put("apiGroup", "rbac.authorization.k8s.io").put("kind", "ClusterRole")
         .put("name", "cluster-admin");
-    crb.putArray("subjects").addObject().put("kind", "Group").put("name", NAME);
+    crb.putArray("subjects").addObject().put("apiGroup", "rbac.authorization.k8s.io").put("kind", "Group")
+        .put("name", NAME);
     return crb;
   }
 

@@ -201,7 +201,7 @@ def run_kubeadm(a, etc: Path, sup: Client) -> None:
     for phase in ("upload-config all", "mark-control-plane", "bootstrap-token", "addon all"):
         if phase == "mark-control-plane":
             cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                   f"mount --bind '{etc}' /etc/kubernetes && exec '{a.bin}/kubeadm' init phase mark-control-plane "
+                   f"mkdir -p /etc/kubernetes && mount --bind '{etc}' /etc/kubernetes && exec '{a.bin}/kubeadm' init phase mark-control-plane "
                    f"--config '{marked}'"]
         else:
             cmd = [f"{a.bin}/kubeadm", "init", "phase", *phase.split(), "--config", a.config,

@@ -48,8 +48,9 @@ import javax.net.ssl.TrustManagerFactory;
  * KubeClient is the worker's only way to an API server: a small client on the Vert.x WebClient,
  * opened from a kubeconfig. Its calls block (they are made from capabilities, which run off the
  * event loop; a call on an event loop is refused) and each is bounded by the client's timeout:
- * unreachable servers, timeouts, 429 (honouring {@code Retry-After}), 5xx and, on apply, 409 are
- * retried with backoff inside it, then reported as a {@link KubeException}.
+ * unreachable servers, timeouts, 429 (honouring {@code Retry-After}), 5xx and, on apply, 409 (but
+ * not a field-manager conflict, which no retry changes) are retried with backoff inside it, then
+ * reported as a {@link KubeException}.
  *
  * <p>Create-or-update is server-side apply only ({@code PATCH} with
  * {@code application/apply-patch+yaml}, field manager {@value #FIELD_MANAGER}); whether it changed
@@ -409,6 +410,23 @@ public final class KubeClient implements AutoCloseable {
   /** Pass-through marker: keep the raw body (a download, not an API object). */
   private static final int RAW = -1;
 
+  /**
+   * Whether a 409 is server-side apply's field-manager conflict (another manager owns a field
+   * with another value): that answer stays the same however often it is retried, unlike a
+   * concurrent write's conflict.
+   */
+  static boolean fieldManagerConflict(JsonNode status) {
+    if (status == null) {
+      return false;
+    }
+    for (JsonNode cause : status.path("details").path("causes")) {
+      if (cause.path("reason").asText().equals("FieldManagerConflict")) {  // StatusCause.Type is "reason" in JSON
+        return true;
+      }
+    }
+    return false;
+  }
+
   private record Response(int status, JsonNode body, byte[] raw) {
     Response(int status, JsonNode body) {
       this(status, body, null);
@@ -471,7 +489,8 @@ public final class KubeClient implements AutoCloseable {
                 + answer.status + (to == null ? "" : " to " + to) + "); redirects are never followed: check the address"
                 + " (a load balancer or proxy in front of the API server must pass requests through)");
           }
-          boolean retry = answer.status == 429 || answer.status >= 500 || (retryConflict && answer.status == 409);
+          boolean retry = answer.status == 429 || answer.status >= 500
+              || (retryConflict && answer.status == 409 && !fieldManagerConflict(answer.body));
           if (!retry) {
             throw KubeException.fromStatus(answer.status, answer.body, request, config.user());
           }

@@ -94,6 +94,23 @@ class KubeClientIT {
   }
 
   @Test
+  void aFieldManagerConflictFailsAtOnceWhereAConcurrentWritesConflictWouldBeRetried() {
+    ObjectNode cm = JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap");
+    cm.putObject("metadata").put("name", "kf-owned-elsewhere").put("namespace", "default");
+    cm.putObject("data").put("a", "1");
+    try (KubeClient kube = KubeClient.fromKubeconfig(cluster.kubeconfig("super-admin.conf"), TIMEOUT)) {
+      kube.create(cm, false);  // an Update by another manager than apply's
+      ((ObjectNode) cm.get("data")).put("a", "2");
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> kube.apply(cm, false, false)).isInstanceOfSatisfying(KubeException.class, e -> {
+        assertThat(e.code()).isEqualTo("kube.conflict");
+        assertThat(e.getMessage()).contains(".data.a");
+      });
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
   void aTlsServerNameTheCertificateDoesNotCarryIsATlsErrorNamingIt() throws Exception {
     int port = java.net.URI.create(cluster.cp.apiUrl()).getPort();
     Path kubeconfig = withTlsServerName("wrong-name.conf", "https://127.0.0.1:" + port, "wrong.kubeforge.test", null);

@@ -22,8 +22,9 @@ unchanged (with super-admin.conf: admin.conf's group kubeadm:cluster-admins is b
 certificate_validity 1h into a scratch cert_dir; /v1/cert-info lists its leaves (and not its CAs) as
 expiring with warn_before 2h and nothing with 30m; GET /metrics, with <home>/metrics.yaml naming that
 folder, reports each leaf's expiry gauge at cert-info's NotAfter. With --config (the tree's kubeadm
-configuration; run.sh passes it): a SAN added after init (san_change) is reissued into apiserver.crt
-alone and served by the running kube-apiserver, every kubeconfig untouched.
+configuration; run.sh passes it): a SAN added after init (san_change), one POST /v1/reconfigure, is
+reissued into apiserver.crt alone and served by the running kube-apiserver, and uploaded in kubeadm-config
+(which /v1/cluster-bootstrap put there first); every kubeconfig untouched; a dry run first writes nothing.
 """
 from __future__ import annotations
 
@@ -244,17 +245,32 @@ NEW_SAN = "kf-added-after-init.example"
 
 
 def san_change(w: Worker, etc: Path, pki: Path, scratch: Path, calls: list, config: str) -> None:
-    """A SAN added after init: POST /v1/pki with the tree's configuration plus one more certSAN and
-    reissue_on_name_change reissues only apiserver.crt, with its key; the running kube-apiserver picks the
-    file up by itself (no restart) and serves the new name; every kubeconfig is untouched and still works."""
+    """A SAN added after init, in one call: POST /v1/reconfigure with the tree's configuration plus one
+    more certSAN reissues only apiserver.crt, with its key, and updates the kubeadm-config ConfigMap that
+    /v1/cluster-bootstrap uploaded at "init"; the running kube-apiserver picks the file up by itself (no
+    restart) and serves the new name; every kubeconfig is untouched and still works; a dry run first
+    writes nothing, a second call changes nothing."""
     sup = KubeconfigIdentity(etc / "super-admin.conf", scratch / "san").client()
     ca = str(pki / "ca.crt")
     cluster = next(d for d in yaml.safe_load_all(config) if d and d.get("kind") == "ClusterConfiguration")
     sans = list(cluster.get("apiServer", {}).get("certSANs", [])) + [NEW_SAN]
-    body = {"kubeadm_config": config, "cert_dir": str(pki), "apiserver_cert_sans": sans,
-            "reissue_on_name_change": True}
+    # bind_port: the harness' API server port, which the kubeconfigs of KF_ETC name
+    init = {"kubeadm_config": config, "cert_dir": str(pki), "kubeconfig_dir": str(etc), "bind_port": sup.port}
+    w.post("/v1/cluster-bootstrap", dict(init, skip_phases=["mark-control-plane", "addon/all"]), calls)
+    body = dict(init, apiserver_cert_sans=sans)
     kubeconfigs = {f.name: f.read_bytes() for f in etc.glob("*.conf")}
     key_before = (pki / "apiserver.key").read_bytes()
+    config_path = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config"
+
+    def dry_run() -> str:
+        crt = (pki / "apiserver.crt").read_bytes()
+        rv = sup.json("GET", config_path)["metadata"]["resourceVersion"]
+        r = w.post("/v1/reconfigure", dict(body, dry_run=True), calls)
+        assert r["changed"] and r["result"]["changed_steps"] == ["pki", "cluster"], r["result"]["changed_steps"]
+        assert (pki / "apiserver.crt").read_bytes() == crt, "apiserver.crt written by a dry run"
+        assert sup.json("GET", config_path)["metadata"]["resourceVersion"] == rv, "kubeadm-config written by a dry run"
+        return f"would change {r['result']['changed_steps']}; apiserver.crt and kubeadm-config (resourceVersion {rv}) untouched"
+    check("reconfigure in check mode reports the pki and cluster steps and writes nothing", dry_run)
 
     def refused_before() -> str:
         try:
@@ -265,18 +281,24 @@ def san_change(w: Worker, etc: Path, pki: Path, scratch: Path, calls: list, conf
     check(f"before the change, a client asking for {NEW_SAN} is refused (hostname mismatch)", refused_before)
 
     def reissued() -> str:
-        r = w.post("/v1/pki", body, calls)
-        acts = {c["name"]: c["action"] for c in r["result"]["certificates"]}
+        r = w.post("/v1/reconfigure", body, calls)
+        certs = r["result"]["pki"]["certificates"]
+        acts = {c["name"]: c["action"] for c in certs}
         changed = {n: a for n, a in acts.items() if a != "kept"}
         assert changed == {"apiserver": "reissued"}, f"not only apiserver reissued: {changed}"
-        reason = next(c["reason"] for c in r["result"]["certificates"] if c["name"] == "apiserver")
+        objects = {o["name"]: o["action"] for o in r["result"]["cluster"]["objects"] if o["action"] != "unchanged"}
+        assert objects == {"kubeadm-config": "updated"}, f"objects changed: {objects}"
+        uploaded = sup.json("GET", config_path)["data"]["ClusterConfiguration"]
+        assert NEW_SAN in uploaded, f"kubeadm-config does not name {NEW_SAN}"
+        reason = next(c["reason"] for c in certs if c["name"] == "apiserver")
         assert f"added DNS:{NEW_SAN}" in reason and "same key" in reason, reason
         assert (pki / "apiserver.key").read_bytes() == key_before, "apiserver.key changed"
         t = until(f"kube-apiserver serving {NEW_SAN}", lambda: served_der(sup.ip, sup.port, ca, NEW_SAN), 90)
         assert served_der(sup.ip, sup.port, ca, NEW_SAN) == file_der(pki / "apiserver.crt")
-        return f"{len(acts)} certificates, only apiserver reissued ({reason}); served after {t:.1f}s without a restart"
-    check(f"a SAN added after init ({NEW_SAN}): only apiserver.crt is reissued, with its key, and the running "
-          "kube-apiserver serves it over TLS verified by ca.crt", reissued)
+        return (f"{len(acts)} certificates, only apiserver reissued ({reason}); kubeadm-config updated, cluster-info "
+                f"unchanged; served after {t:.1f}s without a restart")
+    check(f"a SAN added after init ({NEW_SAN}), one reconfigure call: only apiserver.crt is reissued, with its key, "
+          "kubeadm-config names it, and the running kube-apiserver serves it over TLS verified by ca.crt", reissued)
 
     def kubeconfigs_kept() -> str:
         changed = [n for n, b in kubeconfigs.items() if (etc / n).read_bytes() != b]
@@ -286,8 +308,8 @@ def san_change(w: Worker, etc: Path, pki: Path, scratch: Path, calls: list, conf
             ui = self_subject_review(KubeconfigIdentity(etc / conf, scratch / "san-after").client())
             assert ui.get("username") == user, ui
             who.append(user)
-        again = w.post("/v1/pki", body, calls)
-        assert again["changed"] is False, [c for c in again["result"]["certificates"] if c["action"] != "kept"]
+        again = w.post("/v1/reconfigure", body, calls)
+        assert again["changed"] is False, again["result"]["changed_steps"]
         return f"{len(kubeconfigs)} kubeconfigs byte-equal, {', '.join(who)} authenticate; a second call changed=false"
     check("after the SAN change every kubeconfig is untouched and still authenticates; a second call writes nothing",
           kubeconfigs_kept)

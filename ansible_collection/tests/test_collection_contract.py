@@ -15,9 +15,9 @@ from test_docs import MODULES, rendered_doc
 FILE_MODULES = ["pki", "kubeconfig", "static_pods", "encryption_config", "kubelet_config"]
 # modules whose RETURN is checked against real results where they can run:
 # preflight here (every check ignored), the API server's modules in test_cluster_api_modules.py,
-# renew in test_renew.py
+# renew in test_renew.py, reconfigure in ReconfigureIT and conformance (it needs an API server)
 ELSEWHERE = {"preflight", "cluster_bootstrap", "bootstrap_token", "upload_certs", "discovery", "download_certs",
-             "csr_approve", "ca_rotate", "renew",
+             "csr_approve", "ca_rotate", "renew", "reconfigure",
              "tls_bootstrap"}
 from test_pki import ANSIBLE_KEYS
 

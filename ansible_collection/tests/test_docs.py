@@ -10,7 +10,7 @@ from conftest import BIN, COLLECTIONS, REPO
 
 MODULES = ["pki", "cert_info", "worker", "kubeconfig", "static_pods", "encryption_config", "kubelet_config",
            "bootstrap_token", "upload_certs", "cluster_bootstrap", "preflight", "discovery", "download_certs",
-           "csr_approve", "ca_rotate", "renew",
+           "csr_approve", "ca_rotate", "renew", "reconfigure",
            "tls_bootstrap"]
 # options that are the subject of a module (a bootstrap token), not the worker's bearer token; always no_log
 SUBJECT_SECRETS = {"bootstrap_token": {"token", "token_id", "certificate_key"}, "upload_certs": {"certificate_key"},
@@ -18,7 +18,7 @@ SUBJECT_SECRETS = {"bootstrap_token": {"token", "token_id", "certificate_key"}, 
                    "download_certs": {"certificate_key"}, "ca_rotate": {"new_key"}}
 # modules that read the cluster model (doc fragment kubeforge.cluster.cluster)
 CLUSTER_MODULES = ["pki", "kubeconfig", "static_pods", "encryption_config", "kubelet_config", "cluster_bootstrap",
-                   "preflight", "renew"]
+                   "preflight", "renew", "reconfigure"]
 OPENAPI = REPO / "worker" / "src" / "main" / "resources" / "openapi.yaml"
 
 

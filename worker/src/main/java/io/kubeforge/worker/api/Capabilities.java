@@ -52,6 +52,7 @@ public final class Capabilities {
     all.put("renew", lazy(() -> new io.kubeforge.worker.renew.RenewPhase()::run));
     all.put("generate-csr", lazy(() -> new io.kubeforge.worker.kubeconfig.GenerateCsrPhase()::run));
     all.put("cluster-bootstrap", lazy(() -> new ClusterBootstrapPhase()::run));
+    all.put("reconfigure", lazy(() -> new Reconfigure()::run));
     all.put("preflight", lazy(() -> new PreflightPhase()::run));
     // A worker is idle when no call runs: the key pool makes keys ahead only then.
     all.replaceAll((name, call) -> (body, dryRun) -> {

@@ -64,6 +64,16 @@ public final class ClusterBootstrapPhase {
 
   /** Decodes a request body and runs for the worker's {@code Capability} contract. */
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
+    return run(body, dryRun, false);
+  }
+
+  /**
+   * Same as {@link #run(Map, boolean)}; with {@code publishModelEndpoint} cluster-info carries
+   * the model's control-plane endpoint (what admin.conf will hold) instead of the server of the
+   * kubeconfig the call connects with (what admin.conf holds now): a moved endpoint is published
+   * while the call still reaches the API server where it is today.
+   */
+  public PhaseResult run(Map<String, Object> body, boolean dryRun, boolean publishModelEndpoint) {
     ClusterModel m = ClusterModel.fromRequest(body, OWN_FIELDS);
     RequestFields f = RequestOptions.fields(body, OWN_FIELDS);
     Set<String> skip = skippedPhases(f.stringList("skip_phases"), m.skipPhases());
@@ -89,7 +99,7 @@ public final class ClusterBootstrapPhase {
       if (access.clusterAdmins() != null) {
         applied.add(access.clusterAdmins().applied());
       }
-      return apply(access.client(), m, skip, taints, sign, dryRun, applied);
+      return apply(access.client(), m, skip, taints, sign, dryRun, applied, publishModelEndpoint);
     }
   }
 
@@ -123,9 +133,16 @@ public final class ClusterBootstrapPhase {
    */
   public PhaseResult apply(KubeClient client, ClusterModel m, Set<String> skip, List<NodeTaint> taints,
                            ClusterInfoSigner.Mode sign, boolean dryRun, List<Applied> applied) {
+    return apply(client, m, skip, taints, sign, dryRun, applied, false);
+  }
+
+  private PhaseResult apply(KubeClient client, ClusterModel m, Set<String> skip, List<NodeTaint> taints,
+                            ClusterInfoSigner.Mode sign, boolean dryRun, List<Applied> applied,
+                            boolean publishModelEndpoint) {
     List<String> warnings = new ArrayList<>();
-    ClusterObjects.AdminCluster admin = new ClusterObjects.AdminCluster(client.kubeconfig().server().toString(),
-        new String(client.kubeconfig().caPem(), StandardCharsets.US_ASCII));
+    String caPem = new String(client.kubeconfig().caPem(), StandardCharsets.US_ASCII);
+    ClusterObjects.AdminCluster admin = publishModelEndpoint ? ClusterObjects.AdminCluster.of(m, caPem)
+        : new ClusterObjects.AdminCluster(client.kubeconfig().server().toString(), caPem);
     int replicas = dnsReplicas(client, skip);
     Map<String, Object> node = null;
     for (ClusterObjects.Rendered r : ClusterObjects.render(m, admin, skip, replicas, environment)) {

@@ -2,6 +2,7 @@
 """A real node for a kubeadm-shaped tree: containerd + runc + the kubelet run its static pods.
 
     node.py --bin BIN_DIR --tree TREE --kubelet-files KDIR [--work DIR] [--images DIR] [--hold SECONDS]
+            [--then COMMAND [--jar JAR]] [--renew-config CONFIG --jar JAR]
 
 TREE is an /etc/kubernetes-shaped folder (pki/, *.conf, manifests/) and KDIR holds the kubelet's
 files of the same tree: config.yaml, kubeadm-flags.env [, instance-config.yaml], as kubeadm's
@@ -30,7 +31,13 @@ then checks, through the API server that the kubelet itself runs:
   * with a CNI bridge config written after registration (as a network add-on would), it is Ready;
   * a pod created through the API is scheduled on it, gets an address from the pod subnet (the
     node's podCIDR when kube-controller-manager allocates them, else DEFAULT_POD_SUBNET) and
-    answers HTTP (the etcd image, serving /version).
+    answers HTTP (the etcd image, serving /version);
+  * with --then and --jar: a worker node joins (node_join.py): its own network and mount namespaces,
+    its own worker's discovery and kubelet-config, its own containerd, and the kubelet's own TLS
+    bootstrap approved by the real kube-controller-manager; it becomes Ready and runs a pod;
+  * with --renew-config and --jar: playbooks/renew-certs.yml renews the tree (it MUTATES the tree's
+    pki/, kubeconfigs and manifests); the kubelet restarts the Pods and kube-apiserver serves the
+    renewed certificate (node_renew.py).
 Stopping (pass, fail, Ctrl-C, SIGTERM): the kubelet (SIGTERM, SIGKILL after 10 s), then every
 other process of the PID namespace by PID (containers first, containerd last), shim sockets under
 /run/containerd/s removed, mounts under the node's folders unmounted, the pod cgroups the kubelet
@@ -47,6 +54,7 @@ Prints one PASS/FAIL line per check and "N passed, N failed". Exit 0 all pass, 1
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import http.client
 import ipaddress
@@ -68,6 +76,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import controlplane as cp  # noqa: E402  (Client, KubeconfigIdentity, setup_netns, tree_addresses)
 import images  # noqa: E402
+import node_join  # noqa: E402  (the worker node that joins, --jar)
+import node_renew  # noqa: E402  (renew-certs.yml under the kubelet, --renew-config)
 
 STOP_GRACE_S = 10.0
 CRI_SOCKET = "/run/containerd/containerd.sock"
@@ -213,7 +223,8 @@ def proc_starttime(pid: int) -> str | None:
 
 def cgroup_roots() -> list[Path]:
     base = Path("/sys/fs/cgroup")
-    return [d / "kubepods" for d in base.iterdir() if d.is_dir() and not d.is_symlink()] if base.is_dir() else []
+    dirs = [d for d in base.iterdir() if d.is_dir() and not d.is_symlink()] if base.is_dir() else []
+    return [d / name for d in dirs for name in ("kubepods", node_join.CGROUP_ROOT)]
 
 
 def cgroup_pids(root: Path) -> set[int]:
@@ -355,7 +366,8 @@ class NotUp(Exception):
 class Node:
     def __init__(self, a: argparse.Namespace):
         self.bin, self.tree, self.kfiles, self.work = a.bin, a.tree, a.kubelet_files, a.work
-        self.then = a.then
+        self.then, self.jar, self.renew_config = a.then, a.jar, a.renew_config
+        self.joiner: node_join.Joiner | None = None
         self.images_dir = a.images or (self.work / "scratch" / "images")
         self.reuse_images = a.images is not None  # a folder of its own: shared by the runs that name it
         self.logs = self.work / "logs"
@@ -430,12 +442,15 @@ class Node:
         log(f"mount namespace: {', '.join(OVERLAID)} overlaid (upper dirs in {ns}); {self.tree} read-only over "
             f"/etc/kubernetes, {kubelet_dir} over /var/lib/kubelet, {pod_logs} over /var/log/pods")
 
-    def containerd_config(self, overrides: dict) -> Path:
-        ctd = self.scratch / "containerd"
+    def containerd_config(self, overrides: dict, base: Path | None = None) -> tuple[Path, Path]:
+        """containerd's config.toml with its root, state and CNI config folder under BASE (default
+        the node's scratch); returns (config.toml, CNI config folder)."""
+        base = base or self.scratch
+        ctd = base / "containerd"
         for d in ("root", "state", "runc"):
             (ctd / d).mkdir(parents=True, exist_ok=True)
-        self.cni_conf = self.scratch / "cni" / "net.d"
-        self.cni_conf.mkdir(parents=True)
+        cni_conf = base / "cni" / "net.d"
+        cni_conf.mkdir(parents=True)
         reasons = "".join(f"# {k}: {why}\n" for k, (_, why) in overrides.items())
         extra = "".join(f"  {k} = {json.dumps(v)}\n" for k, (v, _) in overrides.items())
         text = f"""# containerd for node.py. Machine overrides, each with its reason:
@@ -462,14 +477,14 @@ state = "{ctd / 'state'}"
         SystemdCgroup = false
   [plugins.'io.containerd.cri.v1.runtime'.cni]
     bin_dirs = ["{self.bin / 'cni'}"]
-    conf_dir = "{self.cni_conf}"
+    conf_dir = "{cni_conf}"
 """
         path = ctd / "config.toml"
         path.write_text(text)
-        return path
+        return path, cni_conf
 
-    def kubelet_dropin(self, overrides: dict) -> Path:
-        d = self.scratch / "kubelet.conf.d"
+    def kubelet_dropin(self, overrides: dict, base: Path | None = None) -> Path:
+        d = (base or self.scratch) / "kubelet.conf.d"
         d.mkdir()
         body = {"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration"}
         body.update({k: v for k, (v, _) in overrides.items()})
@@ -505,17 +520,33 @@ state = "{ctd / 'state'}"
             time.sleep(1)
         raise NotUp(f"no {what} within {timeout:.0f}s (last: {str(last)[:600]})")
 
-    def ctr(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(self.bin / "ctr"), "--address", CRI_SOCKET, "-n", "k8s.io", *args],
+    def ctr(self, *args: str, prefix: list[str] = ()) -> subprocess.CompletedProcess:
+        """ctr against the node's containerd (PREFIX: nsenter into another node's namespaces)."""
+        return subprocess.run([*prefix, str(self.bin / "ctr"), "--address", CRI_SOCKET, "-n", "k8s.io", *args],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env())
+
+    def import_images(self, tags: list[str], prefix: list[str] = ()) -> None:
+        """The images made from BIN (images.py) for TAGS, imported into the containerd PREFIX reaches."""
+        self.images_dir.mkdir(parents=True, exist_ok=True)
+        for tag in tags:
+            name, dest, entrypoint = images.image_for(tag)
+            tar = images.archive(tag, self.bin / name, dest, entrypoint, self.images_dir, reuse=self.reuse_images)
+            r = self.ctr("images", "import", "--platform", "linux/amd64", str(tar), prefix=prefix)
+            if r.returncode != 0:
+                raise NotUp(f"ctr images import {tar}: {r.stdout}")
+        listed = self.ctr("images", "ls", "-q", prefix=prefix).stdout.split()
+        missing = [t for t in tags if t not in listed]
+        if missing:
+            raise NotUp(f"images not in containerd after import: {missing}")
+        log(f"images imported: {', '.join(tags)} ({time.monotonic() - self.t0:.1f}s)")
 
     def boot(self) -> None:
         cp.setup_netns(self.addresses)
         self.mounts()
-        k_over, c_over = machine_overrides()
+        k_over, c_over = self.overrides = machine_overrides()
         for k, (v, why) in {**k_over, **c_over}.items():
             log(f"machine override {k}={v}: {why}")
-        cfg = self.containerd_config(c_over)
+        cfg, self.cni_conf = self.containerd_config(c_over)
         dropin = self.kubelet_dropin(k_over)
 
         ext = self.tree / "external-etcd" / "etcd.yaml"
@@ -534,18 +565,7 @@ state = "{ctd / 'state'}"
 
         tags = sorted({c["image"] for m in self.manifests.values() for c in m["spec"]["containers"]}
                       | {self.sandbox_image(), self.etcd_image})
-        self.images_dir.mkdir(parents=True, exist_ok=True)
-        for tag in tags:
-            name, dest, entrypoint = images.image_for(tag)
-            tar = images.archive(tag, self.bin / name, dest, entrypoint, self.images_dir, reuse=self.reuse_images)
-            r = self.ctr("images", "import", "--platform", "linux/amd64", str(tar))
-            if r.returncode != 0:
-                raise NotUp(f"ctr images import {tar}: {r.stdout}")
-        listed = self.ctr("images", "ls", "-q").stdout.split()
-        missing = [t for t in tags if t not in listed]
-        if missing:
-            raise NotUp(f"images not in containerd after import: {missing}")
-        log(f"images imported: {', '.join(tags)} ({time.monotonic() - self.t0:.1f}s)")
+        self.import_images(tags)
 
         argv = [str(self.bin / "kubelet"),
                 "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
@@ -637,21 +657,22 @@ state = "{ctd / 'state'}"
             [self.kubelet])
         return f"Node {self.node_name} (InternalIP {', '.join(addrs)}), lease held; kubelet.conf is {want} in system:nodes"
 
-    def pod_subnets(self) -> list[str]:
+    def pod_subnets(self, node_name: str | None = None, default: str = DEFAULT_POD_SUBNET) -> list[str]:
+        name = node_name or self.node_name
         if self.allocates_cidrs:
-            node = self.wait("Node podCIDRs", lambda: (bool((n := self.get(f"/api/v1/nodes/{self.node_name}"))
+            node = self.wait("Node podCIDRs", lambda: (bool((n := self.get(f"/api/v1/nodes/{name}"))
                                                             ["spec"].get("podCIDRs")), n), 60, [self.kubelet])
             return node["spec"]["podCIDRs"]
-        return [DEFAULT_POD_SUBNET]
+        return [default]
 
-    def write_cni(self, subnets: list[str]) -> None:
+    def write_cni(self, subnets: list[str], folder: Path | None = None) -> None:
         ranges = [[{"subnet": s}] for s in subnets]
         routes = [{"dst": "0.0.0.0/0" if ipaddress.ip_network(s).version == 4 else "::/0"} for s in subnets]
         conf = {"cniVersion": "1.0.0", "name": "kf-node", "plugins": [
             {"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": False, "hairpinMode": True,
              "ipam": {"type": "host-local", "ranges": ranges, "routes": routes}},
             {"type": "portmap", "capabilities": {"portMappings": True}}]}
-        (self.cni_conf / "10-kf-node.conflist").write_text(json.dumps(conf, indent=2) + "\n")
+        (folder or self.cni_conf).joinpath("10-kf-node.conflist").write_text(json.dumps(conf, indent=2) + "\n")
         log(f"CNI bridge config written: pod subnet(s) {', '.join(subnets)}")
 
     def chk_node_ready(self) -> str:
@@ -695,32 +716,41 @@ state = "{ctd / 'state'}"
         # tolerates the control-plane taint when mark-control-plane ran (--then), as a workload meant
         # for a control-plane node must
         tol = [{"key": CONTROL_PLANE_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"}] if self.then else None
-        self.api().json("POST", "/api/v1/namespaces/default/pods", self.probe_pod(PROBE_POD, tol))
+        ips, answers, took = self.serve_probe(self.probe_pod(PROBE_POD, tol), self.node_name, self.subnets, [self.kubelet])
+        return (f"{'tolerates the control-plane taint, ' if tol else ''}scheduled to {self.node_name}, Ready "
+                f"{took:.0f}s after creation, IPs {ips} in {', '.join(self.subnets)}, "
+                f"GET /version: {'; '.join(answers)}")
+
+    def serve_probe(self, pod: dict, node_name: str, subnets: list[str], watch: list[Proc],
+                    where=contextlib.nullcontext) -> tuple[list[str], list[str], float]:
+        """POD created through the API: Ready on NODE_NAME, one address in each of SUBNETS, and every
+        address answers GET /version (from the network namespace WHERE() enters).
+        Returns (pod IPs, answers, seconds from creation to Ready)."""
+        self.api().json("POST", "/api/v1/namespaces/default/pods", pod)
         t = time.monotonic()
-        path = f"/api/v1/namespaces/default/pods/{PROBE_POD}"
-        got = self.wait("test pod Ready", lambda: (self.ready(p := self.get(path)), p), 120, [self.kubelet])
-        if got["spec"].get("nodeName") != self.node_name:
-            raise AssertionError(f"scheduled to {got['spec'].get('nodeName')!r}, expected {self.node_name}")
+        path = f"/api/v1/namespaces/default/pods/{pod['metadata']['name']}"
+        got = self.wait("test pod Ready", lambda: (self.ready(p := self.get(path)), p), 120, watch)
+        took = time.monotonic() - t
+        if got["spec"].get("nodeName") != node_name:
+            raise AssertionError(f"scheduled to {got['spec'].get('nodeName')!r}, expected {node_name}")
         ips = [i["ip"] for i in got["status"].get("podIPs") or [{"ip": got["status"].get("podIP", "")}]]
-        nets = [ipaddress.ip_network(s) for s in self.subnets]
-        for net in nets:  # one address per pod subnet (dual-stack: one per family)
+        for net in [ipaddress.ip_network(s) for s in subnets]:  # one address per pod subnet (dual-stack: one per family)
             if not any(ipaddress.ip_address(ip) in net for ip in ips):
                 raise AssertionError(f"pod IPs {ips}: none in {net}")
         answers = []
-        for ip in ips:
-            conn = http.client.HTTPConnection(ip, 2379, timeout=5)
-            try:
-                conn.request("GET", "/version")
-                r = conn.getresponse()
-                body = r.read().decode()
-            finally:
-                conn.close()
-            if r.status != 200 or "etcdserver" not in body:
-                raise AssertionError(f"GET http://{ip}:2379/version: HTTP {r.status} {body[:200]}")
-            answers.append(f"{ip} -> {body.strip()[:40]}")
-        return (f"{'tolerates the control-plane taint, ' if tol else ''}scheduled to {self.node_name}, Ready "
-                f"{time.monotonic() - t:.0f}s after creation, IPs {ips} in {', '.join(self.subnets)}, "
-                f"GET /version: {'; '.join(answers)}")
+        with where():
+            for ip in ips:
+                conn = http.client.HTTPConnection(ip, 2379, timeout=5)
+                try:
+                    conn.request("GET", "/version")
+                    r = conn.getresponse()
+                    body = r.read().decode()
+                finally:
+                    conn.close()
+                if r.status != 200 or "etcdserver" not in body:
+                    raise AssertionError(f"GET http://{ip}:2379/version: HTTP {r.status} {body[:200]}")
+                answers.append(f"{ip} -> {body.strip()[:40]}")
+        return ips, answers, took
 
     def chk_control_plane(self) -> None:
         """controlplane.py's checks, unchanged, against the control plane the kubelet runs (the
@@ -818,6 +848,34 @@ state = "{ctd / 'state'}"
         self.check("a pod created through the API is scheduled, gets a pod-subnet IP and answers", self.chk_pod)
         if self.then:
             self.check("the pod without the toleration is still Pending", self.chk_still_pending)
+        if self.then and self.jar:
+            self.join()
+        if self.renew_config and self.jar:
+            self.check("renew-certs.yml: the kubelet restarts the static Pods whose certificates were renewed and "
+                       "kube-apiserver serves its renewed certificate",
+                       node_renew.Renewal(self, self.renew_config, self.jar).run)
+
+    def join(self) -> None:
+        """node_join.py: a worker node in its own namespaces joins with the worker's discovery and the
+        kubelet's own TLS bootstrap (needs --then's cluster objects)."""
+        if not node_join.family_ok(self.advertise):
+            log(f"join: not run (IPv6 advertise address {self.advertise}; the veth carries IPv4)")
+            return
+        j = self.joiner = node_join.Joiner(self, self.jar)
+        name, t = node_join.JOIN_NODE, time.monotonic()
+        steps = [
+            ("join: a bootstrap token from a worker on the control plane (POST /v1/bootstrap-token)", j.make_token),
+            (f"join: {name}'s own worker writes bootstrap-kubelet.conf and pki/ca.crt (discovery, CA pinned) and the "
+             "kubelet's files (kubelet-config), nothing else", j.files),
+            (f"join: {name}'s containerd and kubelet start in its own network and mount namespaces", j.start),
+            (f"join: {name}'s kubelet bootstraps its client certificate (CSR auto-approved by kube-controller-manager) "
+             f"and registers as system:node:{name}", j.bootstrapped),
+            (f"join: {name} Ready with the CNI bridge, no control-plane taint, a pod runs there and answers", j.ready),
+        ]
+        for what, step in steps:
+            if not self.check(what, step):
+                break
+        log(f"join: {time.monotonic() - t:.0f}s")
 
     def summary(self) -> int:
         passed = sum(1 for _, ok, _ in self.results if ok)
@@ -828,6 +886,8 @@ state = "{ctd / 'state'}"
     # --- stop -----------------------------------------------------------------------------------
     def stop(self) -> None:
         t = time.monotonic()
+        if self.joiner:
+            self.joiner.stop()
         kubelet = next((p for p in self.procs if p.name == "kubelet"), None)
         if kubelet:
             kubelet.stop()
@@ -880,11 +940,16 @@ def main() -> int:
     ap.add_argument("--then", help="a shell command run after the control-plane checks, with KF_ETC (the tree's "
                     "kubeconfigs) and KF_PKI set, as controlplane.py --then; mark-control-plane must be in it: the "
                     "taint proofs follow")
+    ap.add_argument("--jar", type=Path, help="the worker jar: with --then, a worker node joins (node_join.py)")
+    ap.add_argument("--renew-config", type=Path, help="the tree's kubeadm configuration: with --jar, "
+                    "playbooks/renew-certs.yml renews the tree under the kubelet (node_renew.py)")
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     a.bin, a.tree, a.kubelet_files = a.bin.resolve(), a.tree.resolve(), a.kubelet_files.resolve()
     a.work = (a.work or Path(tempfile.mkdtemp(prefix="kf-node-"))).resolve()
     a.images = a.images.resolve() if a.images else None
+    a.jar = a.jar.resolve() if a.jar else None
+    a.renew_config = a.renew_config.resolve() if a.renew_config else None
 
     def on_term(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")

@@ -7,6 +7,9 @@
 #   4. a real control plane boots from the kubeadm tree AND from ours, every check must pass;
 #   5. (CONFORMANCE_NODE_CONFIGS) a real node runs each tree: containerd + runc + the kubelet with
 #      the tree's config.yaml / kubeadm-flags.env / kubelet.conf run the four static pods (node.py);
+#      after the cluster half, a worker node in namespaces of its own joins it with the worker's
+#      discovery and the kubelet's own TLS bootstrap (node_join.py); on the worker's tree,
+#      playbooks/renew-certs.yml then renews it under the kubelet (node_renew.py);
 # plus the worker's *IT Java classes against the same binaries (a skipped IT is a failure here).
 #
 # Env:
@@ -103,7 +106,8 @@ run_node() {  # run_node <label> <tree> <kubelet files> <work> [node.py options]
   shift 4
   t=$(date +%s)
   set +e
-  "$py" "$here/node.py" --bin "$bin" --tree "$tree" --kubelet-files "$kfiles" --work "$work" --images "$out/node-images" "$@" 2>&1 \
+  "$py" "$here/node.py" --bin "$bin" --tree "$tree" --kubelet-files "$kfiles" --work "$work" --images "$out/node-images" \
+    --jar "$jar" "$@" 2>&1 \
     | tee "$work.out" | sed -u -n "s/^\(PASS\|FAIL\) /\1 [$label node] /p"
   rc=${PIPESTATUS[0]}
   set -e
@@ -253,10 +257,13 @@ EOF
     if [[ -n "$killed" ]] && ! grep '^PASS earlier run ' "$d/kubeadm-node.out" | grep -qF "work $killed)"; then
       fail "[$c kubeadm node] the start after the SIGKILL did not report the killed run's leftovers cleaned"
     fi
-    if (( worker_ok )); then run_node "$c worker" "$d/worker-tree" "$d/worker-kubelet" "$d/worker-node" "${wnode[@]}"; fi
-    left="$(ls -d /sys/fs/cgroup/*/kubepods 2>/dev/null || true)"
+    # the worker's tree also goes through playbooks/renew-certs.yml under the kubelet (it is renewed in place)
+    if (( worker_ok )); then
+      run_node "$c worker" "$d/worker-tree" "$d/worker-kubelet" "$d/worker-node" "${wnode[@]}" --renew-config "$cfg"
+    fi
+    left="$(ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/kf-join 2>/dev/null || true)"
     if [[ -z "$left" && ! -e "$killed/scratch" ]]; then
-      pass "$c: after the nodes: no kubepods cgroup${killed:+, no scratch of the killed run} left on the host"
+      pass "$c: after the nodes: no kubepods or kf-join cgroup${killed:+, no scratch of the killed run} left on the host"
     else
       fail "$c: after the nodes, left on the host: $left ${killed:+$(ls -d "$killed/scratch" 2>/dev/null)}"
     fi

@@ -64,12 +64,13 @@ def is_external_etcd(text: str) -> bool:
 class Worker:
     """One worker process with its own home; stopped by stop()."""
 
-    def __init__(self, java: str, jar: Path, home: Path, logfile: Path):
+    def __init__(self, java: str, jar: Path, home: Path, logfile: Path, prefix: list[str] = ()):
+        """PREFIX: a command the worker runs under (nsenter into another node's namespaces)."""
         self.home, self.jar = home, jar
         home.mkdir(parents=True, exist_ok=True)
         self.fh = logfile.open("ab")
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        self.p = subprocess.Popen([java, "-jar", str(jar), "--home", str(home)], stdin=subprocess.DEVNULL,
+        self.p = subprocess.Popen([*prefix, java, "-jar", str(jar), "--home", str(home)], stdin=subprocess.DEVNULL,
                                   stdout=self.fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.logfile = logfile
         deadline = time.monotonic() + 60

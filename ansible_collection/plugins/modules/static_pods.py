@@ -81,7 +81,7 @@ options:
       timeout:
         description:
           - Seconds for each step (listing/adding the member; waiting for it to start and promoting it),
-            retries included. kubeadm's default C(timeouts.etcdAPICall) is 2 minutes.
+            retries included, at most 600. kubeadm's default C(timeouts.etcdAPICall) is 2 minutes.
         type: int
         default: 120
   certificates_hash:

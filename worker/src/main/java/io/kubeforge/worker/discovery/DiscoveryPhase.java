@@ -45,7 +45,7 @@ public final class DiscoveryPhase {
       "unsafe_skip_ca_verification", "timeout", "discovery_file", "kubeconfig_dir", "cert_dir", "backup");
   /** Default of {@code timeout} in seconds (kubeadm's {@code timeouts.discovery} is 5 minutes; see api.md). */
   public static final long DEFAULT_TIMEOUT_SECONDS = 60;
-  /** Largest {@code timeout}: the worker's HTTP idle timeout (120 s) must not cut the call off. */
+  /** Largest {@code timeout}: the call must end before a module stops waiting for it (120 s by default). */
   public static final long MAX_TIMEOUT_SECONDS = 110;
   /** kubeadm's {@code DiscoveryRetryInterval}. */
   public static final Duration RETRY_INTERVAL = Duration.ofSeconds(5);

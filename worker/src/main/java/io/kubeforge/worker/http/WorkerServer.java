@@ -34,6 +34,12 @@ import java.util.logging.Logger;
 public final class WorkerServer {
   /** Largest request body accepted; a PKI request is a few hundred bytes. */
   public static final long MAX_BODY_BYTES = 1 << 20;
+  /**
+   * Seconds a connection may carry no bytes, a request being answered included: longer than the
+   * longest call the worker accepts (static-pods with etcd_join: four steps of at most 600 s), so a
+   * slow answer is never cut off; a client that went away is closed after it.
+   */
+  public static final int IDLE_TIMEOUT_S = 2700;
   /** Largest request header block accepted. */
   public static final int MAX_HEADER_BYTES = 8 * 1024;
 
@@ -81,7 +87,7 @@ public final class WorkerServer {
         .setMaxFormAttributeSize(0)
         .setCompressionSupported(false)
         .setDecompressionSupported(false)
-        .setIdleTimeout(120);
+        .setIdleTimeout(IDLE_TIMEOUT_S);
     Router router = router();
     return vertx.createHttpServer(options).requestHandler(request -> {
       if (request.version() == HttpVersion.HTTP_1_1 && request.getHeader(HttpHeaders.HOST) == null) {

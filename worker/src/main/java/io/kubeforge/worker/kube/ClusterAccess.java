@@ -26,6 +26,11 @@ public final class ClusterAccess {
   public static final String DEFAULT_KUBECONFIG_DIR = "/etc/kubernetes";
   /** Default of {@code timeout}, in seconds. */
   public static final long DEFAULT_TIMEOUT_SECONDS = 30;
+  /**
+   * At most 10 minutes per API operation: a call must end within the worker's idle timeout
+   * ({@code WorkerServer.IDLE_TIMEOUT_S}), which closes a connection that carries no bytes.
+   */
+  public static final long MAX_TIMEOUT_S = 600;
 
   private ClusterAccess() {}
 
@@ -57,8 +62,9 @@ public final class ClusterAccess {
     Path dir = InputPaths.directory(f.string("kubeconfig_dir").orElse(DEFAULT_KUBECONFIG_DIR), "kubeconfig_dir");
     Path kubeconfig = InputPaths.file(f.string("kubeconfig").orElse(dir.resolve("admin.conf").toString()), "kubeconfig");
     long seconds = f.integer("timeout", DEFAULT_TIMEOUT_SECONDS);
-    if (seconds < 1 || seconds > 3600) {
-      throw WorkerException.badInput("request.invalid_value", "timeout", "must be between 1 and 3600 seconds");
+    if (seconds < 1 || seconds > MAX_TIMEOUT_S) {
+      throw WorkerException.badInput("request.invalid_value", "timeout", "must be between 1 and " + MAX_TIMEOUT_S
+          + " seconds");
     }
     Duration timeout = Duration.ofSeconds(seconds);
     KubeClient client = KubeClient.fromKubeconfig(kubeconfig, timeout);

@@ -41,6 +41,11 @@ final class EtcdJoin {
   static final Set<String> FIELDS = Set.of("endpoints", "timeout");
   /** kubeadm's default {@code timeouts.etcdAPICall} (2 minutes), per step. */
   static final long DEFAULT_TIMEOUT_S = 120;
+  /**
+   * At most 10 minutes per step: the call (four steps) must end within the worker's idle timeout
+   * ({@code WorkerServer.IDLE_TIMEOUT_S}), which closes a connection that carries no bytes.
+   */
+  static final long MAX_TIMEOUT_S = 600;
   private static final int MAX_PEM = 1 << 16;
 
   /** The parsed option. */
@@ -99,8 +104,9 @@ final class EtcdJoin {
         throw WorkerException.badInput("request.wrong_type", "etcd_join.timeout", "must be a whole number of seconds");
       }
       seconds = n.longValue();
-      if (seconds < 1 || seconds > 3600) {
-        throw WorkerException.badInput("request.invalid_value", "etcd_join.timeout", "must be between 1 and 3600 seconds");
+      if (seconds < 1 || seconds > MAX_TIMEOUT_S) {
+        throw WorkerException.badInput("request.invalid_value", "etcd_join.timeout", "must be between 1 and "
+            + MAX_TIMEOUT_S + " seconds");
       }
     }
     return Optional.of(new Options(endpoints, Duration.ofSeconds(seconds)));

@@ -65,7 +65,7 @@ public final class TlsBootstrapPhase {
   public static final String DEFAULT_CERT_DIR = "/var/lib/kubelet/pki";
   /** Default of {@code timeout} in seconds. */
   public static final long DEFAULT_TIMEOUT_SECONDS = 60;
-  /** Largest {@code timeout}: the worker's HTTP idle timeout (120 s) must not cut the call off. */
+  /** Largest {@code timeout}: the call must end before a module stops waiting for it (120 s by default). */
   public static final long MAX_TIMEOUT_SECONDS = 110;
   /** The signer of kubelet client certificates ({@code certificatesv1.KubeAPIServerClientKubeletSignerName}). */
   public static final String SIGNER = "kubernetes.io/kube-apiserver-client-kubelet";

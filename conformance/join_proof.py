@@ -54,6 +54,18 @@ JOIN_NODE = "kf-cp2"
 ETCD_JOIN_TIMEOUT = 60
 
 
+def ansible_env(**extra: str) -> dict:
+    """ansible-playbook's environment for the harness: the built collection, the test suite's JSON
+    callback on stdout, no proxy, no ansible.cfg of the caller."""
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(REPO / "_build" / "collections"),
+               ANSIBLE_CALLBACK_PLUGINS=str(REPO / "ansible_collection" / "tests" / "callback"),
+               ANSIBLE_STDOUT_CALLBACK="test_json", ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_HOST_KEY_CHECKING="0", **extra)
+    env.pop("ANSIBLE_CONFIG", None)
+    return env
+
+
 def etcd_call(url: str, path: str, body: dict, pki: Path) -> dict:
     """etcd's v3 JSON gateway with the tree's apiserver-etcd-client certificate."""
     u = urllib.parse.urlsplit(url)
@@ -128,14 +140,8 @@ class JoinProof:
 
     def playbook(self, inventory: Path, log: str) -> dict:
         """playbooks/join.yml as a user runs it; its results (the test suite's JSON callback)."""
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        env.update(ANSIBLE_COLLECTIONS_PATH=str(REPO / "_build" / "collections"),
-                   ANSIBLE_CALLBACK_PLUGINS=str(REPO / "ansible_collection" / "tests" / "callback"),
-                   ANSIBLE_STDOUT_CALLBACK="test_json", ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
-                   ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_HOST_KEY_CHECKING="0")
-        env.pop("ANSIBLE_CONFIG", None)
         p = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
-                            str(REPO / "playbooks" / "join.yml")], env=env, cwd=self.d, capture_output=True,
+                            str(REPO / "playbooks" / "join.yml")], env=ansible_env(), cwd=self.d, capture_output=True,
                            text=True, timeout=4 * ETCD_JOIN_TIMEOUT + 300)
         (self.logs / f"join-playbook-{log}.json").write_text(p.stdout + p.stderr)
         try:

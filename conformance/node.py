@@ -78,6 +78,7 @@ import controlplane as cp  # noqa: E402  (Client, KubeconfigIdentity, setup_netn
 import images  # noqa: E402
 import node_join  # noqa: E402  (the worker node that joins, --jar)
 import node_renew  # noqa: E402  (renew-certs.yml under the kubelet, --renew-config)
+import node_join_cp  # noqa: E402  (a second control plane under its own kubelet, --join-control-plane)
 
 STOP_GRACE_S = 10.0
 CRI_SOCKET = "/run/containerd/containerd.sock"
@@ -224,7 +225,7 @@ def proc_starttime(pid: int) -> str | None:
 def cgroup_roots() -> list[Path]:
     base = Path("/sys/fs/cgroup")
     dirs = [d for d in base.iterdir() if d.is_dir() and not d.is_symlink()] if base.is_dir() else []
-    return [d / name for d in dirs for name in ("kubepods", node_join.CGROUP_ROOT)]
+    return [d / name for d in dirs for name in ("kubepods", *node_join.CGROUP_ROOTS)]
 
 
 def cgroup_pids(root: Path) -> set[int]:
@@ -367,7 +368,8 @@ class Node:
     def __init__(self, a: argparse.Namespace):
         self.bin, self.tree, self.kfiles, self.work = a.bin, a.tree, a.kubelet_files, a.work
         self.then, self.jar, self.renew_config = a.then, a.jar, a.renew_config
-        self.joiner: node_join.Joiner | None = None
+        self.join_cp = a.join_control_plane
+        self.joiners: list[node_join.Joiner] = []
         self.images_dir = a.images or (self.work / "scratch" / "images")
         self.reuse_images = a.images is not None  # a folder of its own: shared by the runs that name it
         self.logs = self.work / "logs"
@@ -854,6 +856,10 @@ state = "{ctd / 'state'}"
             self.check("renew-certs.yml: the kubelet restarts the static Pods whose certificates were renewed and "
                        "kube-apiserver serves its renewed certificate",
                        node_renew.Renewal(self, self.renew_config, self.jar).run)
+        if self.join_cp and self.then and self.jar and node_join.family_ok(self.advertise):
+            self.joiners.append(node_join_cp.ControlPlaneJoiner(self, self.jar))
+            self.check(f"join: a second control plane {node_join_cp.CP_NODE} made by join.yml, its static Pods run by its "
+                       "own kubelet", self.joiners[-1].run)
 
     def join(self) -> None:
         """node_join.py: a worker node in its own namespaces joins with the worker's discovery and the
@@ -861,7 +867,8 @@ state = "{ctd / 'state'}"
         if not node_join.family_ok(self.advertise):
             log(f"join: not run (IPv6 advertise address {self.advertise}; the veth carries IPv4)")
             return
-        j = self.joiner = node_join.Joiner(self, self.jar)
+        j = node_join.Joiner(self, self.jar)
+        self.joiners.append(j)
         name, t = node_join.JOIN_NODE, time.monotonic()
         steps = [
             ("join: a bootstrap token from a worker on the control plane (POST /v1/bootstrap-token)", j.make_token),
@@ -886,8 +893,8 @@ state = "{ctd / 'state'}"
     # --- stop -----------------------------------------------------------------------------------
     def stop(self) -> None:
         t = time.monotonic()
-        if self.joiner:
-            self.joiner.stop()
+        for j in self.joiners:
+            j.stop()
         kubelet = next((p for p in self.procs if p.name == "kubelet"), None)
         if kubelet:
             kubelet.stop()
@@ -943,6 +950,8 @@ def main() -> int:
     ap.add_argument("--jar", type=Path, help="the worker jar: with --then, a worker node joins (node_join.py)")
     ap.add_argument("--renew-config", type=Path, help="the tree's kubeadm configuration: with --jar, "
                     "playbooks/renew-certs.yml renews the tree under the kubelet (node_renew.py)")
+    ap.add_argument("--join-control-plane", action="store_true", help="with --then and --jar: a second control "
+                    "plane joins by playbooks/join.yml, its static Pods under its own kubelet (node_join_cp.py)")
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     a.bin, a.tree, a.kubelet_files = a.bin.resolve(), a.tree.resolve(), a.kubelet_files.resolve()

@@ -5,7 +5,8 @@ RBAC, cluster-info, kubeadm-config).
 The joining node lives inside node.py's namespaces, with its own where a node has its own:
   * network: a namespace of its own (`ip netns add NETNS`) joined to the control plane's by a veth
     pair (CP_END, JOIN_END, RFC 5737 TEST-NET-2); its default route is the control plane's end, so the
-    kubelet finds the node's address itself (no --node-ip);
+    kubelet finds the node's address itself (no --node-ip); the control plane reaches it from its
+    advertise address, as a host with one address would;
   * mount: a namespace of its own (held by a `sleep`) in which WORK/scratch/join's folders are bound
     over /etc/kubernetes, /var/lib/kubelet, /run/containerd, /var/lib/cni and /var/log/pods;
   * cgroups: the kubelet's cgroupRoot is /CGROUP_ROOT (the one setting beyond node.py's machine
@@ -45,6 +46,7 @@ JOIN_NODE = "kf-join"
 NETNS = "kf-join"
 CP_END, JOIN_END, PREFIX_LEN = ("kfj0", "198.51.100.1"), ("kfj1", "198.51.100.2"), 24
 CGROUP_ROOT = "kf-join"
+CGROUP_ROOTS = (CGROUP_ROOT, "kf-cp2")  # every joining node's (node_join_cp.py's too): node.py cleans them
 JOIN_POD_SUBNET = "10.244.1.0/24"  # when kube-controller-manager allocates no podCIDR
 JOIN_POD = "kf-join-probe"
 CLONE_NEWNET = 0x40000000
@@ -65,12 +67,12 @@ def ca_pin(ca: Path) -> str:
     return "sha256:" + hashlib.sha256(der).hexdigest()
 
 
-def cgroup_dirs() -> list[Path]:
-    """CGROUP_ROOT in every cgroup hierarchy of this host (v1: one per controller; v2: one)."""
+def cgroup_dirs(root: str) -> list[Path]:
+    """ROOT in every cgroup hierarchy of this host (v1: one per controller; v2: one)."""
     base = Path("/sys/fs/cgroup")
     if (base / "cgroup.controllers").exists():
-        return [base / CGROUP_ROOT]
-    return [d / CGROUP_ROOT for d in base.iterdir()
+        return [base / root]
+    return [d / root for d in base.iterdir()
             if d.is_dir() and not d.is_symlink() and (d / "cgroup.procs").exists()]
 
 
@@ -83,9 +85,12 @@ def post(w: Worker, path: str, body: dict) -> dict:
 
 
 class Joiner:
+    name, log_prefix, netns_name, cgroup_root = JOIN_NODE, "join-", NETNS, CGROUP_ROOT
+    cp_end, join_end = CP_END, JOIN_END
+
     def __init__(self, node, jar: Path):
         self.n, self.jar = node, jar
-        self.d = node.scratch / "join"
+        self.d = node.scratch / self.netns_name
         self.etc, self.kubelet_dir = self.d / "etc-kubernetes", self.d / "var-lib-kubelet"
         self.procs: list = []
         self.java = os.environ.get("JAVA", "java")
@@ -93,15 +98,15 @@ class Joiner:
 
     # --- namespaces ----------------------------------------------------------------------------
     def prefix(self) -> list[str]:
-        return ["nsenter", f"--net=/run/netns/{NETNS}", f"--mount=/proc/{self.holder.p.pid}/ns/mnt", "--"]
+        return ["nsenter", f"--net=/run/netns/{self.netns_name}", f"--mount=/proc/{self.holder.p.pid}/ns/mnt", "--"]
 
     @contextlib.contextmanager
     def netns(self):
         """This process in the joining node's network namespace (a socket keeps the namespace it was made in)."""
-        own, target = os.open("/proc/self/ns/net", os.O_RDONLY), os.open(f"/run/netns/{NETNS}", os.O_RDONLY)
+        own, target = os.open("/proc/self/ns/net", os.O_RDONLY), os.open(f"/run/netns/{self.netns_name}", os.O_RDONLY)
         try:
             if _libc.setns(target, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), f"setns {NETNS}")
+                raise OSError(ctypes.get_errno(), f"setns {self.netns_name}")
             yield
         finally:
             _libc.setns(own, CLONE_NEWNET)
@@ -109,27 +114,32 @@ class Joiner:
             os.close(target)
 
     def network(self) -> None:
-        run("ip", "netns", "add", NETNS)
-        run("ip", "link", "add", CP_END[0], "type", "veth", "peer", "name", JOIN_END[0], "netns", NETNS)
-        run("ip", "addr", "add", f"{CP_END[1]}/{PREFIX_LEN}", "dev", CP_END[0])
-        run("ip", "link", "set", CP_END[0], "up")
-        run("ip", "-n", NETNS, "link", "set", "lo", "up")
-        run("ip", "-n", NETNS, "addr", "add", f"{JOIN_END[1]}/{PREFIX_LEN}", "dev", JOIN_END[0])
-        run("ip", "-n", NETNS, "link", "set", JOIN_END[0], "up")
-        run("ip", "-n", NETNS, "route", "add", "default", "via", CP_END[1])
+        ns, (cp_dev, cp_ip), (dev, ip) = self.netns_name, self.cp_end, self.join_end
+        run("ip", "netns", "add", ns)
+        run("ip", "link", "add", cp_dev, "type", "veth", "peer", "name", dev, "netns", ns)
+        run("ip", "addr", "add", f"{cp_ip}/{PREFIX_LEN}", "dev", cp_dev)
+        run("ip", "link", "set", cp_dev, "up")
+        # the control plane answers and dials from its advertise address, as a host with one address does:
+        # etcd checks a peer's source address against the IP SANs of its certificate
+        net = ipaddress.ip_interface(f"{cp_ip}/{PREFIX_LEN}").network
+        run("ip", "route", "replace", str(net), "dev", cp_dev, "src", self.n.advertise)
+        run("ip", "-n", ns, "link", "set", "lo", "up")
+        run("ip", "-n", ns, "addr", "add", f"{ip}/{PREFIX_LEN}", "dev", dev)
+        run("ip", "-n", ns, "link", "set", dev, "up")
+        run("ip", "-n", ns, "route", "add", "default", "via", cp_ip)
 
     def mounts(self) -> None:
-        self.holder = self.n.start("join-mount-namespace", ["unshare", "--mount", "--propagation", "private", "--",
+        self.holder = self.n.start(f"{self.log_prefix}mount-namespace", ["unshare", "--mount", "--propagation", "private", "--",
                                                             "sleep", "infinity"])
         own = os.readlink("/proc/self/ns/mnt")
         self.n.wait("the joining node's mount namespace", lambda: (
             os.readlink(f"/proc/{self.holder.p.pid}/ns/mnt") != own and
             Path(f"/proc/{self.holder.p.pid}/comm").read_text().strip() == "sleep", "not yet"), 10, [self.holder])
         ns = ["nsenter", f"--mount=/proc/{self.holder.p.pid}/ns/mnt", "--"]
-        logs = self.n.logs / "join-pods"
+        logs = self.n.logs / f"{self.log_prefix}pods"
         binds = [(self.etc, "/etc/kubernetes"), (self.kubelet_dir, "/var/lib/kubelet"),
                  (self.d / "run-containerd", "/run/containerd"), (self.d / "var-lib-cni", "/var/lib/cni"),
-                 (logs, "/var/log/pods")]
+                 (logs, "/var/log/pods"), (self.d / "var-lib-etcd", "/var/lib/etcd")]
         for src, dst in binds:
             src.mkdir(parents=True, exist_ok=True)
             run(*ns, "mkdir", "-p", dst)
@@ -138,7 +148,7 @@ class Joiner:
 
     def cgroups(self) -> list[Path]:
         made = []
-        for d in cgroup_dirs():
+        for d in cgroup_dirs(self.cgroup_root):
             d.mkdir(exist_ok=True)
             made.append(d)
             if (d / "cpuset.cpus").exists() and not (d / "cpuset.cpus").read_text().strip():
@@ -152,18 +162,20 @@ class Joiner:
         through the tree's admin.conf."""
         self.network()
         self.mounts()
-        w = Worker(self.java, self.jar, self.d / "cp-worker", self.n.logs / "join-cp-worker.log")
+        w = Worker(self.java, self.jar, self.d / "cp-worker", self.n.logs / f"{self.log_prefix}cp-worker.log")
         try:
             r = post(w, "/v1/bootstrap-token", {"kubeconfig_dir": str(self.n.cp.work / "etc-kubernetes"),
                                                 "description": f"kubeforge conformance: {JOIN_NODE}"})
         finally:
             w.stop()
         self.token_id, self.token = r["result"]["token_id"], r["result"]["token"]
-        return f"token id {self.token_id}; {NETNS} network namespace ({JOIN_END[1]}, default route {CP_END[1]})"
+        return (f"token id {self.token_id}; {self.netns_name} network namespace ({self.join_end[1]}, default route "
+                f"{self.cp_end[1]})")
 
     def files(self) -> str:
         """Step 2: the joining node's worker writes what kubeadm join writes before the kubelet starts."""
-        self.worker = Worker(self.java, self.jar, self.d / "join-worker", self.n.logs / "join-worker.log", self.prefix())
+        self.worker = Worker(self.java, self.jar, self.d / "join-worker", self.n.logs / f"{self.log_prefix}worker.log",
+                             self.prefix())
         pin = ca_pin(self.n.tree / "pki" / "ca.crt")
         with self.netns():
             disc = post(self.worker, "/v1/discovery", {
@@ -189,23 +201,29 @@ class Joiner:
         k_over, c_over = self.n.overrides
         cfg, self.cni_conf = self.n.containerd_config(c_over, self.d)
         made = self.cgroups()
-        k_over = dict(k_over, cgroupRoot=(f"/{CGROUP_ROOT}", "a second node on this host: its pods' cgroups "
+        k_over = dict(k_over, cgroupRoot=(f"/{self.cgroup_root}", "another node on this host: its pods' cgroups "
                                           "beside the first's, or each kubelet removes the other's as orphans"))
-        dropin = self.n.kubelet_dropin(k_over, self.d)
-        ctd = self.n.start("join-containerd", [*self.prefix(), str(self.n.bin / "containerd"), "--config", str(cfg)])
+        self.dropin = self.n.kubelet_dropin(k_over, self.d)
+        ctd = self.n.start(f"{self.log_prefix}containerd", [*self.prefix(), str(self.n.bin / "containerd"), "--config", str(cfg)])
         self.n.wait("the joining node's containerd", lambda: (
             self.n.ctr("version", prefix=self.prefix()).returncode == 0, "ctr version"), 30, [ctd])
-        flags = self.flags_env()
-        sandbox = next((a.split("=", 1)[1] for a in flags if a.startswith("--pod-infra-container-image=")),
-                       self.n.sandbox_image())
-        self.n.import_images(sorted({sandbox, self.n.etcd_image}), prefix=self.prefix())
+        tags = sorted({self.n.sandbox_image(), self.n.etcd_image} | set(self.images()))
+        self.n.import_images(tags, prefix=self.prefix())
+        self.start_kubelet()
+        return f"cgroupRoot /{self.cgroup_root} ({len(made)} hierarchies), images {', '.join(tags)}"
+
+    def images(self) -> list[str]:
+        """Images beyond the sandbox and the test pod's."""
+        return []
+
+    def start_kubelet(self) -> None:
+        """The kubelet as kubeadm's systemd drop-in starts it, once its files are there."""
         self.kubelet_argv = [*self.prefix(), str(self.n.bin / "kubelet"),
                              "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
                              "--kubeconfig=/etc/kubernetes/kubelet.conf",
-                             "--config=/var/lib/kubelet/config.yaml", *flags, f"--config-dir={dropin}"]
-        self.kubelet = self.n.start("join-kubelet", self.kubelet_argv)
+                             "--config=/var/lib/kubelet/config.yaml", *self.flags_env(), f"--config-dir={self.dropin}"]
+        self.kubelet = self.n.start(f"{self.log_prefix}kubelet", self.kubelet_argv)
         self.t_kubelet = time.monotonic()
-        return f"cgroupRoot /{CGROUP_ROOT} ({len(made)} hierarchies), images {sandbox}, {self.n.etcd_image}"
 
     def flags_env(self) -> list[str]:
         for line in (self.kubelet_dir / "kubeadm-flags.env").read_text().splitlines():
@@ -241,8 +259,8 @@ class Joiner:
         if who["username"] != f"system:node:{JOIN_NODE}" or "system:nodes" not in who.get("groups", []):
             raise AssertionError(f"kubelet.conf is {who}")
         addrs = [a["address"] for a in node["status"].get("addresses", []) if a["type"] == "InternalIP"]
-        if addrs != [JOIN_END[1]]:
-            raise AssertionError(f"Node InternalIP {addrs}, expected {JOIN_END[1]} (the joining node's own address)")
+        if addrs != [self.join_end[1]]:
+            raise AssertionError(f"Node InternalIP {addrs}, expected {self.join_end[1]} (the joining node's own address)")
         return (f"CSR {csr['metadata']['name']} by system:bootstrap:{self.token_id}, "
                 f"{conds['Approved']['reason']} and issued; kubelet.conf (written by the kubelet, certificate "
                 f"{user['client-certificate']}) is {who['username']} in system:nodes; Node {JOIN_NODE} "
@@ -309,7 +327,7 @@ class Joiner:
         w = getattr(self, "worker", None)
         if w:
             w.stop()
-        subprocess.run(["ip", "netns", "del", NETNS], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "netns", "del", self.netns_name], stderr=subprocess.DEVNULL)
 
 
 def family_ok(advertise: str) -> bool:

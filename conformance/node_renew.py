@@ -14,7 +14,6 @@ Node is still Ready.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import ssl
 import subprocess
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-import controlplane as cp
+from join_proof import ansible_env
 
 REPO = Path(__file__).resolve().parents[1]
 HASH = "kubeforge.io/certificates-hash"
@@ -65,12 +64,7 @@ class Renewal:
                 "kubeforge_cluster": True, "kubeforge_readyz_host": n.advertise, "kubeforge_bind_port": n.port,
                 "kubeforge_encryption": (n.tree / "encryption" / "encryption-config.yaml").exists()}
         inventory.write_text(yaml.safe_dump({"all": {"children": {"control_plane": {"hosts": {n.node_name: host}}}}}))
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        env.update(ANSIBLE_COLLECTIONS_PATH=str(REPO / "_build" / "collections"),
-                   ANSIBLE_CALLBACK_PLUGINS=str(REPO / "ansible_collection" / "tests" / "callback"),
-                   ANSIBLE_STDOUT_CALLBACK="test_json", ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
-                   ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_HOST_KEY_CHECKING="0", HOME=str(self.d))
-        env.pop("ANSIBLE_CONFIG", None)
+        env = ansible_env(HOME=str(self.d))
         play = shlex.join([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
                            str(REPO / "playbooks" / "renew-certs.yml")])
         p = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",

@@ -9,7 +9,8 @@
 #      the tree's config.yaml / kubeadm-flags.env / kubelet.conf run the four static pods (node.py);
 #      after the cluster half, a worker node in namespaces of its own joins it with the worker's
 #      discovery and the kubelet's own TLS bootstrap (node_join.py); on the worker's tree,
-#      playbooks/renew-certs.yml then renews it under the kubelet (node_renew.py);
+#      playbooks/renew-certs.yml then renews it under the kubelet (node_renew.py) and a second control
+#      plane joins by playbooks/join.yml, its static pods under its own kubelet (node_join_cp.py);
 # plus the worker's *IT Java classes against the same binaries (a skipped IT is a failure here).
 #
 # Env:
@@ -259,11 +260,12 @@ EOF
     fi
     # the worker's tree also goes through playbooks/renew-certs.yml under the kubelet (it is renewed in place)
     if (( worker_ok )); then
-      run_node "$c worker" "$d/worker-tree" "$d/worker-kubelet" "$d/worker-node" "${wnode[@]}" --renew-config "$cfg"
+      run_node "$c worker" "$d/worker-tree" "$d/worker-kubelet" "$d/worker-node" "${wnode[@]}" --renew-config "$cfg" \
+        --join-control-plane
     fi
-    left="$(ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/kf-join 2>/dev/null || true)"
+    left="$(ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/kf-join /sys/fs/cgroup/*/kf-cp2 2>/dev/null || true)"
     if [[ -z "$left" && ! -e "$killed/scratch" ]]; then
-      pass "$c: after the nodes: no kubepods or kf-join cgroup${killed:+, no scratch of the killed run} left on the host"
+      pass "$c: after the nodes: no kubepods, kf-join or kf-cp2 cgroup${killed:+, no scratch of the killed run} left on the host"
     else
       fail "$c: after the nodes, left on the host: $left ${killed:+$(ls -d "$killed/scratch" 2>/dev/null)}"
     fi

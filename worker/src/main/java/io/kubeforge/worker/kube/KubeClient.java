@@ -648,6 +648,9 @@ public final class KubeClient implements AutoCloseable {
   /** The object without what changes on every write (for the dry-run comparison). */
   private static JsonNode comparable(ObjectNode o) {
     ObjectNode copy = o.deepCopy();
+    // an apply never writes status (a subresource); a controller updating it between the read and the
+    // dry run (a new Deployment's) is not a change this apply would make
+    copy.remove("status");
     if (copy.get("metadata") instanceof ObjectNode m) {
       m.remove("managedFields");
       m.remove("resourceVersion");

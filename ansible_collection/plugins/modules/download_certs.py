@@ -52,6 +52,9 @@ options:
   etcd_external_ca_file:
     description:
       - Where the external etcd CA goes (when the Secret was uploaded for external etcd).
+      - When none of C(etcd_external_*) is set and the Secret holds external etcd files, each goes where the
+        cluster's ClusterConfiguration (C(kube-system/kubeadm-config), C(etcd.external)) names it, as
+        C(kubeadm join) writes them.
     type: path
   etcd_external_cert_file:
     description:

@@ -51,6 +51,9 @@ options:
   etcd_external_ca_file:
     description:
       - External etcd's CA file; setting any C(etcd_external_*) uploads the external files instead of C(etcd/ca).
+      - When none is set, the cluster's own ClusterConfiguration (C(kube-system/kubeadm-config)) decides, as
+        C(kubeadm init --upload-certs) takes them from its configuration; with C(etcd.external) its
+        C(caFile), C(certFile) and C(keyFile) are uploaded.
     type: path
   etcd_external_cert_file:
     description:

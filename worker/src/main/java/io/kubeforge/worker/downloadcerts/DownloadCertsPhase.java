@@ -63,6 +63,11 @@ public final class DownloadCertsPhase {
           throw e;
         }
         checkOwner(access, secret);
+        if (externalFiles == null && secret.path("data").has("external-etcd-ca.crt")) {
+          // uploaded for external etcd and no etcd_external_* options: the files go where the
+          // cluster's ClusterConfiguration names them (kubeadm join takes them from the same)
+          externalFiles = KubeadmCerts.fromCluster(access.client());
+        }
         entries = open(secret, KubeadmCerts.files(certDir, externalFiles), key);
       }
       return write(certDir, entries, dryRun, backup);

@@ -1,5 +1,10 @@
 package io.kubeforge.worker.kube;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kubeforge.worker.config.ClusterModel;
+import io.kubeforge.worker.config.ExternalEtcd;
+import io.kubeforge.worker.config.InputPaths;
+import io.kubeforge.worker.config.RequestOptions;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,6 +46,33 @@ public final class KubeadmCerts {
       files.put("external-etcd-ca.crt", external[0]);
       files.put("external-etcd.crt", external[1]);
       files.put("external-etcd.key", external[2]);
+    }
+    return files;
+  }
+
+  /** Where {@link #fromCluster} found the external etcd files: the field its errors name. */
+  public static final String CLUSTER_ETCD_FIELD = "kube-system/kubeadm-config ClusterConfiguration.etcd.external";
+
+  /**
+   * The external etcd files of the cluster's own {@code ClusterConfiguration} (the
+   * {@code kubeadm-config} ConfigMap), for a call that names none: kubeadm's upload-certs takes
+   * them from the configuration it runs with, and the cluster's is the one every node shares. Null
+   * when the cluster's etcd is local or the ConfigMap holds no ClusterConfiguration.
+   */
+  public static Path[] fromCluster(KubeClient kube) {
+    JsonNode text = kube.get("v1", "ConfigMap", NAMESPACE, "kubeadm-config")
+        .map(cm -> cm.path("data").path("ClusterConfiguration")).orElse(null);
+    if (text == null || !text.isTextual()) {
+      return null;
+    }
+    ExternalEtcd ext = ClusterModel.fromRequest(Map.of(RequestOptions.KUBEADM_CONFIG, text.asText())).etcd().external();
+    if (ext == null) {
+      return null;
+    }
+    String[] given = {ext.caFile(), ext.certFile(), ext.keyFile()};
+    Path[] files = new Path[given.length];
+    for (int i = 0; i < given.length; i++) {
+      files[i] = given[i] == null || given[i].isEmpty() ? null : InputPaths.absolute(given[i], CLUSTER_ETCD_FIELD);
     }
     return files;
   }

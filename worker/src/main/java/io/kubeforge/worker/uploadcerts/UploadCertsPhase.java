@@ -63,15 +63,17 @@ public final class UploadCertsPhase {
   public PhaseResult run(Map<String, Object> body, boolean dryRun) {
     RequestFields f = RequestFields.of(body, FIELDS);
     Path certDir = InputPaths.directory(f.string("cert_dir").orElse(Defaults.CERT_DIR), "cert_dir");
-    Path[] externalFiles = InputPaths.externalEtcdFiles(f);
-    Map<String, Path> files = new TreeMap<>();
-    KubeadmCerts.files(certDir, externalFiles).forEach(files::put);
+    Path[] given = InputPaths.externalEtcdFiles(f);
     boolean generated = f.string("certificate_key").isEmpty();
     byte[] key = generated ? randomKey() : certificateKey(f.string("certificate_key").get());
     try {
-      Map<String, byte[]> plain = new TreeMap<>();
-      files.forEach((name, path) -> plain.put(name, read(path, name)));
       try (ClusterAccess.Opened access = ClusterAccess.open(f, dryRun)) {
+        // no etcd_external_* options: the cluster's own ClusterConfiguration says local or external
+        Path[] externalFiles = given != null ? given : KubeadmCerts.fromCluster(access.client());
+        Map<String, Path> files = new TreeMap<>();
+        KubeadmCerts.files(certDir, externalFiles).forEach(files::put);
+        Map<String, byte[]> plain = new TreeMap<>();
+        files.forEach((name, path) -> plain.put(name, read(path, name)));
         return upload(access, plain, key, generated, dryRun);
       }
     } finally {

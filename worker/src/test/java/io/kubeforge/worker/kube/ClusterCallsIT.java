@@ -389,4 +389,56 @@ class ClusterCallsIT {
       assertThat(admin.get("v1", "Secret", "kube-system", "bootstrap-token-neverd")).isEmpty();
     }
   }
+
+  @Test
+  @Order(11)
+  void withExternalEtcdInTheClustersConfigurationUploadAndDownloadCarryItsClientFilesToWhereItNames() throws Exception {
+    Path ext = dir.resolve("external-etcd");
+    Files.createDirectories(ext);
+    Map<String, String> files = Map.of("external-etcd-ca.crt", "ca.crt", "external-etcd.crt", "client.crt",
+        "external-etcd.key", "client.key");
+    Map<String, String> from = Map.of("ca.crt", "etcd/ca.crt", "client.crt", "front-proxy-ca.crt", "client.key",
+        "front-proxy-ca.key");
+    for (String f : files.values()) {
+      Files.copy(dir.resolve("pki").resolve(from.get(f)), ext.resolve(f));
+    }
+    ObjectNode cm = new ObjectMapper().createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap");
+    cm.putObject("metadata").put("name", "kubeadm-config").put("namespace", "kube-system");
+    cm.putObject("data").put("ClusterConfiguration", """
+        apiVersion: kubeadm.k8s.io/v1beta4
+        kind: ClusterConfiguration
+        kubernetesVersion: v1.34.10
+        etcd:
+          external:
+            endpoints: [https://192.0.2.10:2379]
+            caFile: %1$s/ca.crt
+            certFile: %1$s/client.crt
+            keyFile: %1$s/client.key
+        """.formatted(ext));
+    try (KubeClient admin = admin()) {
+      admin.apply(cm, true, false);
+    }
+    String key = HexFormat.of().formatHex(new byte[32]).replace('0', '9');
+    // no etcd_external_* options: the cluster's ClusterConfiguration names the files
+    assertThat(call("upload-certs", false, "cert_dir", dir.resolve("pki").toString(), "certificate_key", key).changed())
+        .isTrue();
+    try (KubeClient admin = admin()) {
+      ObjectNode s = admin.get("v1", "Secret", "kube-system", "kubeadm-certs").orElseThrow();
+      assertThat(s.get("data").fieldNames()).toIterable().containsAll(files.keySet())
+          .doesNotContain("etcd-ca.crt", "etcd-ca.key");
+    }
+    // a joining node has none of them: download-certs writes each where the same configuration names it
+    for (String f : files.values()) {
+      Files.delete(ext.resolve(f));
+    }
+    Path node = dir.resolve("external-joined-pki");
+    PhaseResult r = call("download-certs", false, "cert_dir", node.toString(), "certificate_key", key);
+    assertThat(r.changed()).isTrue();
+    for (String f : files.values()) {
+      assertThat(Files.readAllBytes(ext.resolve(f))).as(f)
+          .isEqualTo(Files.readAllBytes(dir.resolve("pki").resolve(from.get(f))));
+    }
+    assertThat(node.resolve("etcd")).doesNotExist();
+    assertThat(call("download-certs", false, "cert_dir", node.toString(), "certificate_key", key).changed()).isFalse();
+  }
 }

@@ -14,7 +14,7 @@ py=${PYTHON:-$here/../.venv/bin/python}
 if [ "${_KF_IN_NS:-}" != 1 ]; then
   exec env _KF_IN_NS=1 unshare --mount --propagation private "$0" "$bin" "${@:2}"
 fi
-all=(single-stack dual-stack single-stack-proxy-env:single-stack)
+all=(single-stack dual-stack external-etcd single-stack-proxy-env:single-stack)
 wanted=("${@:2}")
 mkdir -p /etc/kubernetes && mount -t tmpfs tmpfs /etc/kubernetes
 while read -r var; do unset "$var"; done < <(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*_[Pp][Rr][Oo][Xx][Yy]\)=.*/\1/p')

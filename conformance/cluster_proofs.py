@@ -40,6 +40,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+import yaml
+
 from controlplane import Client, self_subject_review
 
 CSR_NODE = "kf-csr-node"
@@ -126,10 +128,10 @@ class Proofs:
         token = ok(self.w, "/v1/bootstrap-token", dict(self.access, description="kubeforge conformance: node"),
                    self.calls)
         token["created"] = time.monotonic()
-        self.check(f"a token from /v1/bootstrap-token authenticates as system:bootstrap:<id> in its groups",
+        self.check("a token from /v1/bootstrap-token authenticates as system:bootstrap:<id> in its groups",
                    lambda: self.token_identity(token))
-        self.check(f"a node-client CSR made with that token is auto-approved by kube-controller-manager and "
-                   f"issued by the CA (openssl verify)", lambda: self.node_csr(token))
+        self.check("a node-client CSR made with that token is auto-approved by kube-controller-manager and "
+                   "issued by the CA (openssl verify)", lambda: self.node_csr(token))
         self.check("the bootstrap signer's jws-kubeconfig-<id> verifies with the worker's verifier "
                    "(equal to what it signs)", lambda: self.jws(token))
         self.check("kubeadm join phase control-plane-prepare download-certs decrypts /v1/upload-certs' "
@@ -213,7 +215,19 @@ class Proofs:
         return f"signer's {key} seen {seen:.1f}s after the token was made; worker reports {sig}"
 
     def download_certs(self, token: dict) -> str:
-        up = ok(self.w, "/v1/upload-certs", dict(self.access, cert_dir=str(self.pki)), self.calls)
+        # external etcd: the ClusterConfiguration names its client files under /etc/kubernetes, which this
+        # harness' worker (no mount namespace) finds in the tree; kubeadm writes them where the cluster's
+        # ClusterConfiguration names them (/etc/kubernetes is `out` for it)
+        cluster = [d for d in yaml.safe_load_all(self.config_text) if (d or {}).get("kind") == "ClusterConfiguration"]
+        ext = ((cluster[0] if cluster else {}).get("etcd") or {}).get("external")
+        files, body = list(CERT_FILES), dict(self.access, cert_dir=str(self.pki))
+        if ext:
+            named = {k: str(Path(ext[k]).relative_to("/etc/kubernetes/pki")) for k in ("caFile", "certFile", "keyFile")}
+            files = files[:6] + list(named.values())
+            body.update(etcd_external_ca_file=str(self.pki / named["caFile"]),
+                        etcd_external_cert_file=str(self.pki / named["certFile"]),
+                        etcd_external_key_file=str(self.pki / named["keyFile"]))
+        up = ok(self.w, "/v1/upload-certs", body, self.calls)
         assert up["certificate_key_generated"], "no key generated"
         self.upload = up
         d = Path(tempfile.mkdtemp(dir=self.scratch, prefix="download-certs-"))
@@ -246,8 +260,8 @@ controlPlane:
         took = time.monotonic() - t0
         assert p.returncode == 0, f"kubeadm exited {p.returncode}:\n{p.stdout[-1500:]}"
         written = sorted(str(f.relative_to(out / "pki")) for f in (out / "pki").rglob("*") if f.is_file())
-        assert written == sorted(CERT_FILES), f"kubeadm wrote {written}, want {sorted(CERT_FILES)}"
-        differ = [n for n in CERT_FILES if (out / "pki" / n).read_bytes() != (self.pki / n).read_bytes()]
+        assert written == sorted(files), f"kubeadm wrote {written}, want {sorted(files)}"
+        differ = [n for n in files if (out / "pki" / n).read_bytes() != (self.pki / n).read_bytes()]
         assert not differ, f"kubeadm's decrypted files differ from the tree's: {differ}"
         stray = [str(f) for f in (d / "etc-upper").rglob("*") if f.name != "kubernetes" and f.name != "hosts"]
         assert not stray, f"kubeadm wrote outside /etc/kubernetes: {stray}"

@@ -31,7 +31,7 @@ class ClusterObjectsTest {
   private static final Path GOLDEN = Path.of("src", "test", "resources", "golden", "cluster");
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"single-stack", "dual-stack", "single-stack-proxy-env"})
+  @ValueSource(strings = {"single-stack", "dual-stack", "external-etcd", "single-stack-proxy-env"})
   @DisplayName("every object equals what kubeadm 1.34 creates for the same config and environment, in kubeadm's order")
   void objectsEqualKubeadms(String config) throws IOException {
     List<Map<String, Object>> ours = flatten(ClusterObjects.render(model(config), ca(config), Set.of(),

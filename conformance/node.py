@@ -777,8 +777,8 @@ state = "{ctd / 'state'}"
             print(f"FAIL --then exited {then.returncode}", flush=True)
         log(f"--then took {time.monotonic() - t:.1f}s")
 
-    def chk_marked(self) -> str:
-        node = self.get(f"/api/v1/nodes/{self.node_name}")
+    def chk_marked(self, name: str | None = None) -> str:
+        node = self.get(f"/api/v1/nodes/{name or self.node_name}")
         labels = node["metadata"].get("labels") or {}
         missing = {k: labels.get(k, "<absent>") for k in CONTROL_PLANE_LABELS if labels.get(k) != ""}
         if missing:

@@ -35,6 +35,7 @@ import ipaddress
 import os
 import subprocess
 import time
+import urllib.parse
 from pathlib import Path
 
 import yaml
@@ -145,6 +146,21 @@ class Joiner:
             run(*ns, "mkdir", "-p", dst)
             run(*ns, "mount", "--bind", str(src), dst)
         (self.etc / "manifests").mkdir(exist_ok=True)  # the kubelet's staticPodPath: a worker node has none
+        name = self.endpoint_name()
+        if name:  # the node's DNS for the controlPlaneEndpoint, as a real node has it (cluster-info names it)
+            hosts = self.d / "hosts"
+            hosts.write_text(Path("/etc/hosts").read_text().rstrip("\n") + f"\n{self.n.advertise} {name}\n")
+            run(*ns, "mount", "--bind", str(hosts), "/etc/hosts")
+
+    def endpoint_name(self) -> str | None:
+        """The controlPlaneEndpoint's host name (admin.conf's server), if the tree has one."""
+        server = yaml.safe_load((self.n.tree / "admin.conf").read_text())["clusters"][0]["cluster"]["server"]
+        host = urllib.parse.urlsplit(server).hostname
+        try:
+            ipaddress.ip_address(host)
+            return None
+        except ValueError:
+            return host
 
     def cgroups(self) -> list[Path]:
         made = []
@@ -183,6 +199,8 @@ class Joiner:
                 "kubeconfig_dir": "/etc/kubernetes", "cert_dir": "/etc/kubernetes/pki"})
             join = {"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "JoinConfiguration",
                     "nodeRegistration": {"name": JOIN_NODE, "criSocket": "unix:///var/run/containerd/containerd.sock"}}
+            if not disc["result"].get("cluster_configuration"):
+                raise AssertionError(f"discovery returned no ClusterConfiguration: {disc.get('warnings')}")
             kubelet = post(self.worker, "/v1/kubelet-config", {
                 "kubeadm_config": yaml.safe_dump(join, sort_keys=False) + "---\n" + disc["result"]["cluster_configuration"],
                 "kubelet_config_path": "/var/lib/kubelet/config.yaml"})

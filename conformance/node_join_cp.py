@@ -9,8 +9,12 @@ config.yaml and bootstrap-kubelet.conf exist, as systemd restarts kubeadm's kube
 it bootstraps its own client certificate (kubeforge_join_tls_bootstrap: false). Checks: join.yml
 passes; two voting etcd members; CP_NODE's four static Pods Ready as mirror Pods of its own
 kubelet; its kube-apiserver's /readyz over TLS verified by the cluster CA; its kubelet.conf is
-system:node:CP_NODE. Preflight and mark-control-plane are skipped as in join_proof.py (no
-controlPlaneEndpoint in this configuration).
+system:node:CP_NODE. With a controlPlaneEndpoint (dual-stack), CP_NODE's /etc/hosts maps its name to
+the first control plane (node_join.py), every phase runs and its Node carries the control-plane
+labels and taint; without one, preflight and mark-control-plane are skipped as in join_proof.py
+(kubeadm refuses such a join). With external etcd, no member is added: etcd keeps its one member, and
+CP_NODE runs three static Pods, its kube-apiserver on the external etcd with the client files that
+upload_certs and download_certs carried (the cluster's ClusterConfiguration names them).
 """
 from __future__ import annotations
 
@@ -47,7 +51,13 @@ class ControlPlaneJoiner(Joiner):
     def inventory(self, first_home: Path) -> Path:
         n = self.n
         interpreter = self.d / "python-in-node"
-        interpreter.write_text("#!/bin/sh\nexec " + " ".join(self.prefix()) + f" {sys.executable} \"$@\"\n")
+        # the node's PATH has its kubelet, as a real node's has (preflight's KubeletVersion runs it)
+        path = self.d / "node-bin"
+        path.mkdir(exist_ok=True)
+        if not (path / "kubelet").exists():
+            (path / "kubelet").symlink_to(n.bin / "kubelet")
+        interpreter.write_text(f"#!/bin/sh\nPATH={path}:$PATH exec " + " ".join(self.prefix())
+                               + f" {sys.executable} \"$@\"\n")
         interpreter.chmod(0o755)
         first = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
                  "kubeforge_kubeconfig_dir": str(n.cp.work / "etc-kubernetes"), "kubeforge_cert_dir": str(n.tree / "pki"),
@@ -57,11 +67,13 @@ class ControlPlaneJoiner(Joiner):
                   "kubeforge_worker_home": str(self.d / "home"), "kubeforge_worker_stage_dir": str(self.d / "stage"),
                   "kubeforge_join_etcd_endpoints": [f"https://{n.advertise}:2379"],
                   "kubeforge_join_tls_bootstrap": False,
-                  "kubeforge_join_skip_phases": ["preflight", "control-plane-join/mark-control-plane"]}
+                  "kubeforge_join_skip_phases": [] if self.endpoint_name() else
+                  ["preflight", "control-plane-join/mark-control-plane"]}
         encryption = n.tree / "encryption" / "encryption-config.yaml"
         if encryption.exists():
             first["kubeforge_encryption_config_path"] = str(encryption)
             second["kubeforge_encryption_config_path"] = "/etc/kubernetes/encryption/encryption-config.yaml"
+        self.skipped = second["kubeforge_join_skip_phases"]
         inv = self.d / "inventory.yml"
         inv.write_text(yaml.safe_dump({"all": {
             "vars": {"kubeforge_cluster": True, "kubeforge_worker_jar": str(self.jar)},
@@ -105,12 +117,18 @@ class ControlPlaneJoiner(Joiner):
         assert rc == 0 and not failed, f"join.yml failed (rc {rc}): {failed}"
         assert getattr(self, "kubelet", None) is not None, "join.yml wrote no config.yaml and bootstrap-kubelet.conf"
 
+        external = "etcd" not in n.manifests
+        components = [c for c in COMPONENTS if c != "etcd" or not external]
         members = etcd_call(f"https://{n.advertise}:2379", "/v3/cluster/member/list", {}, n.tree / "pki")["members"]
         names = sorted(m.get("name", "?") for m in members)
-        assert names == sorted([n.node_name, CP_NODE]) and not [m for m in members if m.get("isLearner")], members
+        want = [members[0].get("name", "?")] if external and len(members) == 1 else sorted([n.node_name, CP_NODE])
+        assert names == want and not [m for m in members if m.get("isLearner")], members
+        if external:
+            present = sorted(p.name for p in (self.etc / "manifests").iterdir())
+            assert "etcd.yaml" not in present, f"{CP_NODE} has an etcd manifest with external etcd: {present}"
 
         def mirrors():
-            waiting = [c for c in COMPONENTS
+            waiting = [c for c in components
                        if not n.ready(n.get(f"/api/v1/namespaces/kube-system/pods/{c}-{CP_NODE}"))]
             return not waiting, f"not Ready: {waiting}"
         n.wait(f"{CP_NODE}'s static Pods Ready", mirrors, 180, [self.kubelet])
@@ -120,7 +138,13 @@ class ControlPlaneJoiner(Joiner):
         pem = self.inside(kc["users"][0]["user"]["client-certificate"])
         who = cp.self_subject_review(cp.Client(n.advertise, n.port, str(n.tree / "pki" / "ca.crt"), cert=(str(pem), str(pem))))
         assert who["username"] == f"system:node:{CP_NODE}", who
-        return (f"join.yml in {took:.0f}s; etcd members {', '.join(names)}, none a learner; {CP_NODE}'s "
-                f"{', '.join(COMPONENTS)} Ready as mirror Pods of its own kubelet (started "
+        marked = ""
+        if self.endpoint_name():
+            marked = f"; mark-control-plane: Node {CP_NODE} carries {n.chk_marked(CP_NODE)}"
+        etcd = (f"the external etcd keeps its one member ({names[0]}), no etcd manifest on {CP_NODE}" if external
+                else f"etcd members {', '.join(names)}, none a learner")
+        return (f"join.yml in {took:.0f}s (skipped phases: {', '.join(self.skipped) or 'none'}); {etcd}; {CP_NODE}'s "
+                f"{', '.join(components)} Ready as mirror Pods of its own kubelet (started "
                 f"{self.t_kubelet - t:.0f}s into the play, once its files were there); its kube-apiserver "
-                f"https://{self.join_end[1]}:6443/readyz: ok; its kubelet.conf (the kubelet's own bootstrap) is {who['username']}")
+                f"https://{self.join_end[1]}:6443/readyz: ok; its kubelet.conf (the kubelet's own bootstrap) is "
+                f"{who['username']}{marked}")

@@ -21,8 +21,8 @@
 #   CONFORMANCE_BUILD_DIR   maven build dir of the worker, relative to worker/ (default target-conf)
 #   CONFORMANCE_JAR         use this worker jar instead of building one into worker/<build dir>
 #   CONFORMANCE_SKIP_IT=1   do not run the *IT classes (counted as nothing, said loudly)
-#   CONFORMANCE_NODE_CONFIGS configs whose two trees also run on a real node (node.py; default
-#                           "single-stack"; empty: none)
+#   CONFORMANCE_NODE_CONFIGS configs whose two trees also run on a real node (node.py; default: every
+#                           config of the run; empty: none)
 #   CONFORMANCE_NODE_SIGKILL=0 skip node_sigkill.py (default: once, before the first node config's kubeadm node)
 #   CONFORMANCE_LIFECYCLE=0 skip renewal_proof.py (with the SAN change) and ca_rotation_proof.py (default: both,
 #                           each on a single-stack worker tree of its own)
@@ -66,7 +66,7 @@ else
   done
 fi
 declare -A node_configs=()
-for n in ${CONFORMANCE_NODE_CONFIGS-single-stack}; do node_configs["$n"]=1; done
+for n in ${CONFORMANCE_NODE_CONFIGS-${configs[*]}}; do node_configs["$n"]=1; done
 declare -A encryption=()
 for pair in ${CONFORMANCE_ENCRYPTION-single-stack:secretbox}; do encryption["${pair%%:*}"]="${pair#*:}"; done
 
@@ -232,11 +232,9 @@ EOF
     # on the node: controlplane.py's checks on the kubelet-run control plane (node.py), then the cluster
     # half once (cluster_phase.py --node: mark-control-plane on the Node the kubelet registered) and
     # the taint proofs
-    knode=(); wnode=()
-    if (( ${#kthen[@]} )); then
-      knode=(--then "'$py' '$here/cluster_phase.py' kubeadm --node --bin '$bin' --config '$cfg' --dump '$d/cluster-kubeadm-node.json'")
-      wnode=(--then "'$py' '$here/cluster_phase.py' worker --node --jar '$jar' --bin '$bin' --config '$cfg' --dump '$d/cluster-worker-node.json'")
-    fi
+    # (every node config, golden or not: the node's checks need the cluster objects)
+    knode=(--then "'$py' '$here/cluster_phase.py' kubeadm --node --bin '$bin' --config '$cfg' --dump '$d/cluster-kubeadm-node.json'")
+    wnode=(--then "'$py' '$here/cluster_phase.py' worker --node --jar '$jar' --bin '$bin' --config '$cfg' --dump '$d/cluster-worker-node.json'")
     killed=""
     if [[ "${CONFORMANCE_NODE_SIGKILL:-1}" == 1 && -z "$sigkill_done" ]]; then
       # once per run: node.py SIGKILLed while its pods run; the next start (the kubeadm node) cleans up

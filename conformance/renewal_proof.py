@@ -25,6 +25,9 @@ folder, reports each leaf's expiry gauge at cert-info's NotAfter. With --config 
 configuration; run.sh passes it): a SAN added after init (san_change), one POST /v1/reconfigure, is
 reissued into apiserver.crt alone and served by the running kube-apiserver, and uploaded in kubeadm-config
 (which /v1/cluster-bootstrap put there first); every kubeconfig untouched; a dry run first writes nothing.
+Then the control-plane endpoint moves (endpoint_move), one more POST /v1/reconfigure: apiserver.crt reissued
+with the new address and served, kubeadm-config and cluster-info updated, only admin.conf's and
+super-admin.conf's server lines moved, both authenticating through it, an old copy still working.
 """
 from __future__ import annotations
 
@@ -313,6 +316,71 @@ def san_change(w: Worker, etc: Path, pki: Path, scratch: Path, calls: list, conf
         return f"{len(kubeconfigs)} kubeconfigs byte-equal, {', '.join(who)} authenticate; a second call changed=false"
     check("after the SAN change every kubeconfig is untouched and still authenticates; a second call writes nothing",
           kubeconfigs_kept)
+    endpoint_move(w, etc, pki, scratch, calls, body, sup)
+
+
+def changed_items(step: dict, key: str) -> dict:
+    return {i["name"]: i["action"] for i in step[key] if i["action"] not in ("kept", "unchanged")}
+
+
+def endpoint_move(w: Worker, etc: Path, pki: Path, scratch: Path, calls: list, body: dict, sup: Client) -> None:
+    """The control-plane endpoint moved on the running control plane, one POST /v1/reconfigure: to
+    127.0.0.1:<port> (this netns' loopback, where the API server also listens; no DNS needed). apiserver.crt
+    is reissued with the new IP (same key) and served without a restart; kubeadm-config and cluster-info name
+    the new endpoint; only admin.conf's and super-admin.conf's server lines move (controller-manager.conf and
+    scheduler.conf keep the local endpoint, as kubeadm writes them) and they authenticate through it; a copy
+    of the old admin.conf, as another user holds it, still works at the old address; a second call changes
+    nothing."""
+    moved = f"127.0.0.1:{sup.port}"
+    old = {f.name: f.read_bytes() for f in etc.glob("*.conf")}
+    key_before = (pki / "apiserver.key").read_bytes()
+    ca = str(pki / "ca.crt")
+    body = dict(body, control_plane_endpoint=moved)
+
+    def move() -> str:
+        r = w.post("/v1/reconfigure", body, calls)["result"]
+        certs = changed_items(r["pki"], "certificates")
+        assert certs == {"apiserver": "reissued"}, f"certificates changed: {certs}"
+        objects = changed_items(r["cluster"], "objects")
+        assert objects == {"kubeadm-config": "updated", "cluster-info": "updated"}, f"objects changed: {objects}"
+        confs = changed_items(r["kubeconfigs"], "kubeconfigs")
+        assert {"admin.conf", "super-admin.conf"} <= set(confs) and not {"controller-manager.conf", "scheduler.conf"} & set(confs), confs
+        assert (pki / "apiserver.key").read_bytes() == key_before, "apiserver.key changed"
+        t = until("kube-apiserver serving the reissued apiserver.crt",
+                  lambda: served_der("127.0.0.1", sup.port, ca, "127.0.0.1") == file_der(pki / "apiserver.crt"), 90)
+        info = yaml.safe_load(sup.json("GET", "/api/v1/namespaces/kube-public/configmaps/cluster-info")["data"]["kubeconfig"])
+        server = info["clusters"][0]["cluster"]["server"]
+        assert server == f"https://{moved}", f"cluster-info server {server}"
+        uploaded = yaml.safe_load(sup.json("GET", "/api/v1/namespaces/kube-system/configmaps/kubeadm-config")
+                                  ["data"]["ClusterConfiguration"])
+        assert uploaded.get("controlPlaneEndpoint") == moved, uploaded.get("controlPlaneEndpoint")
+        return (f"apiserver reissued (same key), served at 127.0.0.1 after {t:.1f}s without a restart; kubeadm-config "
+                f"and cluster-info name {moved}; kubeconfigs rewritten: {', '.join(sorted(confs))}")
+    check(f"the control-plane endpoint moved to {moved}, one reconfigure call: apiserver.crt reissued with it and "
+          "served, kubeadm-config and cluster-info name it, only admin.conf's and super-admin.conf's server moves", move)
+
+    def through_it() -> str:
+        who = []
+        for conf in ("admin.conf", "super-admin.conf"):
+            ident = KubeconfigIdentity(etc / conf, scratch / "moved")
+            assert (ident.ip, ident.port) == ("127.0.0.1", sup.port), f"{conf} names {ident.ip}:{ident.port}"
+            moved_only = old[conf].replace(f"https://{sup.ip}:{sup.port}".encode(), f"https://{moved}".encode())
+            assert (etc / conf).read_bytes() == moved_only, f"{conf}: more than its server line changed"
+            who.append(self_subject_review(ident.client())["username"])
+        for conf in ("controller-manager.conf", "scheduler.conf"):
+            assert (etc / conf).read_bytes() == old[conf], f"{conf} rewritten"
+        copy = scratch / "old-copy"
+        copy.mkdir(exist_ok=True)
+        (copy / "admin.conf").write_bytes(old["admin.conf"])
+        kept = KubeconfigIdentity(copy / "admin.conf", copy)
+        user = self_subject_review(kept.client())["username"]
+        again = w.post("/v1/reconfigure", body, calls)
+        assert again["changed"] is False, again["result"]["changed_steps"]
+        return (f"{', '.join(who)} through https://{moved}, only the server line moved; controller-manager.conf and "
+                f"scheduler.conf byte-equal; the old admin.conf copy ({kept.ip}:{kept.port}) is still {user}; a second "
+                "call changed=false")
+    check("after the move admin.conf and super-admin.conf authenticate through the new endpoint, an old copy still "
+          "works at the old one, and a second call writes nothing", through_it)
 
 
 def expiry(w: Worker, scratch: Path, calls: list) -> None:

@@ -55,6 +55,13 @@ k8s_minor="${BASH_REMATCH[1]}"
 cache_root="${KUBEFORGE_CACHE:-$repo/.cache}"
 bin="$cache_root/kube/$k8s_version/bin"
 mkdir -p "$bin"
+# one build at a time per cache: a second caller (`make kube-bin` while .ci/run's early background build
+# runs) waits, then finds everything up to date
+exec 9>"$cache_root/kube/.build.lock"
+if ! flock -n 9; then
+  log "waiting for the build already running in this cache"
+  flock 9
+fi
 
 # The tag's commit and time from the module proxy's .info (the commit only when it carries an Origin).
 mod_info() { # module dir, module@version -> "commit time"

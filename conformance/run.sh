@@ -8,7 +8,7 @@
 #   5. (CONFORMANCE_NODE_CONFIGS) a real node runs each tree: containerd + runc + the kubelet with
 #      the tree's config.yaml / kubeadm-flags.env / kubelet.conf run the four static pods (node.py);
 #      after the cluster half, a worker node in namespaces of its own joins it with the worker's
-#      discovery and the kubelet's own TLS bootstrap (node_join.py); on the worker's tree,
+#      discovery and the kubelet's own TLS bootstrap (node_join.py); on both trees,
 #      playbooks/renew-certs.yml then renews it under the kubelet (node_renew.py) and a second control
 #      plane joins by playbooks/join.yml, its static pods under its own kubelet (node_join_cp.py);
 # plus the worker's *IT Java classes against the same binaries (a skipped IT is a failure here).
@@ -252,11 +252,14 @@ EOF
       done < "$killed.check"
       stamp "$c: node SIGKILL"
     fi
-    run_node "$c kubeadm" "$d/kubeadm-tree" "$d/kubeadm-kubelet" "$d/kubeadm-node" "${knode[@]}"
+    # both trees then go through playbooks/renew-certs.yml under the kubelet (the tree is renewed in
+    # place) and a second control plane joins each by playbooks/join.yml: our playbooks on kubeadm's
+    # cluster as on ours
+    run_node "$c kubeadm" "$d/kubeadm-tree" "$d/kubeadm-kubelet" "$d/kubeadm-node" "${knode[@]}" --renew-config "$cfg" \
+      --join-control-plane
     if [[ -n "$killed" ]] && ! grep '^PASS earlier run ' "$d/kubeadm-node.out" | grep -qF "work $killed)"; then
       fail "[$c kubeadm node] the start after the SIGKILL did not report the killed run's leftovers cleaned"
     fi
-    # the worker's tree also goes through playbooks/renew-certs.yml under the kubelet (it is renewed in place)
     if (( worker_ok )); then
       run_node "$c worker" "$d/worker-tree" "$d/worker-kubelet" "$d/worker-node" "${wnode[@]}" --renew-config "$cfg" \
         --join-control-plane

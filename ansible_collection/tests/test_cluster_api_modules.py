@@ -27,17 +27,18 @@ BIN = KUBE_BIN
 TOKEN = "abcdef.0123456789abcdef"
 
 
-@pytest.fixture(scope="module")
-def cluster(shared_home, tmp_path_factory):
-    kube_binaries("etcd", "kube-apiserver", "kube-controller-manager")
-    root = tmp_path_factory.mktemp("apicluster")
-    ansible = Ansible(shared_home, root)
+def control_plane(ansible, root, trust=None):
+    """etcd, kube-apiserver and kube-controller-manager (its bootstrap signer, token cleaner and CSR signer and
+    approver, as kubeadm's manifest runs them) on the worker's PKI and kubeconfigs under ROOT/etc. TRUST(pki), once
+    the PKI exists, may return the API server's --client-ca-file and the CSR signer's (cert, key) instead of
+    pki/ca.*. Returns the processes."""
     etc, pki = root / "etc", root / "etc" / "pki"
     port, etcd_port, peer = free_port(), free_port(), free_port()
     opts = {"cert_dir": str(pki), "kubeconfig_dir": str(etc), "node_name": "cp-1", "advertise_address": "127.0.0.1",
             "control_plane_endpoint": "127.0.0.1:%d" % port, "bind_port": port}
     assert not ansible.module("pki", opts).get("failed")
     assert not ansible.module("kubeconfig", opts).get("failed")
+    client_ca, signer = trust(pki) if trust else (pki / "ca.crt", (pki / "ca.crt", pki / "ca.key"))
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     procs = []
     with open(root / "etcd.log", "wb") as log:
@@ -53,7 +54,7 @@ def cluster(shared_home, tmp_path_factory):
                                        "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
                                        "--secure-port=%d" % port, "--tls-cert-file=%s" % (pki / "apiserver.crt"),
                                        "--tls-private-key-file=%s" % (pki / "apiserver.key"),
-                                       "--client-ca-file=%s" % (pki / "ca.crt"),
+                                       "--client-ca-file=%s" % client_ca,
                                        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
                                        "--service-account-key-file=%s" % (pki / "sa.pub"),
                                        "--service-account-signing-key-file=%s" % (pki / "sa.key"),
@@ -70,7 +71,6 @@ def cluster(shared_home, tmp_path_factory):
             if time.time() > deadline:
                 raise AssertionError((root / "apiserver.log").read_text()[-3000:])
             time.sleep(0.5)
-    # the real bootstrap signer, token cleaner and CSR signer, as kubeadm's controller-manager manifest runs them:
     # with its own kubeconfig and per-controller service-account credentials
     with open(root / "controller-manager.log", "wb") as log:
         procs.append(subprocess.Popen([os.path.join(BIN, "kube-controller-manager"),
@@ -78,16 +78,60 @@ def cluster(shared_home, tmp_path_factory):
                                        "--authentication-kubeconfig=%s" % (etc / "controller-manager.conf"),
                                        "--authorization-kubeconfig=%s" % (etc / "controller-manager.conf"),
                                        "--controllers=bootstrapsigner,tokencleaner,csrsigning,csrapproving", "--leader-elect=false",
-                                       "--cluster-signing-cert-file=%s" % (pki / "ca.crt"),
-                                       "--cluster-signing-key-file=%s" % (pki / "ca.key"),
+                                       "--cluster-signing-cert-file=%s" % signer[0],
+                                       "--cluster-signing-key-file=%s" % signer[1],
                                        "--use-service-account-credentials=true", "--bind-address=127.0.0.1",
                                        "--secure-port=%d" % free_port()],
                                       stdout=log, stderr=log, env=env))
-    yield ansible, root
+    return procs
+
+
+def stop(procs, root):
     for p in reversed(procs):
         p.terminate()
         p.wait(timeout=30)
     shutil.rmtree(root / "etcd", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(shared_home, tmp_path_factory):
+    kube_binaries("etcd", "kube-apiserver", "kube-controller-manager")
+    root = tmp_path_factory.mktemp("apicluster")
+    ansible = Ansible(shared_home, root)
+    procs = control_plane(ansible, root)
+    yield ansible, root
+    stop(procs, root)
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
+
+
+def make_ca(d, name):
+    """A CA of its own (openssl, ECDSA P-256, basicConstraints CA:TRUE): (cert, key)."""
+    d.mkdir(parents=True, exist_ok=True)
+    crt, key = d / (name + ".crt"), d / (name + ".key")
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-subj", "/CN=" + name, "-keyout", key, "-out", crt)
+    return crt, key
+
+
+@pytest.fixture(scope="module")
+def rotating_cluster(shared_home, tmp_path_factory):
+    """A control plane in the middle of a rotation of the kubernetes CA, as between ca_rotate's prepare and finish:
+    its API server trusts the old CA and a new one, its CSR signer signs with the new one."""
+    kube_binaries("etcd", "kube-apiserver", "kube-controller-manager")
+    root = tmp_path_factory.mktemp("rotating")
+    ansible = Ansible(shared_home, root)
+
+    def mid_rotation(pki):
+        new = make_ca(root / "new-ca", "kf-new-ca")
+        bundle = root / "client-ca.crt"
+        bundle.write_text((pki / "ca.crt").read_text() + new[0].read_text())
+        return bundle, new
+    procs = control_plane(ansible, root, mid_rotation)
+    yield ansible, root
+    stop(procs, root)
 
 
 def kube_args(root, **extra):
@@ -737,3 +781,75 @@ def test_etcd_join_without_endpoints_reads_them_from_the_etcd_pods_annotation_as
     assert tried["failed"] is True and tried["code"] == "etcd.unavailable", tried
     assert closed in tried["msg"], tried["msg"]
     assert "Traceback" not in json.dumps(tried) and not manifests.exists()
+
+
+def test_tls_bootstrap_renews_a_kubelet_certificate_of_the_old_ca_from_the_new_signer_with_the_nodes_own_credentials(
+        rotating_cluster):
+    ansible, root = rotating_cluster
+    boot = ansible.module("cluster_bootstrap", kube_args(root, cert_dir=str(root / "etc" / "pki"), node_name="cp-1",
+                                                         advertise_address="127.0.0.1"))
+    assert not boot.get("failed"), boot.get("msg", boot)  # kubeadm's kubeadm:node-autoapprove-certificate-rotation
+    pki, node = root / "etc" / "pki", root / "rotnode"
+    certs, etc = node / "pki", node / "etc"
+    certs.mkdir(parents=True)
+    etc.mkdir()
+    # the node as a year of the old CA left it: its client certificate signed by the old CA, kubelet.conf on the link
+    key, csr, crt = node / "k.pem", node / "r.csr", node / "c.pem"
+    openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+    openssl("req", "-new", "-key", key, "-subj", "/O=system:nodes/CN=system:node:worker-9", "-out", csr)
+    (node / "ext").write_text("keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n")
+    openssl("x509", "-req", "-in", csr, "-CA", pki / "ca.crt", "-CAkey", pki / "ca.key", "-CAcreateserial", "-days", "1",
+            "-extfile", node / "ext", "-out", crt)
+    old_file = certs / "kubelet-client-2026-01-01-00-00-00.pem"
+    old_file.write_text(crt.read_text() + key.read_text())
+    os.chmod(old_file, 0o600)
+    os.symlink(old_file, certs / "kubelet-client-current.pem")
+    server = yaml.safe_load((root / "etc" / "super-admin.conf").read_text())["clusters"][0]["cluster"]["server"]
+    current = str(certs / "kubelet-client-current.pem")
+    (etc / "kubelet.conf").write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "default-context",
+        "clusters": [{"name": "default-cluster", "cluster": {
+            "server": server, "certificate-authority-data": base64.b64encode((pki / "ca.crt").read_bytes()).decode()}}],
+        "contexts": [{"name": "default-context", "context": {"cluster": "default-cluster", "namespace": "default",
+                                                              "user": "default-auth"}}],
+        "users": [{"name": "default-auth", "user": {"client-certificate": current, "client-key": current}}]}))
+    os.chmod(etc / "kubelet.conf", 0o600)
+    conf = (etc / "kubelet.conf").read_bytes()
+    new_ca = (root / "new-ca" / "kf-new-ca.crt").read_text()
+    args = {"kubeconfig": str(etc / "kubelet.conf"), "cert_dir": str(certs), "node_name": "worker-9", "timeout": 30,
+            "bootstrap_kubeconfig": str(etc / "no-bootstrap-kubelet.conf")}  # a joined node has none left
+    listing = sorted(os.listdir(certs))
+
+    kept = ansible.module("tls_bootstrap", dict(args, renew_unless_signed_by=(pki / "ca.crt").read_text()))
+    assert kept["changed"] is False and kept["csr"] is None, kept  # signed by a CA of the list: nothing to do
+
+    check = ansible.module("tls_bootstrap", dict(args, renew_unless_signed_by=new_ca), check=True)
+    assert check["changed"] is True and check["csr"]["action"] == "would_create", check
+    assert "not by a CA of renew_unless_signed_by" in check["csr"]["reason"], check
+    assert sorted(os.listdir(certs)) == listing
+
+    stranger = make_ca(node / "stranger", "kf-stranger-ca")[0].read_text()
+    wrong = ansible.module("tls_bootstrap", dict(args, renew_unless_signed_by=stranger))
+    assert wrong["failed"] is True and wrong["code"] == "tls_bootstrap.wrong_signer", wrong
+    assert "kf-new-ca" in wrong["msg"] and "Nothing was written" in wrong["msg"], wrong["msg"]
+    assert sorted(os.listdir(certs)) == listing and os.readlink(certs / "kubelet-client-current.pem") == str(old_file)
+
+    renewed = ansible.module("tls_bootstrap", dict(args, renew_unless_signed_by=new_ca))
+    assert renewed["changed"] is True and renewed["csr"]["approval"] == "AutoApproved", renewed
+    new_file = renewed["certificate"]["file"]
+    assert os.readlink(certs / "kubelet-client-current.pem") == new_file != str(old_file)
+    assert oct(os.stat(new_file).st_mode & 0o777) == "0o600" and old_file.exists()
+    v = subprocess.run(["openssl", "verify", "-CAfile", str(root / "new-ca" / "kf-new-ca.crt"), new_file],
+                       capture_output=True, text=True)
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert (etc / "kubelet.conf").read_bytes() == conf, "kubelet.conf must be kept: it names the link"
+    assert not (certs / "kubelet-client.key.tmp").exists()
+    sent = super_admin_call(root, "GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests/" + renewed["csr"]["name"])
+    assert sent["spec"]["username"] == "system:node:worker-9", sent["spec"]  # the node's own credentials, no token
+    me = who_am_i(root, etc / "kubelet.conf")
+    assert (me["username"], me["groups"]) == ("system:node:worker-9", ["system:nodes", "system:authenticated"]), me
+
+    again = ansible.module("tls_bootstrap", dict(args, renew_unless_signed_by=new_ca))
+    assert again["changed"] is False and again["csr"] is None, again
+    for result, check_mode in ((kept, False), (check, True), (renewed, False), (again, False)):
+        assert_result_matches_return("tls_bootstrap", result, check_mode)

@@ -75,6 +75,18 @@ options:
     description:
       - Back up O(kubeconfig) before replacing it. Default V(true).
     type: bool
+  renew_unless_signed_by:
+    description:
+      - "Beyond kubeadm, for a rotation of the kubernetes CA: the PEM of one or more CA certificates. A current
+        certificate that none of them signed is renewed as the kubelet's certificate manager rotates it - a new key,
+        a CSR authenticated with O(kubeconfig)'s own credentials (kubeadm's
+        C(kubeadm:node-autoapprove-certificate-rotation) binding approves it), a new C(kubelet-client-<time>.pem) and
+        the link moved to it; O(kubeconfig) is kept. Restart the kubelet afterwards: it reads its certificate at start."
+      - "Run it between M(kubeforge.cluster.ca_rotate)'s V(prepare) (the API servers trust both CAs, the controller-manager
+        signs with the new one) and V(finish). A new certificate still not signed by one of these CAs fails with
+        C(tls_bootstrap.wrong_signer) and nothing is written; no valid certificate for O(node_name) to renew fails
+        with C(tls_bootstrap.no_current_certificate)."
+    type: str
 seealso:
   - module: kubeforge.cluster.discovery
   - module: kubeforge.cluster.csr_approve
@@ -94,6 +106,12 @@ EXAMPLES = r"""
   kubeforge.cluster.tls_bootstrap:
     node_name: "{{ inventory_hostname }}"
   register: bootstrap
+
+- name: During a CA rotation, renew the kubelet's certificate from the new CA
+  kubeforge.cluster.tls_bootstrap:
+    node_name: "{{ inventory_hostname }}"
+    renew_unless_signed_by: "{{ new_ca_pem }}"
+  register: renewed
 """
 
 RETURN = r"""
@@ -124,6 +142,9 @@ csr:
       type: str
     approval:
       description: The reason of its Approved condition (C(AutoApproved) from kube-controller-manager); null in check mode.
+      type: str
+    reason:
+      description: With O(renew_unless_signed_by), why the current certificate was renewed.
       type: str
   sample: {name: node-csr-Jt3x1d0yVhoJ0fVGPOfBXq9TLOaI8KVwgzxKd6Mgx7k, signer_name: kubernetes.io/kube-apiserver-client-kubelet,
            action: created, approval: AutoApproved}
@@ -183,6 +204,7 @@ OPTIONS = dict(
     node_name=dict(type="str"),
     timeout=dict(type="int"),
     backup=dict(type="bool"),
+    renew_unless_signed_by=dict(type="str"),
 )
 
 

@@ -8,6 +8,7 @@ import io.kubeforge.worker.config.KubeYaml;
 import io.kubeforge.worker.kube.KubeClient;
 import io.kubeforge.worker.kube.KubeException;
 import io.kubeforge.worker.kube.Kubeconfig;
+import io.kubeforge.worker.pki.CertChecks;
 import io.kubeforge.worker.pki.KeyAlgorithm;
 import io.kubeforge.worker.pki.KeyPairs;
 import io.kubeforge.worker.pki.Pem;
@@ -56,7 +57,7 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 public final class TlsBootstrapPhase {
   /** The fields of the request. */
   public static final Set<String> FIELDS = Set.of("bootstrap_kubeconfig", "kubeconfig", "cert_dir", "node_name",
-      "timeout", "backup");
+      "timeout", "backup", "renew_unless_signed_by");
   /** Default of {@code bootstrap_kubeconfig}. */
   public static final String DEFAULT_BOOTSTRAP_KUBECONFIG = "/etc/kubernetes/bootstrap-kubelet.conf";
   /** Default of {@code kubeconfig}. */
@@ -86,7 +87,8 @@ public final class TlsBootstrapPhase {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Validated input. */
-  private record Input(Path bootstrap, Path kubeconfig, Path certDir, String node, Duration timeout, boolean backup) {
+  private record Input(Path bootstrap, Path kubeconfig, Path certDir, String node, Duration timeout, boolean backup,
+                       List<X509Certificate> signers) {
     static Input read(RequestFields f) {
       long seconds = f.integer("timeout", DEFAULT_TIMEOUT_SECONDS);
       if (seconds < 1 || seconds > MAX_TIMEOUT_SECONDS) {
@@ -103,7 +105,31 @@ public final class TlsBootstrapPhase {
           InputPaths.absolute(f.string("bootstrap_kubeconfig").orElse(DEFAULT_BOOTSTRAP_KUBECONFIG), "bootstrap_kubeconfig"),
           InputPaths.file(f.string("kubeconfig").orElse(DEFAULT_KUBECONFIG), "kubeconfig"),
           InputPaths.directory(f.string("cert_dir").orElse(DEFAULT_CERT_DIR), "cert_dir"),
-          node, Duration.ofSeconds(seconds), f.bool("backup", true));
+          node, Duration.ofSeconds(seconds), f.bool("backup", true), signers(f));
+    }
+
+    /** {@code renew_unless_signed_by}: one or more PEM CA certificates, or none. */
+    private static List<X509Certificate> signers(RequestFields f) {
+      Optional<String> pem = f.string("renew_unless_signed_by").filter(s -> !s.isBlank());
+      if (pem.isEmpty()) {
+        return List.of();
+      }
+      List<X509Certificate> certs;
+      try {
+        certs = Pem.parseCertificates(pem.get().getBytes(StandardCharsets.US_ASCII));
+      } catch (IllegalArgumentException e) {
+        certs = List.of();
+      }
+      if (certs.isEmpty() || certs.stream().anyMatch(c -> c.getBasicConstraints() < 0)) {
+        throw WorkerException.badInput(CODE + "invalid", "renew_unless_signed_by", "must be the PEM of one or more CA "
+            + "certificates (the CA the kubelet's client certificate must be signed by)");
+      }
+      return certs;
+    }
+
+    /** Whether {@code leaf} is signed by one of {@link #signers} (true when there are none). */
+    boolean signedAsWanted(X509Certificate leaf) {
+      return signers.isEmpty() || signers.stream().anyMatch(ca -> CertChecks.signedBy(List.of(leaf), ca));
     }
 
     String user() {
@@ -146,9 +172,19 @@ public final class TlsBootstrapPhase {
       Map<String, Object> csr = null;
       Path pemPath = in.certDir.resolve(CURRENT);
       Kubeconfig bootstrap = null;
-      if (current.isEmpty()) {
-        bootstrap = readBootstrap(in);
-        Issued issued = bootstrap(in, bootstrap, certs, r, dryRun, deadline);
+      // a rotation of the cluster CA: the kubelet's certificate is renewed with its own credentials (kubelet.conf),
+      // as the kubelet's certificate manager rotates it, so the signer of this phase issues the new one
+      boolean renew = current.isPresent() && !in.signedAsWanted(current.get().leaf);
+      if (current.isEmpty() || renew) {
+        Issued issued;
+        if (renew) {
+          issued = request(in, in.kubeconfig, true, certs, r, dryRun, deadline);
+          issued.csr.put("reason", CURRENT + " is signed by " + current.get().leaf.getIssuerX500Principal()
+              .getName(X500Principal.RFC2253) + ", not by a CA of renew_unless_signed_by");
+        } else {
+          bootstrap = readBootstrap(in);
+          issued = request(in, in.bootstrap, false, certs, r, dryRun, deadline);
+        }
         csr = issued.csr;
         changed = true;
         if (issued.pem != null) {
@@ -268,6 +304,11 @@ public final class TlsBootstrapPhase {
   // ---- the bootstrap ----------------------------------------------------------------------------
 
   private static Kubeconfig readBootstrap(Input in) {
+    if (!Files.isRegularFile(in.bootstrap) && !in.signers.isEmpty()) {
+      throw WorkerException.badInput(CODE + "no_current_certificate", "node_name", in.certDir.resolve(CURRENT)
+          + " holds no valid certificate for " + in.user() + " to renew, and there is no " + in.bootstrap
+          + " to bootstrap one; is node_name the kubelet's (its --hostname-override)?");
+    }
     if (!Files.isRegularFile(in.bootstrap)) {
       throw WorkerException.badInput(CODE + "no_bootstrap_kubeconfig", "bootstrap_kubeconfig", in.bootstrap
           + " does not exist; write it with kubeforge.cluster.discovery (kubeconfig_dir) first, as kubeadm join does");
@@ -282,9 +323,13 @@ public final class TlsBootstrapPhase {
   /** The outcome of the CSR: its fact, and (unless a dry run) the PEM file's content and its leaf. */
   private record Issued(Map<String, Object> csr, byte[] pem, X509Certificate leaf) {}
 
-  private Issued bootstrap(Input in, Kubeconfig bootstrapConf, SafeFiles certs, FileReconciler r, boolean dryRun,
-                           long deadline) {
-    KeyPair key = key(certs, r, dryRun);
+  /**
+   * Sends the CSR authenticated by {@code auth} (the bootstrap kubeconfig, or with {@code renew} the node's own
+   * kubelet.conf) and waits for its certificate. A renewal's key stays in memory: a failed renewal writes nothing.
+   */
+  private Issued request(Input in, Path auth, boolean renew, SafeFiles certs, FileReconciler r, boolean dryRun,
+                         long deadline) {
+    KeyPair key = renew ? KeyPairs.generate(KeyAlgorithm.ECDSA_P256) : key(certs, r, dryRun);
     String request = Pem.encode("CERTIFICATE REQUEST", csr(key, in.user()));
     String name = digestedName(key.getPublic(), in.user());
     ObjectNode object = JSON.createObjectNode().put("apiVersion", CSR_API).put("kind", CSR_KIND);
@@ -296,14 +341,18 @@ public final class TlsBootstrapPhase {
     Map<String, Object> fact = new LinkedHashMap<>();
     fact.put("name", name);
     fact.put("signer_name", SIGNER);
-    try (KubeClient client = KubeClient.fromKubeconfig(in.bootstrap, in.timeout)) {
+    if (renew && !Files.isRegularFile(auth)) {
+      throw WorkerException.badInput(CODE + "no_kubeconfig", "kubeconfig", auth + " does not exist: the renewal "
+          + "authenticates with the node's kubelet.conf");
+    }
+    try (KubeClient client = KubeClient.fromKubeconfig(auth, in.timeout)) {
       ObjectNode created;
       try {
         created = client.create(object, dryRun);
         fact.put("action", dryRun ? "would_create" : "created");
       } catch (KubeException e) {
         if (!"AlreadyExists".equals(e.reason())) {
-          throw named(e, in, "creating the CSR " + name);
+          throw named(e, in, renew, "creating the CSR " + name);
         }
         // as client-go's RequestCertificate: the same key's request from an earlier attempt is reused
         created = client.get(CSR_API, CSR_KIND, null, name).orElseThrow(() -> e);
@@ -317,7 +366,7 @@ public final class TlsBootstrapPhase {
         fact.put("approval", null);
         return new Issued(fact, null, null);
       }
-      ObjectNode issued = await(client, name, in, deadline);
+      ObjectNode issued = await(client, name, in, renew, deadline);
       fact.put("approval", approval(issued));
       byte[] certPem = Base64.getDecoder().decode(issued.path("status").path("certificate").asText());
       List<X509Certificate> chain;
@@ -330,6 +379,12 @@ public final class TlsBootstrapPhase {
       if (chain.isEmpty() || !chain.get(0).getPublicKey().equals(key.getPublic())) {
         throw WorkerException.conflict(CODE + "bad_certificate", "the certificate issued for CSR " + name
             + " is not for the key this node sent");
+      }
+      if (!in.signedAsWanted(chain.get(0))) {
+        throw WorkerException.conflict(CODE + "wrong_signer", "the certificate issued for CSR " + name + " is signed by "
+            + chain.get(0).getIssuerX500Principal().getName(X500Principal.RFC2253) + ", not by a CA of "
+            + "renew_unless_signed_by; point kube-controller-manager's signer (--cluster-signing-cert-file) at that CA "
+            + "first (ca_rotate's controller_manager_extra_args) and run again. Nothing was written");
       }
       StringBuilder pem = new StringBuilder();
       chain.forEach(c -> pem.append(Pem.encodeCertificate(c)));
@@ -411,7 +466,7 @@ public final class TlsBootstrapPhase {
   }
 
   /** Reads the CSR until it is issued, denied or failed, or the deadline passes. */
-  private static ObjectNode await(KubeClient client, String name, Input in, long deadline) {
+  private static ObjectNode await(KubeClient client, String name, Input in, boolean renew, long deadline) {
     ObjectNode last = null;
     while (true) {
       long left = deadline - System.nanoTime();
@@ -425,7 +480,7 @@ public final class TlsBootstrapPhase {
           last = got.get();
         } catch (KubeException e) {
           if (!"kube.unreachable".equals(e.code())) {
-            throw named(e, in, "reading the CSR " + name);
+            throw named(e, in, renew, "reading the CSR " + name);
           }
         }
       }
@@ -472,7 +527,14 @@ public final class TlsBootstrapPhase {
   }
 
   /** The API server's refusals, named in the bootstrap's words. */
-  private static WorkerException named(KubeException e, Input in, String what) {
+  private static WorkerException named(KubeException e, Input in, boolean renew, String what) {
+    if (renew && (e.apiStatus() == 401 || e.apiStatus() == 403)) {
+      return new TlsBootstrapException(403, e.apiStatus() == 401 ? "certificate_rejected" : "forbidden", "kubeconfig",
+          "the API server " + (e.apiStatus() == 401 ? "rejected the node's current certificate" : "refused the node")
+          + " in " + in.kubeconfig + " (HTTP " + e.apiStatus() + ") while " + what + ": renew while the API server "
+          + "still trusts the CA that signed it (between ca_rotate's prepare and finish), and with kubeadm's "
+          + "kubeadm:node-autoapprove-certificate-rotation binding; " + e.getMessage(), e);
+    }
     if (e.apiStatus() == 401) {
       return new TlsBootstrapException(403, "token_rejected", "bootstrap_kubeconfig", "the API server rejected the "
           + "bootstrap token in " + in.bootstrap + " (HTTP 401 Unauthorized) while " + what + ": the token is expired, "

@@ -6,7 +6,8 @@
  * {@code /etc/kubernetes/bootstrap-kubelet.conf}, as the discovery call writes it),
  * {@code kubeconfig} (the file to write, default {@code /etc/kubernetes/kubelet.conf}),
  * {@code cert_dir} (default {@code /var/lib/kubelet/pki}), {@code node_name} (default: the host
- * name in lower case, as the kubelet), {@code timeout} and {@code backup}.
+ * name in lower case, as the kubelet), {@code timeout}, {@code backup} and
+ * {@code renew_unless_signed_by}.
  *
  * <p>As the kubelet: an ECDSA P-256 key (kept in {@code kubelet-client.key.tmp} until the
  * certificate is issued, so a second attempt sends the same request), a CSR with subject
@@ -23,7 +24,10 @@
  *
  * <p>Idempotence: when {@code kubelet-client-current.pem} holds an unexpired certificate for
  * {@code system:node:<name>} in {@code system:nodes} with its key, no CSR is made; only a
- * {@code kubeconfig} that differs is rewritten (backed up first).
+ * {@code kubeconfig} that differs is rewritten (backed up first). With {@code renew_unless_signed_by}
+ * (CA certificates, PEM), a current certificate none of them signed is renewed with {@code kubeconfig}'s
+ * own credentials, as the kubelet's certificate manager rotates it (a CA rotation); a new certificate
+ * still not signed by them is refused and nothing is written.
  *
  * <p>OUTPUTS: {@code node_name}, {@code username}, {@code csr} (name, action, the Approved
  * condition's reason), {@code certificate} (path, subject, not_after), {@code files},

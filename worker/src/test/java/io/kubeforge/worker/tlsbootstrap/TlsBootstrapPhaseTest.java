@@ -83,7 +83,7 @@ class TlsBootstrapPhaseTest {
   @DisplayName("bad input is a 400 naming the option, and nothing is created")
   void badInputNamesTheOption() {
     for (Object[] bad : new Object[][] {{"node_name", "Not_A_Name!"}, {"timeout", 0}, {"timeout", 111},
-        {"cert_dir", "relative/pki"}}) {
+        {"cert_dir", "relative/pki"}, {"renew_unless_signed_by", "not a certificate"}}) {
       assertThatThrownBy(() -> new TlsBootstrapPhase().run(body(bad[0], bad[1]), false))
           .isInstanceOfSatisfying(WorkerException.class, e -> {
             assertThat(e.status()).isEqualTo(400);
@@ -97,6 +97,56 @@ class TlsBootstrapPhaseTest {
         });
     assertThat(tmp.resolve("pki")).doesNotExist();
     assertThat(tmp.resolve("etc")).doesNotExist();
+  }
+
+  @Test
+  @DisplayName("renew_unless_signed_by takes CA certificates only: a leaf is a 400 naming the option")
+  void renewUnlessSignedByTakesCaCertificatesOnly() throws Exception {
+    currentPair("system:node:worker-7", Instant.now().plus(300, ChronoUnit.DAYS));
+    String leaf = Files.readString(tmp.resolve("pki/kubelet-client-2026-01-01-00-00-00.pem"));
+    assertThatThrownBy(() -> new TlsBootstrapPhase().run(body("renew_unless_signed_by", leaf), false))
+        .isInstanceOfSatisfying(WorkerException.class, e -> {
+          assertThat(e.status()).isEqualTo(400);
+          assertThat(e.field()).isEqualTo("renew_unless_signed_by");
+          assertThat(e.getMessage()).contains("CA certificates");
+        });
+  }
+
+  @Test
+  @DisplayName("a renewal for a node without a certificate of its own names node_name, not the bootstrap kubeconfig")
+  void aRenewalOfAnotherNodesCertificateNamesTheNodeName() throws Exception {
+    currentPair("system:node:worker-8", Instant.now().plus(300, ChronoUnit.DAYS));
+    assertThatThrownBy(() -> new TlsBootstrapPhase().run(body("renew_unless_signed_by", Pem.encodeCertificate(ca())),
+        false))
+        .isInstanceOfSatisfying(WorkerException.class, e -> {
+          assertThat(e.code()).isEqualTo("tls_bootstrap.no_current_certificate");
+          assertThat(e.field()).isEqualTo("node_name");
+          assertThat(e.getMessage()).contains("system:node:worker-7", "hostname-override");
+        });
+  }
+
+  private static X509Certificate ca() throws Exception {
+    KeyPair caKey = KeyPairs.generate(KeyAlgorithm.ECDSA_P256);
+    return new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
+        new X500Name("CN=kf-new-ca"), BigInteger.TWO, Date.from(Instant.now()), Date.from(Instant.now().plus(1,
+        ChronoUnit.DAYS)), new X500Name("CN=kf-new-ca"), caKey.getPublic())
+        .addExtension(org.bouncycastle.asn1.x509.Extension.basicConstraints, true,
+            new org.bouncycastle.asn1.x509.BasicConstraints(true))
+        .build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKey.getPrivate())));
+  }
+
+  @Test
+  @DisplayName("a renewal without the node's kubelet.conf is a 400 naming kubeconfig, before any CSR")
+  void aRenewalNeedsTheNodesOwnKubeconfig() throws Exception {
+    currentPair("system:node:worker-7", Instant.now().plus(300, ChronoUnit.DAYS));
+    Files.delete(tmp.resolve("etc/kubelet.conf"));
+    assertThatThrownBy(() -> new TlsBootstrapPhase().run(body("renew_unless_signed_by", Pem.encodeCertificate(ca())),
+        false))
+        .isInstanceOfSatisfying(WorkerException.class, e -> {
+          assertThat(e.code()).isEqualTo("tls_bootstrap.no_kubeconfig");
+          assertThat(e.field()).isEqualTo("kubeconfig");
+        });
+    assertThat(tmp.resolve("pki")).isDirectoryNotContaining(p -> p.getFileName().toString().endsWith(".tmp"));
   }
 
   private void currentPair(String cn, Instant notAfter) throws Exception {

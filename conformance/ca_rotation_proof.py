@@ -312,6 +312,10 @@ def cluster_info_is(sup: KubeconfigIdentity, sup_path: Path, scratch: Path, new_
     return "ca.crt, cluster-info: 1 certificate each"
 
 
+def seconds(restarts: dict) -> str:
+    return ", ".join(f"{k} {v:.1f}s" for k, v in restarts.items())
+
+
 def key_id(pem: Path, private: bool) -> str:
     """The kid kube-apiserver puts in the tokens it signs with this key: base64url(SHA-256(PKIX DER))."""
     der = subprocess.run(["openssl", "pkey", *([] if private else ["-pubin"]), "-in", str(pem), "-pubout",
@@ -383,7 +387,7 @@ def service_account(w: Worker, etc: Path, pki: Path, scratch: Path, calls: list)
         return (f"the token from before (kid {old_kid[:8]}…) authenticates as {want} after prepare and after reissue, "
                 f"gets 401 after finish; the token issued after reissue carries the new key's kid ({new_kid[:8]}…) and "
                 f"authenticates before and after finish; sa.pub holds the new key alone; a second finish writes "
-                f"nothing; restarts: " + ", ".join(f"{k} {v:.1f}s" for k, v in restarts.items()))
+                f"nothing; restarts: {seconds(restarts)}")
     check("a rotation of the service-account key with the restarts it needs: the old key's tokens work until "
           "finish and are refused after it, the new key signs from reissue on", tokens)
 
@@ -433,11 +437,11 @@ def etcd(w: Worker, etc: Path, pki: Path, scratch: Path, calls: list) -> None:
         except ssl.SSLError as e:
             refused = e.reason or str(e)
         assert etcd_health(client, new_ca.read_text()) == 200, "the reissued apiserver-etcd-client is refused"
-        assert again["changed"] is False, json.dumps(again["result"])[:400]
+        assert again["changed"] is False, json.dumps(again["result"])[:400]  # a second finish
         return (f"after each phase and the restarts kube-apiserver {want}; after reissue etcd serves a certificate "
                 f"of the new CA; after finish ({finished['result'].get('state')}) etcd/ca.crt holds the new CA alone, "
                 f"etcd refuses the old CA's client certificate ({refused}) and takes the reissued one; a second finish "
-                f"writes nothing; restarts: " + ", ".join(f"{k} {v:.1f}s" for k, v in restarts.items()))
+                f"writes nothing; restarts: {seconds(restarts)}")
     check("a rotation of the etcd CA with the restarts it needs: kube-apiserver reads through etcd after every "
           "phase, and after finish etcd refuses the old CA's client certificate", rotated)
 

@@ -86,6 +86,10 @@ options:
         signs with the new one) and V(finish). A new certificate still not signed by one of these CAs fails with
         C(tls_bootstrap.wrong_signer) and nothing is written; no valid certificate for O(node_name) to renew fails
         with C(tls_bootstrap.no_current_certificate)."
+      - "A control plane whose O(kubeconfig) embeds its client certificate (kubeadm init's C(kubelet.conf), before
+        the kubelet's rotation points it at C(kubelet-client-current.pem)) is kept when one of these CAs signed it;
+        M(kubeforge.cluster.ca_rotate)'s V(reissue) re-signs it. One another CA signed fails with
+        C(tls_bootstrap.embedded_certificate) and nothing is written."
     type: str
 seealso:
   - module: kubeforge.cluster.discovery

@@ -234,6 +234,11 @@ public final class Kubeconfig {
   }
 
   /** The client certificate chain, leaf first; empty for token authentication. */
+  /** The client certificate this kubeconfig authenticates with (the first of its chain), if any. */
+  public java.util.Optional<X509Certificate> clientCertificate() {
+    return clientChain.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(clientChain.get(0));
+  }
+
   List<X509Certificate> clientChain() {
     return clientChain;
   }

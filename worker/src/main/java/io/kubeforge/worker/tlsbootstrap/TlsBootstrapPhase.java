@@ -169,6 +169,26 @@ public final class TlsBootstrapPhase {
     try (FileReconciler r = FileReconciler.open("tls_bootstrap", dryRun, targets)) {
       boolean changed = false;
       Optional<Pair> current = current(certs, in);
+      if (current.isEmpty() && !in.signers.isEmpty()) {
+        Optional<X509Certificate> embedded = embedded(in);
+        if (embedded.isPresent()) {
+          // a control plane kubeadm init made without the kubelet's rotation: ca_rotate re-signs it (reissue)
+          if (!in.signedAsWanted(embedded.get())) {
+            throw WorkerException.conflict(CODE + "embedded_certificate", in.kubeconfig + " embeds the client "
+                + "certificate of " + in.user() + ", signed by " + embedded.get().getIssuerX500Principal()
+                .getName(X500Principal.RFC2253) + ", not by a CA of renew_unless_signed_by; an embedded certificate "
+                + "is re-signed by kubeforge.cluster.ca_rotate (phase reissue, kubeconfigs [kubelet.conf]). Nothing "
+                + "was written");
+          }
+          result.put("certificate", certificateFact(in.kubeconfig, in.kubeconfig, embedded.get()));
+          result.put("csr", null);
+          files.add(row(confName, in.kubeconfig, "kept"));
+          result.put("kubeconfig", in.kubeconfig.toString());
+          result.put("files", files);
+          result.put("backups", backups);
+          return r.finish(new PhaseResult(false, warnings, result, null));
+        }
+      }
       Map<String, Object> csr = null;
       Path pemPath = in.certDir.resolve(CURRENT);
       Kubeconfig bootstrap = null;
@@ -257,6 +277,25 @@ public final class TlsBootstrapPhase {
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * The client certificate {@code kubelet.conf} embeds for this node, not expired: kubeadm init's
+   * {@code kubelet.conf} before the kubelet rotates it (kubelet-finalize points it at
+   * {@code kubelet-client-current.pem}).
+   */
+  private static Optional<X509Certificate> embedded(Input in) {
+    if (!Files.isRegularFile(in.kubeconfig)) {
+      return Optional.empty();
+    }
+    Optional<X509Certificate> leaf;
+    try {
+      leaf = Kubeconfig.read(in.kubeconfig).clientCertificate();
+    } catch (WorkerException e) {
+      return Optional.empty(); // not a usable kubeconfig: the bootstrap path names the problem
+    }
+    return leaf.filter(c -> isNodeSubject(c.getSubjectX500Principal(), in.user())
+        && Instant.now().isBefore(c.getNotAfter().toInstant()));
   }
 
   private static boolean isNodeSubject(X500Principal subject, String cn) {

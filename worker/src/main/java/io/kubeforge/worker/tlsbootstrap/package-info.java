@@ -27,7 +27,9 @@
  * {@code kubeconfig} that differs is rewritten (backed up first). With {@code renew_unless_signed_by}
  * (CA certificates, PEM), a current certificate none of them signed is renewed with {@code kubeconfig}'s
  * own credentials, as the kubelet's certificate manager rotates it (a CA rotation); a new certificate
- * still not signed by them is refused and nothing is written.
+ * still not signed by them is refused and nothing is written. A {@code kubeconfig} that embeds the
+ * node's client certificate (kubeadm init's, on a control plane) is kept when one of them signed it
+ * ({@code ca_rotate}'s reissue re-signs it) and refused when another did.
  *
  * <p>OUTPUTS: {@code node_name}, {@code username}, {@code csr} (name, action, the Approved
  * condition's reason), {@code certificate} (path, subject, not_after), {@code files},

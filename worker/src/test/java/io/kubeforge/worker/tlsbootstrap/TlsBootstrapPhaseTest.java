@@ -126,7 +126,10 @@ class TlsBootstrapPhaseTest {
   }
 
   private static X509Certificate ca() throws Exception {
-    KeyPair caKey = KeyPairs.generate(KeyAlgorithm.ECDSA_P256);
+    return ca(KeyPairs.generate(KeyAlgorithm.ECDSA_P256));
+  }
+
+  private static X509Certificate ca(KeyPair caKey) throws Exception {
     return new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
         new X500Name("CN=kf-new-ca"), BigInteger.TWO, Date.from(Instant.now()), Date.from(Instant.now().plus(1,
         ChronoUnit.DAYS)), new X500Name("CN=kf-new-ca"), caKey.getPublic())
@@ -165,6 +168,45 @@ class TlsBootstrapPhaseTest {
         + "    user: default-auth\n  name: default-context\ncurrent-context: default-context\nkind: Config\nusers:\n"
         + "- name: default-auth\n  user:\n    client-certificate: " + pki.resolve(TlsBootstrapPhase.CURRENT) + "\n"
         + "    client-key: " + pki.resolve(TlsBootstrapPhase.CURRENT) + "\n");
+  }
+
+  @Test
+  @DisplayName("kubeadm init's kubelet.conf, which embeds the node's certificate, is kept when a CA of "
+      + "renew_unless_signed_by signed it, and is a conflict naming ca_rotate when another did")
+  void anEmbeddedCertificateIsKeptOrNamesCaRotate() throws Exception {
+    KeyPair caKey = KeyPairs.generate(KeyAlgorithm.ECDSA_P256);
+    KeyPair key = KeyPairs.generate(KeyAlgorithm.ECDSA_P256);
+    X509Certificate leaf = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
+        new X500Name("CN=kf-new-ca"), BigInteger.TEN, Date.from(Instant.now()), Date.from(Instant.now().plus(1,
+        ChronoUnit.DAYS)), new X500Name("O=system:nodes,CN=system:node:worker-7"), key.getPublic())
+        .build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKey.getPrivate())));
+    Base64.Encoder b64 = Base64.getEncoder();
+    Path conf = Files.createDirectories(tmp.resolve("etc")).resolve("kubelet.conf");
+    Files.writeString(conf, "apiVersion: v1\nclusters:\n- cluster:\n    server: https://192.0.2.10:6443\n"
+        + "  name: kubernetes\ncontexts:\n- context:\n    cluster: kubernetes\n    user: system:node:worker-7\n"
+        + "  name: system:node:worker-7@kubernetes\ncurrent-context: system:node:worker-7@kubernetes\nkind: Config\n"
+        + "users:\n- name: system:node:worker-7\n  user:\n    client-certificate-data: "
+        + b64.encodeToString(Pem.encodeCertificate(leaf).getBytes(StandardCharsets.US_ASCII)) + "\n    client-key-data: "
+        + b64.encodeToString(Pem.encodePrivateKey(key.getPrivate()).getBytes(StandardCharsets.US_ASCII)) + "\n");
+    byte[] before = Files.readAllBytes(conf);
+
+    PhaseResult kept = new TlsBootstrapPhase().run(body("renew_unless_signed_by", Pem.encodeCertificate(ca(caKey))),
+        false);
+    assertThat(kept.changed()).isFalse();
+    assertThat(kept.result().get("csr")).isNull();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> cert = (Map<String, Object>) kept.result().get("certificate");
+    assertThat(cert.get("path")).isEqualTo(conf.toString());
+
+    assertThatThrownBy(() -> new TlsBootstrapPhase().run(body("renew_unless_signed_by", Pem.encodeCertificate(ca())),
+        false))
+        .isInstanceOfSatisfying(WorkerException.class, e -> {
+          assertThat(e.status()).isEqualTo(409);
+          assertThat(e.code()).isEqualTo("tls_bootstrap.embedded_certificate");
+          assertThat(e.getMessage()).contains("ca_rotate", "reissue", "Nothing was written");
+        });
+    assertThat(Files.readAllBytes(conf)).isEqualTo(before);
+    assertThat(tmp.resolve("pki")).doesNotExist();
   }
 
   @Test

@@ -223,8 +223,10 @@ public final class TlsBootstrapPhase {
         result.put("certificate", certificateFact(pemPath, current.get().file, current.get().leaf));
       }
       result.put("csr", csr);
-      // kubelet.conf: what the kubelet's writeKubeconfigFromBootstrapping writes, from the bootstrap kubeconfig
-      if (current.isPresent() && keptKubeconfig(confDir, confName, pemPath)) {
+      // kubelet.conf: what the kubelet's writeKubeconfigFromBootstrapping writes, from the bootstrap kubeconfig;
+      // a renewal keeps it as it is (one that embeds kubeadm init's certificate too: the kubelet authenticates
+      // with its rotated certificate, kubelet-client-current.pem)
+      if (renew || current.isPresent() && keptKubeconfig(confDir, confName, pemPath)) {
         files.add(row(confName, in.kubeconfig, "kept"));
       } else {
         if (bootstrap == null) {

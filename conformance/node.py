@@ -35,9 +35,14 @@ then checks, through the API server that the kubelet itself runs:
   * with --then and --jar: a worker node joins (node_join.py): its own network and mount namespaces,
     its own worker's discovery and kubelet-config, its own containerd, and the kubelet's own TLS
     bootstrap approved by the real kube-controller-manager; it becomes Ready and runs a pod;
+  * with --join-control-plane (and --then, --jar): a second control plane joins by playbooks/join.yml,
+    its static Pods under its own kubelet (node_join_cp.py);
+  * with --rotate-ca (and --renew-both): playbooks/rotate-ca.yml rotates the kubernetes CA on both control
+    planes, each kubelet restarted through a systemctl stand-in, a client loop never failing (node_rotate.py);
   * with --renew-config and --jar: playbooks/renew-certs.yml renews the tree (it MUTATES the tree's
-    pki/, kubeconfigs and manifests); the kubelet restarts the Pods and kube-apiserver serves the
-    renewed certificate (node_renew.py).
+    pki/, kubeconfigs and manifests), with --renew-both the second control plane's after it (serial:
+    1); each kubelet restarts its Pods and each kube-apiserver serves its renewed certificate
+    (node_renew.py).
 Stopping (pass, fail, Ctrl-C, SIGTERM): the kubelet (SIGTERM, SIGKILL after 10 s), then every
 other process of the PID namespace by PID (containers first, containerd last), shim sockets under
 /run/containerd/s removed, mounts under the node's folders unmounted, the pod cgroups the kubelet
@@ -79,6 +84,7 @@ import images  # noqa: E402
 import node_join  # noqa: E402  (the worker node that joins, --jar)
 import node_renew  # noqa: E402  (renew-certs.yml under the kubelet, --renew-config)
 import node_join_cp  # noqa: E402  (a second control plane under its own kubelet, --join-control-plane)
+import node_rotate  # noqa: E402  (rotate-ca.yml on both control planes, --rotate-ca)
 
 STOP_GRACE_S = 10.0
 CRI_SOCKET = "/run/containerd/containerd.sock"
@@ -368,7 +374,7 @@ class Node:
     def __init__(self, a: argparse.Namespace):
         self.bin, self.tree, self.kfiles, self.work = a.bin, a.tree, a.kubelet_files, a.work
         self.then, self.jar, self.renew_config = a.then, a.jar, a.renew_config
-        self.join_cp = a.join_control_plane
+        self.join_cp, self.renew_both, self.rotate_ca = a.join_control_plane, a.renew_both, a.rotate_ca
         self.joiners: list[node_join.Joiner] = []
         self.images_dir = a.images or (self.work / "scratch" / "images")
         self.reuse_images = a.images is not None  # a folder of its own: shared by the runs that name it
@@ -576,6 +582,7 @@ state = "{ctd / 'state'}"
                 *self.flags_env,
                 f"--node-ip={','.join(self.node_ips)}",
                 f"--config-dir={dropin}"]
+        self.kubelet_argv = argv  # node_rotate.py restarts it with the same files, as systemd would
         self.kubelet = self.start("kubelet", argv)
         self.t_kubelet = time.monotonic()
 
@@ -852,14 +859,22 @@ state = "{ctd / 'state'}"
             self.check("the pod without the toleration is still Pending", self.chk_still_pending)
         if self.then and self.jar:
             self.join()
-        if self.renew_config and self.jar:
-            self.check("renew-certs.yml: the kubelet restarts the static Pods whose certificates were renewed and "
-                       "kube-apiserver serves its renewed certificate",
-                       node_renew.Renewal(self, self.renew_config, self.jar).run)
+        cp2 = None
         if self.join_cp and self.then and self.jar and node_join.family_ok(self.advertise):
             self.joiners.append(node_join_cp.ControlPlaneJoiner(self, self.jar))
-            self.check(f"join: a second control plane {node_join_cp.CP_NODE} made by join.yml, its static Pods run by its "
-                       "own kubelet", self.joiners[-1].run)
+            if self.check(f"join: a second control plane {node_join_cp.CP_NODE} made by join.yml, its static Pods run by "
+                          "its own kubelet", self.joiners[-1].run):
+                cp2 = self.joiners[-1]
+        if self.renew_config and self.jar:
+            # with --renew-both and the second control plane joined, the playbook renews both, one at a time
+            both = cp2 if self.renew_both else None
+            renewal = node_renew.Renewal(self, self.renew_config, self.jar, both)
+            renewed = self.check("renew-certs.yml: " + ("each control plane's kubelet, one at a time" if both else "the kubelet")
+                                 + " restarts the static Pods whose certificates were renewed and kube-apiserver serves "
+                                 "its renewed certificate", renewal.run)
+            if self.rotate_ca and both and renewed:
+                self.check("rotate-ca.yml: the kubernetes CA rotated on both control planes under their kubelets, no "
+                           "request failing", node_rotate.Rotation(renewal).run)
 
     def join(self) -> None:
         """node_join.py: a worker node in its own namespaces joins with the worker's discovery and the
@@ -950,6 +965,10 @@ def main() -> int:
     ap.add_argument("--jar", type=Path, help="the worker jar: with --then, a worker node joins (node_join.py)")
     ap.add_argument("--renew-config", type=Path, help="the tree's kubeadm configuration: with --jar, "
                     "playbooks/renew-certs.yml renews the tree under the kubelet (node_renew.py)")
+    ap.add_argument("--renew-both", action="store_true", help="with --renew-config and --join-control-plane: "
+                    "renew-certs.yml renews the second control plane too, after the first (serial: 1)")
+    ap.add_argument("--rotate-ca", action="store_true", help="with --renew-both: playbooks/rotate-ca.yml then "
+                    "rotates the kubernetes CA on both control planes under their kubelets (node_rotate.py)")
     ap.add_argument("--join-control-plane", action="store_true", help="with --then and --jar: a second control "
                     "plane joins by playbooks/join.yml, its static Pods under its own kubelet (node_join_cp.py)")
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)

@@ -1,5 +1,6 @@
 """A second control plane joined by playbooks/join.yml into node.py's control plane, its static Pods
-run by its own kubelet (node.py --join-control-plane, after the other checks; both trees).
+run by its own kubelet (node.py --join-control-plane, after the other checks and before the renewal,
+which then renews it too; both trees).
 
 The node is node_join.py's (a network and mount namespace of its own, its own containerd, cgroupRoot
 /kf-join), here named CP_NODE. join.yml runs as a user runs it on an inventory of two hosts: the first

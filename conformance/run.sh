@@ -9,8 +9,10 @@
 #      the tree's config.yaml / kubeadm-flags.env / kubelet.conf run the four static pods (node.py);
 #      after the cluster half, a worker node in namespaces of its own joins it with the worker's
 #      discovery and the kubelet's own TLS bootstrap (node_join.py); on both trees,
-#      playbooks/renew-certs.yml then renews it under the kubelet (node_renew.py) and a second control
-#      plane joins by playbooks/join.yml, its static pods under its own kubelet (node_join_cp.py);
+#      a second control plane joins by playbooks/join.yml, its static pods under its own kubelet
+#      (node_join_cp.py), then playbooks/renew-certs.yml renews the tree under the kubelet (node_renew.py;
+#      once per run, on the worker's tree, both control planes one at a time, then playbooks/rotate-ca.yml
+#      rotates the kubernetes CA on both under their kubelets, node_rotate.py);
 # plus the worker's *IT Java classes against the same binaries (a skipped IT is a failure here).
 #
 # Env:
@@ -72,7 +74,7 @@ for pair in ${CONFORMANCE_ENCRYPTION-single-stack:secretbox}; do encryption["${p
 
 out="${CONFORMANCE_OUT:-$repo/_out/conformance}"
 rm -rf "$out"; mkdir -p "$out"
-passed=0; failed=0; status=0; sigkill_done=""
+passed=0; failed=0; status=0; sigkill_done=""; renew_both_done=""
 pass() { echo "PASS $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL $*"; failed=$((failed + 1)); status=1; }
 
@@ -252,17 +254,19 @@ EOF
       done < "$killed.check"
       stamp "$c: node SIGKILL"
     fi
-    # both trees then go through playbooks/renew-certs.yml under the kubelet (the tree is renewed in
-    # place) and a second control plane joins each by playbooks/join.yml: our playbooks on kubeadm's
-    # cluster as on ours
+    # on both trees a second control plane joins by playbooks/join.yml, then playbooks/renew-certs.yml
+    # renews the tree under the kubelet (in place): our playbooks on kubeadm's cluster as on ours
     run_node "$c kubeadm" "$d/kubeadm-tree" "$d/kubeadm-kubelet" "$d/kubeadm-node" "${knode[@]}" --renew-config "$cfg" \
       --join-control-plane
+    # once per run, on the worker's tree: renew-certs.yml rolls over both control planes, one at a time,
+    # then rotate-ca.yml rotates the kubernetes CA on both (node_rotate.py)
+    both=(); [[ -z "$renew_both_done" ]] && both=(--renew-both --rotate-ca) && renew_both_done=1
     if [[ -n "$killed" ]] && ! grep '^PASS earlier run ' "$d/kubeadm-node.out" | grep -qF "work $killed)"; then
       fail "[$c kubeadm node] the start after the SIGKILL did not report the killed run's leftovers cleaned"
     fi
     if (( worker_ok )); then
       run_node "$c worker" "$d/worker-tree" "$d/worker-kubelet" "$d/worker-node" "${wnode[@]}" --renew-config "$cfg" \
-        --join-control-plane
+        --join-control-plane "${both[@]}"
     fi
     left="$(ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/kf-join /sys/fs/cgroup/*/kf-cp2 2>/dev/null || true)"
     if [[ -z "$left" && ! -e "$killed/scratch" ]]; then

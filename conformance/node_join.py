@@ -85,6 +85,18 @@ def post(w: Worker, path: str, body: dict) -> dict:
         raise AssertionError(str(e)) from None
 
 
+
+def endpoint_name(tree: Path) -> str | None:
+    """The controlPlaneEndpoint's host name (admin.conf's server) if TREE has one: it does not resolve here, so
+    whatever runs on a node's behalf gets /etc/hosts mapping it to the advertise address, as a real node's DNS does."""
+    server = yaml.safe_load((tree / "admin.conf").read_text())["clusters"][0]["cluster"]["server"]
+    host = urllib.parse.urlsplit(server).hostname
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        return host
+
 class Joiner:
     name, log_prefix, netns_name, cgroup_root = JOIN_NODE, "join-", NETNS, CGROUP_ROOT
     cp_end, join_end = CP_END, JOIN_END
@@ -153,14 +165,7 @@ class Joiner:
             run(*ns, "mount", "--bind", str(hosts), "/etc/hosts")
 
     def endpoint_name(self) -> str | None:
-        """The controlPlaneEndpoint's host name (admin.conf's server), if the tree has one."""
-        server = yaml.safe_load((self.n.tree / "admin.conf").read_text())["clusters"][0]["cluster"]["server"]
-        host = urllib.parse.urlsplit(server).hostname
-        try:
-            ipaddress.ip_address(host)
-            return None
-        except ValueError:
-            return host
+        return endpoint_name(self.n.tree)
 
     def cgroups(self) -> list[Path]:
         made = []

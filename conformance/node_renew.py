@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from join_proof import ansible_env
+from node_join import endpoint_name
 
 REPO = Path(__file__).resolve().parents[1]
 HASH = "kubeforge.io/certificates-hash"
@@ -104,9 +105,14 @@ class Renewal:
         play = shlex.join([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
                            str(REPO / "playbooks" / name)])
         log, err = n.logs / f"{Path(name).stem}-playbook.json", n.logs / f"{Path(name).stem}-playbook.stderr"
+        mounts = f"mount --bind {shlex.quote(str(n.tree))} /etc/kubernetes"
+        host = endpoint_name(n.tree)
+        if host:  # this node's DNS for the controlPlaneEndpoint (the joined nodes' namespaces have theirs)
+            etc_hosts = self.d / "hosts"
+            etc_hosts.write_text(Path("/etc/hosts").read_text().rstrip("\n") + f"\n{n.advertise} {host}\n")
+            mounts += f" && mount --bind {shlex.quote(str(etc_hosts))} /etc/hosts"
         with open(log, "w") as out_f, open(err, "w") as err_f, subprocess.Popen(
-                ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                 f"mount --bind {shlex.quote(str(n.tree))} /etc/kubernetes && exec {play}"],
+                ["unshare", "--mount", "--propagation", "private", "sh", "-c", f"{mounts} && exec {play}"],
                 env=env, cwd=self.d, stdout=out_f, stderr=err_f, text=True) as p:
             deadline = time.monotonic() + PLAYBOOK_TIMEOUT_S
             while p.poll() is None:

@@ -873,8 +873,8 @@ state = "{ctd / 'state'}"
                                  + " restarts the static Pods whose certificates were renewed and kube-apiserver serves "
                                  "its renewed certificate", renewal.run)
             if self.rotate_ca and both and renewed:
-                self.check("rotate-ca.yml: the kubernetes CA rotated on both control planes under their kubelets, no "
-                           "request failing", node_rotate.Rotation(renewal).run)
+                self.check("rotate-ca.yml: the kubernetes CA rotated on both control planes and the worker node under "
+                           "their kubelets, no request failing", node_rotate.Rotation(renewal).run)
 
     def join(self) -> None:
         """node_join.py: a worker node in its own namespaces joins with the worker's discovery and the
@@ -968,7 +968,8 @@ def main() -> int:
     ap.add_argument("--renew-both", action="store_true", help="with --renew-config and --join-control-plane: "
                     "renew-certs.yml renews the second control plane too, after the first (serial: 1)")
     ap.add_argument("--rotate-ca", action="store_true", help="with --renew-both: playbooks/rotate-ca.yml then "
-                    "rotates the kubernetes CA on both control planes under their kubelets (node_rotate.py)")
+                    "rotates the kubernetes CA on both control planes and the joined worker node under their kubelets "
+                    "(node_rotate.py)")
     ap.add_argument("--join-control-plane", action="store_true", help="with --then and --jar: a second control "
                     "plane joins by playbooks/join.yml, its static Pods under its own kubelet (node_join_cp.py)")
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)

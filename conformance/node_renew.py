@@ -91,14 +91,16 @@ class Renewal:
         return hosts
 
     def playbook(self, name: str = "renew-certs.yml", hosts: dict | None = None, path: Path | None = None,
-                 poll=None) -> dict:
-        """Runs playbooks/NAME on an inventory of HOSTS (self.hosts()) as a user runs it, the tree bound over
-        /etc/kubernetes; PATH first (a folder of stand-ins), POLL() called while it runs. Its task results
-        keyed (host, task name); a failed task fails."""
+                 poll=None, workers: dict | None = None) -> dict:
+        """Runs playbooks/NAME on an inventory of HOSTS (self.hosts()) and WORKERS as a user runs it, the tree
+        bound over /etc/kubernetes; PATH first (a folder of stand-ins), POLL() called while it runs. Its task
+        results keyed (host, task name); a failed task fails."""
         n = self.n
         inventory = self.d / f"inventory-{name}"
-        inventory.write_text(yaml.safe_dump({"all": {"children": {"control_plane": {"hosts": hosts or self.hosts()}}}},
-                                            sort_keys=False))  # the first control plane first
+        groups = {"control_plane": {"hosts": hosts or self.hosts()}}
+        if workers:
+            groups["workers"] = {"hosts": workers}
+        inventory.write_text(yaml.safe_dump({"all": {"children": groups}}, sort_keys=False))  # the first control plane first
         env = ansible_env(HOME=str(self.d))
         if path:
             env["PATH"] = f"{path}:{env['PATH']}"

@@ -1,6 +1,7 @@
 """playbooks/rotate-ca.yml on node.py's running cluster: the kubernetes CA rotated on both control planes
-(node.py's and the second one node_join_cp.py joined), while each real kubelet runs its static Pods
-(node.py --rotate-ca, after the renewal; once per run, on the worker's tree).
+(node.py's and the second one node_join_cp.py joined) and the worker node node_join.py joined (the
+playbook's workers), while each real kubelet runs its Pods (node.py --rotate-ca, after the renewal;
+once per run, on the worker's tree).
 
 The playbook runs as a user runs it (node_renew.Renewal's inventory and mount namespace). The harness
 has no systemd: the playbook's `systemctl restart kubelet` is a stand-in on the hosts' PATH that asks
@@ -12,16 +13,18 @@ the real kubelets do, tls_bootstrap's renewal of each kubelet's client certifica
 While it runs, a client loop (trust and credentials read from the first control plane's
 super-admin.conf on disk per request, a fresh TLS connection each time, as kubectl does) GETs /readyz
 and a Secret from the first API server, or from the second when the first does not answer (each
-restarts in turn): it must never fail. Then: ca.crt on both is the new CA alone; both API servers serve
-a certificate of the new CA; the super-admin client certificate from before is refused (401); both
-kubelets renew their Lease again (the API servers take their new-CA client certificates); every static
-Pod Ready; cluster-info carries the new CA alone.
+restarts in turn): it must never fail. Then: ca.crt on every node is the new CA alone (and the joined
+nodes' kubelet.conf trusts it alone); both API servers serve a certificate of the new CA; the
+super-admin client certificate from before is refused (401); every kubelet renews its Lease again (the
+API servers take their new-CA client certificates; the joined nodes' verified with openssl); every
+static Pod Ready, the worker Node Ready; cluster-info carries the new CA alone.
 """
 from __future__ import annotations
 
 import base64
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -29,6 +32,7 @@ import yaml
 
 from ca_rotation_proof import Loop
 from controlplane import KubeconfigIdentity
+from node_join import JOIN_NODE
 from node_renew import Renewal, file_der, served_der
 
 SECRET = "kf-rotate-ca"
@@ -47,10 +51,43 @@ esac
 class Rotation:
     def __init__(self, renewal: Renewal):
         self.r, self.n, self.cp2 = renewal, renewal.n, renewal.cp2
+        # the worker node node_join.py joined, Ready with its own kubelet: the playbook's workers
+        self.worker = next((j for j in self.n.joiners if j.name == JOIN_NODE and getattr(j, "kubelet", None)), None)
         self.d = self.n.scratch / "rotate"
         self.requests = self.d / "restart-requests"
         self.requests.mkdir(parents=True, exist_ok=True)
         self.restarts: dict[str, int] = {}
+        self.crashes: list[str] = []
+
+    def kubelets(self) -> dict:
+        """Each host's holder of `kubelet` and `kubelet_argv` (node.py's Node, the joiners)."""
+        out = {self.n.node_name: self.n, self.cp2.name: self.cp2}
+        if self.worker:
+            out[self.worker.name] = self.worker
+        return out
+
+    def keep_running(self) -> None:
+        """systemd's Restart=always for the joined nodes' kubelets (node_renew.Renewal.keep_running): kubelet
+        1.34 exits when its CSINode initialisation gives up while the API server its kubelet.conf names
+        restarts."""
+        self.r.keep_running()
+        w = self.worker
+        if w is not None and not w.kubelet.alive():
+            assert len(self.crashes) < 3, f"{w.name}'s kubelet exited 3 times: {self.crashes}"
+            self.crashes.append(f"{w.name} exited {w.kubelet.p.returncode}")
+            w.kubelet = self.n.start(f"join-kubelet-restarted-rotate-{len(self.crashes)}", w.kubelet_argv)
+
+    def worker_host(self) -> dict:
+        """The worker node as an inventory host: its modules and worker in its namespaces, as kf-cp2's."""
+        w = self.worker
+        interpreter, path = w.d / "python-in-node", w.d / "node-bin"
+        self.stand_in(w.name, path)
+        interpreter.write_text(f"#!/bin/sh\nPATH={path}:$PATH exec " + " ".join(w.prefix()) + f" {sys.executable} \"$@\"\n")
+        interpreter.chmod(0o755)
+        return {w.name: {"ansible_connection": "local", "ansible_python_interpreter": str(interpreter),
+                         "kubeforge_node_name": w.name, "kubeforge_worker_jar": str(self.r.jar),
+                         "kubeforge_worker_home": str(w.d / "rotate-home"),
+                         "kubeforge_worker_stage_dir": str(w.d / "rotate-stage")}}
 
     def stand_in(self, host: str, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -60,18 +97,15 @@ class Rotation:
 
     def serve_restarts(self) -> None:
         """The harness's systemd: a kubelet restart request from a host's systemctl stand-in."""
+        kubelets = self.kubelets()
         for req in sorted(self.requests.iterdir()):
             host = req.name.split(".")[0]
             req.unlink()
             self.restarts[host] = self.restarts.get(host, 0) + 1
-            name = f"kubelet-restarted-{host}-{self.restarts[host]}"
-            if host == self.n.node_name:
-                self.n.kubelet.stop()
-                self.n.kubelet = self.n.start(name, self.n.kubelet_argv)
-            else:
-                self.cp2.kubelet.stop()
-                self.cp2.kubelet = self.n.start(name, self.cp2.kubelet_argv)
-        self.r.keep_running()
+            holder = kubelets[host]
+            holder.kubelet.stop()
+            holder.kubelet = self.n.start(f"kubelet-restarted-{host}-{self.restarts[host]}", holder.kubelet_argv)
+        self.keep_running()
 
     def probes(self) -> dict:
         """/readyz and the Secret from the first API server, else the second (trust and credentials from disk)."""
@@ -105,7 +139,7 @@ class Rotation:
         st, body = n.api().request("POST", "/api/v1/namespaces/default/secrets", {
             "apiVersion": "v1", "kind": "Secret", "metadata": {"name": SECRET}, "data": {"k": "dg=="}})
         assert st in (201, 409), f"creating the Secret: HTTP {st} {body[:200]!r}"
-        leases = {name: self.r.lease(name) for name in (n.node_name, cp2.name)}
+        leases = {name: self.r.lease(name) for name in self.kubelets()}
 
         hosts = self.r.hosts()
         self.stand_in(n.node_name, self.d / "bin")
@@ -115,7 +149,8 @@ class Rotation:
         t = time.monotonic()
         loop.start()
         try:
-            tasks = self.r.playbook("rotate-ca.yml", hosts, path=self.d / "bin", poll=self.serve_restarts)
+            tasks = self.r.playbook("rotate-ca.yml", hosts, path=self.d / "bin", poll=self.serve_restarts,
+                                    workers=self.worker_host() if self.worker else None)
         finally:
             loop.halt.set()
             loop.join()
@@ -126,7 +161,12 @@ class Rotation:
 
         new_ca = (pki / "ca.crt").read_text()
         assert new_ca.count("BEGIN CERTIFICATE") == 1 and new_ca != old_ca, "ca.crt is not one new CA"
-        assert (cp2.etc / "pki" / "ca.crt").read_text() == new_ca, f"{cp2.name}'s ca.crt is not the first's new CA"
+        joined = [j for j in (cp2, self.worker) if j is not None]
+        for j in joined:
+            assert (j.etc / "pki" / "ca.crt").read_text() == new_ca, f"{j.name}'s ca.crt is not the first's new CA"
+            kc = yaml.safe_load((j.etc / "kubelet.conf").read_text())
+            trusted = base64.b64decode(kc["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
+            assert trusted.strip() == new_ca.strip(), f"{j.name}'s kubelet.conf does not trust the new CA alone"
         for addr, port, p in ((n.advertise, n.port, pki), (cp2.join_end[1], 6443, cp2.etc / "pki")):
             served = served_der(addr, port, pki / "ca.crt")  # verified by the new CA alone
             assert served == file_der(p / "apiserver.crt"), f"{addr} does not serve its reissued apiserver.crt"
@@ -147,19 +187,27 @@ class Rotation:
                 waiting = [c for c in comps if not n.ready(self.r.pod(c, name))]
                 return not waiting, f"not Ready: {waiting}"
             n.wait(f"{name}'s static Pods Ready after the rotation", ready, 180, watch)
+        for name in self.kubelets():
             n.wait(f"{name}'s kubelet renewing its Lease with its new-CA certificate",
                    lambda name=name: (self.serve_restarts() or self.r.lease(name) != leases[name],
-                                      f"renewTime still {leases[name]}"), 90, watch)
-        # the link names its file as the node sees it (/var/lib/kubelet/pki/...): the same name in its folder here
-        current = cp2.kubelet_dir / "pki" / Path(os.readlink(cp2.kubelet_dir / "pki" / "kubelet-client-current.pem")).name
-        v = subprocess.run(["openssl", "verify", "-CAfile", str(pki / "ca.crt"), str(current)],
-                           capture_output=True, text=True, check=False)
-        assert v.returncode == 0, f"{cp2.name}'s kubelet client certificate is not the new CA's: {v.stdout}{v.stderr}"
+                                      f"renewTime still {leases[name]}"), 90, [n.kubelet])
+        worker = ""
+        if self.worker:
+            n.wait(f"Node {self.worker.name} Ready", lambda: (self.serve_restarts() or n.ready(
+                n.get(f"/api/v1/nodes/{self.worker.name}")), "NotReady"), 90, [n.kubelet])
+            worker = f"; worker {self.worker.name}: ca.crt and kubelet.conf the new CA alone, Node Ready"
+        for j in joined:
+            # the link names its file as the node sees it (/var/lib/kubelet/pki/...): the same name in its folder here
+            current = j.kubelet_dir / "pki" / Path(os.readlink(j.kubelet_dir / "pki" / "kubelet-client-current.pem")).name
+            v = subprocess.run(["openssl", "verify", "-CAfile", str(pki / "ca.crt"), str(current)],
+                               capture_output=True, text=True, check=False)
+            assert v.returncode == 0, f"{j.name}'s kubelet client certificate is not the new CA's: {v.stdout}{v.stderr}"
         renewed = [h for (h, task), r in tasks.items() if task.startswith("Renew the kubelet's client") and r.get("changed")]
         restarts = ", ".join(f"{h} {k}" for h, k in sorted(self.restarts.items()))
-        return (f"rotate-ca.yml over {n.node_name} and {cp2.name} (serial: 1) in {took:.0f}s; the client loop with "
-                f"failover: {kept}; ca.crt the new CA alone on both, both API servers serving their reissued "
+        crashed = f" (kubelets restarted as systemd would after exiting: {self.crashes})" if self.crashes else ""
+        return (f"rotate-ca.yml over {', '.join(self.kubelets())} (control planes serial: 1) in {took:.0f}s; the client loop with "
+                f"failover: {kept}; ca.crt the new CA alone on every node, both API servers serving their reissued "
                 f"apiserver.crt (verified by the new CA), the old super-admin certificate refused (401), cluster-info "
-                f"with the new CA; kubelet client certificates renewed by tls_bootstrap on {renewed} ({cp2.name}'s "
-                f"{current.name} verified by the new CA), kubelets restarted through the systemctl stand-in ({restarts}), every static Pod Ready, "
-                f"each kubelet renewing its Lease")
+                f"with the new CA; kubelet client certificates renewed by tls_bootstrap on {renewed} (those of "
+                f"{', '.join(j.name for j in joined)} verified by the new CA), kubelets restarted through the systemctl "
+                f"stand-in ({restarts}){crashed}, every static Pod Ready, each kubelet renewing its Lease{worker}")

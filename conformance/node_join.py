@@ -137,6 +137,9 @@ class Joiner:
         net = ipaddress.ip_interface(f"{cp_ip}/{PREFIX_LEN}").network
         run("ip", "route", "replace", str(net), "dev", cp_dev, "src", self.n.advertise)
         run("ip", "-n", ns, "link", "set", "lo", "up")
+        # a Kubernetes node's own setting (kubeadm's preflight checks it): a new namespace inherits the host's
+        # IPv4 settings, which are not the harness's to change
+        run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
         run("ip", "-n", ns, "addr", "add", f"{ip}/{PREFIX_LEN}", "dev", dev)
         run("ip", "-n", ns, "link", "set", dev, "up")
         run("ip", "-n", ns, "route", "add", "default", "via", cp_ip)

@@ -375,6 +375,7 @@ class Node:
         self.bin, self.tree, self.kfiles, self.work = a.bin, a.tree, a.kubelet_files, a.work
         self.then, self.jar, self.renew_config = a.then, a.jar, a.renew_config
         self.join_cp, self.renew_both, self.rotate_ca = a.join_control_plane, a.renew_both, a.rotate_ca
+        self.rotate_also = a.rotate_also or []
         self.joiners: list[node_join.Joiner] = []
         self.images_dir = a.images or (self.work / "scratch" / "images")
         self.reuse_images = a.images is not None  # a folder of its own: shared by the runs that name it
@@ -873,8 +874,13 @@ state = "{ctd / 'state'}"
                                  + " restarts the static Pods whose certificates were renewed and kube-apiserver serves "
                                  "its renewed certificate", renewal.run)
             if self.rotate_ca and both and renewed:
-                self.check("rotate-ca.yml: the kubernetes CA rotated on both control planes and the worker node under "
-                           "their kubelets, no request failing", node_rotate.Rotation(renewal).run)
+                rotation = node_rotate.Rotation(renewal)
+                if self.check("rotate-ca.yml: the kubernetes CA rotated on both control planes and the worker node "
+                              "under their kubelets, no request failing", rotation.run):
+                    for ca in self.rotate_also:
+                        self.check(f"rotate-ca.yml: the {ca} " + ("key" if ca == "service-account" else "CA")
+                                   + " rotated on both control planes under their kubelets",
+                                   lambda ca=ca: rotation.other(ca))
 
     def join(self) -> None:
         """node_join.py: a worker node in its own namespaces joins with the worker's discovery and the
@@ -951,6 +957,14 @@ state = "{ctd / 'state'}"
             f"{len(inner)} mount(s) unmounted, {removed} pod cgroup folder(s) removed")
 
 # ----------------------------------------------------------------------------------------------
+def rotate_also(value: str) -> list[str]:
+    cas = [ca for ca in value.split(",") if ca]
+    unknown = [ca for ca in cas if ca not in node_rotate.Rotation.FILES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"{unknown}: not one of {sorted(node_rotate.Rotation.FILES)}")
+    return cas
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin", required=True, type=Path, help="conformance/build.sh's bin dir")
@@ -970,6 +984,8 @@ def main() -> int:
     ap.add_argument("--rotate-ca", action="store_true", help="with --renew-both: playbooks/rotate-ca.yml then "
                     "rotates the kubernetes CA on both control planes and the joined worker node under their kubelets "
                     "(node_rotate.py)")
+    ap.add_argument("--rotate-also", metavar="CAS", type=rotate_also, help="with --rotate-ca: then rotate-ca.yml rotates each of "
+                    "these on both control planes, one after the other (front-proxy, service-account, etcd; comma-separated)")
     ap.add_argument("--join-control-plane", action="store_true", help="with --then and --jar: a second control "
                     "plane joins by playbooks/join.yml, its static Pods under its own kubelet (node_join_cp.py)")
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)

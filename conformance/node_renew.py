@@ -33,9 +33,11 @@ HASH = "kubeforge.io/certificates-hash"
 PLAYBOOK_TIMEOUT_S = 600
 
 
-def served_der(host: str, port: int, ca: Path) -> bytes:
+def served_der(host: str, port: int, ca: Path, cert: tuple[Path, Path] | None = None) -> bytes:
     ctx = ssl.create_default_context(cafile=str(ca))
     ctx.check_hostname = False  # the name is not the point here: which certificate is served
+    if cert:  # etcd asks for a client certificate
+        ctx.load_cert_chain(str(cert[0]), str(cert[1]))
     with ctx.wrap_socket(__import__("socket").create_connection((host, port), timeout=5), server_hostname=host) as s:
         return s.getpeercert(binary_form=True)
 
@@ -91,10 +93,10 @@ class Renewal:
         return hosts
 
     def playbook(self, name: str = "renew-certs.yml", hosts: dict | None = None, path: Path | None = None,
-                 poll=None, workers: dict | None = None) -> dict:
-        """Runs playbooks/NAME on an inventory of HOSTS (self.hosts()) and WORKERS as a user runs it, the tree
-        bound over /etc/kubernetes; PATH first (a folder of stand-ins), POLL() called while it runs. Its task
-        results keyed (host, task name); a failed task fails."""
+                 poll=None, workers: dict | None = None, extra: dict | None = None) -> dict:
+        """Runs playbooks/NAME on an inventory of HOSTS (self.hosts()) and WORKERS as a user runs it (EXTRA as
+        -e), the tree bound over /etc/kubernetes; PATH first (a folder of stand-ins), POLL() called while it
+        runs. Its task results keyed (host, task name); a failed task fails."""
         n = self.n
         inventory = self.d / f"inventory-{name}"
         groups = {"control_plane": {"hosts": hosts or self.hosts()}}
@@ -105,8 +107,9 @@ class Renewal:
         if path:
             env["PATH"] = f"{path}:{env['PATH']}"
         play = shlex.join([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
-                           str(REPO / "playbooks" / name)])
-        log, err = n.logs / f"{Path(name).stem}-playbook.json", n.logs / f"{Path(name).stem}-playbook.stderr"
+                           *(["-e", json.dumps(extra)] if extra else []), str(REPO / "playbooks" / name)])
+        stem = Path(name).stem + "".join(f"-{v}" for v in (extra or {}).values())
+        log, err = n.logs / f"{stem}-playbook.json", n.logs / f"{stem}-playbook.stderr"
         mounts = f"mount --bind {shlex.quote(str(n.tree))} /etc/kubernetes"
         host = endpoint_name(n.tree)
         if host:  # this node's DNS for the controlPlaneEndpoint (the joined nodes' namespaces have theirs)

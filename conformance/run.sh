@@ -12,7 +12,8 @@
 #      a second control plane joins by playbooks/join.yml, its static pods under its own kubelet
 #      (node_join_cp.py), then playbooks/renew-certs.yml renews the tree under the kubelet (node_renew.py;
 #      once per run, on the worker's tree, both control planes one at a time, then playbooks/rotate-ca.yml
-#      rotates the kubernetes CA on both under their kubelets, node_rotate.py);
+#      rotates the kubernetes CA on both under their kubelets, then each CA of CONFORMANCE_ROTATE_ALSO on
+#      its own, node_rotate.py);
 # plus the worker's *IT Java classes against the same binaries (a skipped IT is a failure here).
 #
 # Env:
@@ -28,6 +29,9 @@
 #   CONFORMANCE_NODE_SIGKILL=0 skip node_sigkill.py (default: once, before the first node config's kubeadm node)
 #   CONFORMANCE_LIFECYCLE=0 skip renewal_proof.py (with the SAN change) and ca_rotation_proof.py (default: both,
 #                           each on a single-stack worker tree of its own)
+#   CONFORMANCE_ROTATE_ALSO the CAs rotate-ca.yml rotates after the kubernetes CA on the two control planes
+#                           (comma-separated; default "front-proxy,etcd"; service-account too takes about 270 s
+#                           more, its eight restarts of kube-apiserver and kube-controller-manager; empty: none)
 #   CONFORMANCE_JOIN_CONFIGS configs (local etcd) whose worker control plane also gets a second control
 #                           plane made by the join calls (join_proof.py; default "single-stack"; empty: none)
 #   KUBEFORGE_CACHE         binary cache root, see build.sh
@@ -69,6 +73,7 @@ else
 fi
 declare -A node_configs=()
 for n in ${CONFORMANCE_NODE_CONFIGS-${configs[*]}}; do node_configs["$n"]=1; done
+rotate_also="${CONFORMANCE_ROTATE_ALSO-front-proxy,etcd}"
 declare -A encryption=()
 for pair in ${CONFORMANCE_ENCRYPTION-single-stack:secretbox}; do encryption["${pair%%:*}"]="${pair#*:}"; done
 
@@ -260,7 +265,12 @@ EOF
       --join-control-plane
     # once per run, on the worker's tree: renew-certs.yml rolls over both control planes, one at a time,
     # then rotate-ca.yml rotates the kubernetes CA on both (node_rotate.py)
-    both=(); [[ -z "$renew_both_done" ]] && both=(--renew-both --rotate-ca) && renew_both_done=1
+    # (and the other CAs of CONFORMANCE_ROTATE_ALSO, each on its own)
+    both=()
+    if [[ -z "$renew_both_done" ]]; then
+      both=(--renew-both --rotate-ca); renew_both_done=1
+      [[ -z "$rotate_also" ]] || both+=(--rotate-also "$rotate_also")
+    fi
     if [[ -n "$killed" ]] && ! grep '^PASS earlier run ' "$d/kubeadm-node.out" | grep -qF "work $killed)"; then
       fail "[$c kubeadm node] the start after the SIGKILL did not report the killed run's leftovers cleaned"
     fi

@@ -49,6 +49,11 @@ class Worker:
                              for src, dst in (("var-tmp", "/var/tmp"), ("shm", "/dev/shm"),
                                               ("etc-kubernetes", "/etc/kubernetes"), ("var-lib", "/var/lib"),
                                               ("tmp", "/tmp")))
+        # a bind needs its mount point: a machine that never held Kubernetes has no /etc/kubernetes (made
+        # here, removed again by stop())
+        self.made = [dst for dst in ("/etc/kubernetes",) if not os.path.isdir(dst)]
+        for dst in self.made:
+            os.mkdir(dst, 0o755)
         script = '%s && exec setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all "$@"' % mounts
         self.log = open(scratch / "worker.log", "wb")
         self.proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh"] + cmd,
@@ -65,9 +70,11 @@ class Worker:
                 break
             except (OSError, ValueError, KeyError):
                 if self.proc.poll() is not None:
+                    self.stop()
                     sys.exit("the worker exited:\n" + (scratch / "worker.log").read_text(errors="replace"))
                 time.sleep(0.1)
         else:
+            self.stop()
             sys.exit("the worker did not come up")
         self.port = int(self.url.rsplit(":", 1)[1])
         self.max_rss = 0
@@ -87,6 +94,8 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+        for dst in self.made:
+            os.rmdir(dst)
 
 
 def raw(worker, data, read=True):
